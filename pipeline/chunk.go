@@ -1,0 +1,583 @@
+package pipeline
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// A Fluent Bit chunk is a concatenation of msgpack arrays, one per record:
+//
+//	classic: [timestamp, record]
+//	v2:      [[timestamp, metadata], record]
+//
+// where timestamp is the EventTime extension (type 0: big-endian uint32
+// seconds, uint32 nanoseconds), an integer or a float of seconds. This file
+// reads that format directly, without building generic maps: a record's audit
+// event is either a JSON string under the log key (returned as is) or a map
+// (transcoded straight to JSON).
+
+// ErrMalformed is wrapped by every chunk decoding error.
+var ErrMalformed = errors.New("malformed chunk")
+
+// maxDepth bounds nesting, so a hostile chunk cannot exhaust the stack.
+const maxDepth = 512
+
+// Entry is one decoded record.
+type Entry struct {
+	Time time.Time
+	// JSON is the audit document: the log key's string value, or the record
+	// (or the log key's map value) transcoded to JSON. It aliases the chunk or
+	// the decoder's scratch buffer: valid until the next call to Next.
+	JSON []byte
+}
+
+// ChunkReader iterates over the records of one chunk.
+type ChunkReader struct {
+	b      []byte
+	off    int
+	logKey string
+	buf    []byte // transcoding scratch, reused across records
+}
+
+// NewChunkReader reads chunk; logKey names the field holding the event.
+func NewChunkReader(chunk []byte, logKey string) *ChunkReader {
+	return &ChunkReader{b: chunk, logKey: logKey}
+}
+
+// More reports whether records remain.
+func (r *ChunkReader) More() bool { return r.off < len(r.b) }
+
+// Offset is the byte offset of the next record, for error messages.
+func (r *ChunkReader) Offset() int { return r.off }
+
+// Next decodes the next record. After an error the rest of the chunk cannot be
+// read (msgpack has no resynchronisation point).
+func (r *ChunkReader) Next() (Entry, error) {
+	start := r.off
+	e, err := r.entry()
+	if err != nil {
+		r.off = len(r.b)
+		return Entry{}, fmt.Errorf("%w at byte %d: %v", ErrMalformed, start, err)
+	}
+	return e, nil
+}
+
+func (r *ChunkReader) entry() (Entry, error) {
+	var e Entry
+	n, err := r.arrayLen()
+	if err != nil {
+		return e, fmt.Errorf("record: %w", err)
+	}
+	if n != 2 {
+		return e, fmt.Errorf("record is an array of %d, want 2", n)
+	}
+	if r.off < len(r.b) && isArray(r.b[r.off]) { // v2: [timestamp, metadata]
+		hn, err := r.arrayLen()
+		if err != nil {
+			return e, err
+		}
+		if hn < 1 {
+			return e, errors.New("empty record header")
+		}
+		if e.Time, err = r.timestamp(); err != nil {
+			return e, err
+		}
+		for i := 1; i < hn; i++ { // metadata: not needed
+			if err := r.skip(0); err != nil {
+				return e, err
+			}
+		}
+	} else if e.Time, err = r.timestamp(); err != nil {
+		return e, err
+	}
+	e.JSON, err = r.record()
+	return e, err
+}
+
+// record finds the audit document in the record map.
+func (r *ChunkReader) record() ([]byte, error) {
+	mapStart := r.off
+	n, err := r.mapLen()
+	if err != nil {
+		return nil, fmt.Errorf("record body: %w", err)
+	}
+	for i := 0; i < n; i++ {
+		key, err := r.str()
+		if err != nil {
+			if err := r.skip(0); err != nil { // non-string key
+				return nil, err
+			}
+			if err := r.skip(0); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if string(key) != r.logKey {
+			if err := r.skip(0); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if r.off < len(r.b) && isStr(r.b[r.off]) {
+			v, err := r.str()
+			if err != nil {
+				return nil, err
+			}
+			return v, r.skipPairs(n - i - 1)
+		}
+		if r.off < len(r.b) && isMap(r.b[r.off]) {
+			r.buf = r.buf[:0]
+			if r.buf, err = r.transcode(r.buf, 0); err != nil {
+				return nil, err
+			}
+			return r.buf, r.skipPairs(n - i - 1)
+		}
+		if err := r.skip(0); err != nil {
+			return nil, err
+		}
+	}
+	// No log key: the record itself is the event (tail with a JSON parser).
+	end := r.off
+	r.off = mapStart
+	r.buf = r.buf[:0]
+	if r.buf, err = r.transcode(r.buf, 0); err != nil {
+		return nil, err
+	}
+	r.off = end
+	return r.buf, nil
+}
+
+func (r *ChunkReader) skipPairs(n int) error {
+	for i := 0; i < 2*n; i++ {
+		if err := r.skip(0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isArray(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
+func isMap(c byte) bool   { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
+func isStr(c byte) bool {
+	return c&0xe0 == 0xa0 || c == 0xd9 || c == 0xda || c == 0xdb || c == 0xc4 || c == 0xc5 || c == 0xc6
+}
+
+var errShort = errors.New("unexpected end of chunk")
+
+func (r *ChunkReader) take(n int) ([]byte, error) {
+	if n < 0 || len(r.b)-r.off < n {
+		return nil, errShort
+	}
+	b := r.b[r.off : r.off+n]
+	r.off += n
+	return b, nil
+}
+
+func (r *ChunkReader) byte() (byte, error) {
+	if r.off >= len(r.b) {
+		return 0, errShort
+	}
+	c := r.b[r.off]
+	r.off++
+	return c, nil
+}
+
+// uintN reads a big-endian unsigned integer of n bytes.
+func (r *ChunkReader) uintN(n int) (uint64, error) {
+	b, err := r.take(n)
+	if err != nil {
+		return 0, err
+	}
+	switch n {
+	case 1:
+		return uint64(b[0]), nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), nil
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)), nil
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// length reads a 1/2/4-byte length and checks it against what is left, so a
+// hostile length cannot make us allocate or loop.
+func (r *ChunkReader) length(n int, elemMin int) (int, error) {
+	v, err := r.uintN(n)
+	if err != nil {
+		return 0, err
+	}
+	if v > uint64(len(r.b)-r.off)/uint64(elemMin) {
+		return 0, fmt.Errorf("length %d exceeds the chunk", v)
+	}
+	return int(v), nil
+}
+
+func (r *ChunkReader) arrayLen() (int, error) {
+	c, err := r.byte()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case c&0xf0 == 0x90:
+		return int(c & 0x0f), nil
+	case c == 0xdc:
+		return r.length(2, 1)
+	case c == 0xdd:
+		return r.length(4, 1)
+	}
+	return 0, fmt.Errorf("expected an array, found type 0x%02x", c)
+}
+
+func (r *ChunkReader) mapLen() (int, error) {
+	c, err := r.byte()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case c&0xf0 == 0x80:
+		return int(c & 0x0f), nil
+	case c == 0xde:
+		return r.length(2, 2)
+	case c == 0xdf:
+		return r.length(4, 2)
+	}
+	return 0, fmt.Errorf("expected a map, found type 0x%02x", c)
+}
+
+// str reads a str or bin value without copying.
+func (r *ChunkReader) str() ([]byte, error) {
+	c, err := r.byte()
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	switch {
+	case c&0xe0 == 0xa0:
+		n = int(c & 0x1f)
+	case c == 0xd9 || c == 0xc4:
+		n, err = r.length(1, 1)
+	case c == 0xda || c == 0xc5:
+		n, err = r.length(2, 1)
+	case c == 0xdb || c == 0xc6:
+		n, err = r.length(4, 1)
+	default:
+		r.off--
+		return nil, fmt.Errorf("expected a string, found type 0x%02x", c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.take(n)
+}
+
+// timestamp reads an EventTime, an integer or a float of seconds.
+func (r *ChunkReader) timestamp() (time.Time, error) {
+	c, err := r.byte()
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case c <= 0x7f:
+		return time.Unix(int64(c), 0), nil
+	case c == 0xcc, c == 0xcd, c == 0xce, c == 0xcf:
+		v, err := r.uintN(1 << (c - 0xcc))
+		return time.Unix(int64(v), 0), err
+	case c == 0xd0, c == 0xd1, c == 0xd2, c == 0xd3:
+		v, err := r.uintN(1 << (c - 0xd0))
+		return time.Unix(signExtend(v, 1<<(c-0xd0)), 0), err
+	case c == 0xca:
+		v, err := r.uintN(4)
+		return floatTime(float64(math.Float32frombits(uint32(v)))), err
+	case c == 0xcb:
+		v, err := r.uintN(8)
+		return floatTime(math.Float64frombits(v)), err
+	case c == 0xd7: // fixext 8
+		t, err := r.byte()
+		if err != nil {
+			return time.Time{}, err
+		}
+		b, err := r.take(8)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if t != 0 {
+			return time.Time{}, fmt.Errorf("timestamp is extension type %d, want 0 (EventTime)", t)
+		}
+		return time.Unix(int64(binary.BigEndian.Uint32(b)), int64(binary.BigEndian.Uint32(b[4:]))), nil
+	case c == 0xc7: // ext 8 with length 8
+		n, err := r.byte()
+		if err != nil {
+			return time.Time{}, err
+		}
+		t, err := r.byte()
+		if err != nil {
+			return time.Time{}, err
+		}
+		b, err := r.take(int(n))
+		if err != nil {
+			return time.Time{}, err
+		}
+		if t != 0 || n != 8 {
+			return time.Time{}, fmt.Errorf("timestamp is extension type %d of %d bytes, want EventTime", t, n)
+		}
+		return time.Unix(int64(binary.BigEndian.Uint32(b)), int64(binary.BigEndian.Uint32(b[4:]))), nil
+	}
+	return time.Time{}, fmt.Errorf("timestamp of type 0x%02x", c)
+}
+
+func floatTime(f float64) time.Time {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+func signExtend(v uint64, size int) int64 {
+	shift := 64 - 8*size
+	return int64(v<<shift) >> shift
+}
+
+// skip moves past one value of any type.
+func (r *ChunkReader) skip(depth int) error {
+	if depth > maxDepth {
+		return errors.New("nesting too deep")
+	}
+	c, err := r.byte()
+	if err != nil {
+		return err
+	}
+	var n int
+	switch {
+	case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3:
+		return nil
+	case c&0xe0 == 0xa0:
+		_, err = r.take(int(c & 0x1f))
+		return err
+	case c&0xf0 == 0x90:
+		return r.skipN(int(c&0x0f), depth)
+	case c&0xf0 == 0x80:
+		return r.skipN(2*int(c&0x0f), depth)
+	}
+	switch c {
+	case 0xcc, 0xd0:
+		_, err = r.take(1)
+	case 0xcd, 0xd1:
+		_, err = r.take(2)
+	case 0xce, 0xd2, 0xca:
+		_, err = r.take(4)
+	case 0xcf, 0xd3, 0xcb:
+		_, err = r.take(8)
+	case 0xd9, 0xc4:
+		if n, err = r.length(1, 1); err == nil {
+			_, err = r.take(n)
+		}
+	case 0xda, 0xc5:
+		if n, err = r.length(2, 1); err == nil {
+			_, err = r.take(n)
+		}
+	case 0xdb, 0xc6:
+		if n, err = r.length(4, 1); err == nil {
+			_, err = r.take(n)
+		}
+	case 0xdc:
+		if n, err = r.length(2, 1); err == nil {
+			err = r.skipN(n, depth)
+		}
+	case 0xdd:
+		if n, err = r.length(4, 1); err == nil {
+			err = r.skipN(n, depth)
+		}
+	case 0xde:
+		if n, err = r.length(2, 2); err == nil {
+			err = r.skipN(2*n, depth)
+		}
+	case 0xdf:
+		if n, err = r.length(4, 2); err == nil {
+			err = r.skipN(2*n, depth)
+		}
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext: type byte + 1..16 bytes
+		_, err = r.take(1 + 1<<(c-0xd4))
+	case 0xc7, 0xc8, 0xc9:
+		if n, err = r.length(1<<(c-0xc7), 1); err == nil {
+			_, err = r.take(1 + n)
+		}
+	default:
+		return fmt.Errorf("invalid type 0x%02x", c)
+	}
+	return err
+}
+
+func (r *ChunkReader) skipN(n, depth int) error {
+	for i := 0; i < n; i++ {
+		if err := r.skip(depth + 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transcode appends the next value as JSON.
+func (r *ChunkReader) transcode(dst []byte, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return dst, errors.New("nesting too deep")
+	}
+	c, err := r.byte()
+	if err != nil {
+		return dst, err
+	}
+	switch {
+	case c <= 0x7f:
+		return strconv.AppendUint(dst, uint64(c), 10), nil
+	case c >= 0xe0:
+		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
+	case c&0xe0 == 0xa0, c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
+		r.off--
+		s, err := r.str()
+		if err != nil {
+			return dst, err
+		}
+		return appendJSONString(dst, s), nil
+	case c&0xf0 == 0x90, c == 0xdc, c == 0xdd:
+		r.off--
+		n, err := r.arrayLen()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, '[')
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = r.transcode(dst, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	case c&0xf0 == 0x80, c == 0xde, c == 0xdf:
+		r.off--
+		n, err := r.mapLen()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, '{')
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if r.off < len(r.b) && isStr(r.b[r.off]) {
+				if dst, err = r.transcode(dst, depth+1); err != nil {
+					return dst, err
+				}
+			} else { // JSON keys are strings: quote whatever the key is
+				var key []byte
+				if key, err = r.transcode(nil, depth+1); err != nil {
+					return dst, err
+				}
+				dst = appendJSONString(dst, key)
+			}
+			dst = append(dst, ':')
+			if dst, err = r.transcode(dst, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+	switch c {
+	case 0xc0:
+		return append(dst, "null"...), nil
+	case 0xc2:
+		return append(dst, "false"...), nil
+	case 0xc3:
+		return append(dst, "true"...), nil
+	case 0xcc, 0xcd, 0xce, 0xcf:
+		v, err := r.uintN(1 << (c - 0xcc))
+		return strconv.AppendUint(dst, v, 10), err
+	case 0xd0, 0xd1, 0xd2, 0xd3:
+		v, err := r.uintN(1 << (c - 0xd0))
+		return strconv.AppendInt(dst, signExtend(v, 1<<(c-0xd0)), 10), err
+	case 0xca, 0xcb:
+		var f float64
+		if c == 0xca {
+			v, err := r.uintN(4)
+			if err != nil {
+				return dst, err
+			}
+			f = float64(math.Float32frombits(uint32(v)))
+		} else {
+			v, err := r.uintN(8)
+			if err != nil {
+				return dst, err
+			}
+			f = math.Float64frombits(v)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return append(dst, "null"...), nil
+		}
+		return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xc7, 0xc8, 0xc9:
+		r.off--
+		if c == 0xd7 || c == 0xc7 {
+			save := r.off
+			if t, err := r.timestamp(); err == nil { // EventTime inside a record
+				return strconv.AppendFloat(dst, float64(t.UnixNano())/1e9, 'f', -1, 64), nil
+			}
+			r.off = save
+		}
+		if err := r.skip(depth); err != nil {
+			return dst, err
+		}
+		return append(dst, "null"...), nil
+	}
+	return dst, fmt.Errorf("invalid type 0x%02x", c)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,195 @@
+// Package pipeline is one plugin instance: it decodes a Fluent Bit chunk,
+// enriches every audit event in it, encodes the messages and hands them to the
+// output in one acknowledged write. Plain Go: no cgo, no Fluent Bit types.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
+)
+
+// Status is the outcome of a flush, mapped by the plugin to FLB_OK,
+// FLB_RETRY and FLB_ERROR.
+type Status int
+
+const (
+	// OK: every shippable event was acknowledged by the broker (and every
+	// other record was counted as dropped, with its reason).
+	OK Status = iota
+	// Retry: nothing is lost; deliver the identical chunk again later.
+	Retry
+	// Error: the chunk can never be delivered (garbage, or a permanent
+	// broker refusal); Fluent Bit drops it and counts it.
+	Error
+)
+
+func (s Status) String() string {
+	return [...]string{"ok", "retry", "error"}[s]
+}
+
+// Drop reasons counted by the pipeline itself (enrich has its own).
+const (
+	DropMalformedChunk = "malformed_chunk"
+	DropEncode         = "encode_failed"
+)
+
+// Sink receives the messages of one flush. output.Writer is the real one;
+// the command's dry run prints instead.
+type Sink interface {
+	Write(ctx context.Context, msgs []output.Message) error
+	Close() error
+}
+
+// Pipeline is one plugin instance. Flush may be called concurrently.
+type Pipeline struct {
+	cfg   *conf.Config
+	enr   *enrich.Enricher
+	sink  Sink
+	log   *slog.Logger
+	stats *Stats
+
+	mu       sync.RWMutex // held for reading by each flush, for writing by Close
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// New builds a pipeline over sink from a validated configuration.
+func New(cfg *conf.Config, sink Sink, log *slog.Logger) (*Pipeline, error) {
+	enr, err := enrich.New(cfg.Enrich, cfg.Redact)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{cfg: cfg, enr: enr, sink: sink, log: log, stats: newStats()}, nil
+}
+
+// Stats returns the instance's cumulative counters.
+func (p *Pipeline) Stats() *Stats { return p.stats }
+
+// FlushResult is what one flush did.
+type FlushResult struct {
+	Status  Status
+	Records int            // Fluent Bit records in the chunk
+	Events  int            // audit events found in them
+	Shipped int            // messages acknowledged by the broker
+	Dropped map[string]int // by reason
+	Err     error          // why Retry or Error
+}
+
+// Flush processes one chunk. It returns OK only after the sink acknowledged
+// every message built from it.
+func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
+	start := time.Now()
+	res := FlushResult{Dropped: map[string]int{}}
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		res.Status, res.Err = Retry, errClosed
+		return res
+	}
+	p.inflight.Add(1)
+	p.mu.RUnlock()
+	defer p.inflight.Done()
+	var (
+		msgs   []output.Message
+		events []auditv1.Event
+		buf    []byte
+	)
+	r := NewChunkReader(chunk, p.cfg.Input.LogKey)
+	for r.More() {
+		entry, err := r.Next()
+		if err != nil {
+			res.Dropped[DropMalformedChunk]++
+			p.log.Error("undecodable chunk data; the rest of the chunk is dropped", "records_read", res.Records, "error", err)
+			if res.Records == 0 {
+				res.Status, res.Err = Error, err
+				p.stats.record(&res, 0)
+				return res
+			}
+			break
+		}
+		res.Records++
+		p.stats.addBytesIn(len(entry.JSON))
+		events, err = enrich.Decode(entry.JSON, events[:0])
+		if err != nil {
+			res.Dropped[enrich.DropNotAudit]++
+			p.log.Debug("record dropped", "reason", enrich.DropNotAudit, "error", err)
+			continue
+		}
+		for i := range events {
+			res.Events++
+			rec, drop := p.enr.Enrich(&events[i])
+			if drop != enrich.DropNone {
+				res.Dropped[drop]++
+				continue
+			}
+			off := len(buf)
+			if buf, err = p.enr.Encode(buf, rec); err != nil {
+				buf = buf[:off]
+				res.Dropped[DropEncode]++
+				p.log.Error("event dropped: cannot encode", "audit_id", rec.Event.AuditID, "error", err)
+				continue
+			}
+			msgs = append(msgs, output.Message{
+				Value:     buf[off:len(buf):len(buf)],
+				AuditID:   string(rec.Event.AuditID),
+				Severity:  rec.Enrichment.Severity,
+				User:      rec.Event.User.Username,
+				Namespace: rec.Enrichment.What.Namespace,
+			})
+		}
+	}
+	if err := p.sink.Write(ctx, msgs); err != nil {
+		res.Err = err
+		res.Status = Retry
+		var oe *output.Error
+		if errors.As(err, &oe) && oe.Kind == output.Permanent {
+			res.Status = Error
+		}
+		p.stats.record(&res, time.Since(start))
+		return res
+	}
+	res.Shipped = len(msgs)
+	p.stats.addShipped(msgs, len(buf))
+	p.stats.record(&res, time.Since(start))
+	return res
+}
+
+var errClosed = errors.New("plugin instance is shutting down")
+
+// Close waits up to grace for in-flight flushes to be acknowledged, then
+// releases the sink. Later flushes return Retry.
+func (p *Pipeline) Close(grace time.Duration) error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		p.log.Warn("shutdown grace time over with flushes in flight; Fluent Bit keeps their chunks", "grace", grace)
+	}
+	if err := p.sink.Close(); err != nil {
+		return fmt.Errorf("close output: %w", err)
+	}
+	return nil
+}
+
+// Open builds a pipeline that ships to the Kafka brokers of cfg.
+func Open(cfg *conf.Config, log *slog.Logger) (*Pipeline, error) {
+	w, err := output.New(cfg.Output, log)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, w, log)
+}
