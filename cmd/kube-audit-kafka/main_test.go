@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const labLog = "../../testdata/lab-policy.audit.log"
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errb bytes.Buffer
+	code := run(args, stdin, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// shippable counts, straight from the log, the events the default stages
+// ship: ResponseComplete and Panic, plus ResponseStarted of pods
+// exec/attach/portforward.
+func shippable(t *testing.T, path string) (events, ship int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		var e struct {
+			Stage     string
+			ObjectRef *struct{ Resource, Subresource string }
+		}
+		if err := json.Unmarshal(l, &e); err != nil {
+			t.Fatal(err)
+		}
+		events++
+		switch {
+		case e.Stage == "ResponseComplete", e.Stage == "Panic":
+			ship++
+		case e.Stage == "ResponseStarted" && e.ObjectRef != nil && e.ObjectRef.Resource == "pods" &&
+			(e.ObjectRef.Subresource == "exec" || e.ObjectRef.Subresource == "attach" || e.ObjectRef.Subresource == "portforward"):
+			ship++
+		}
+	}
+	return events, ship
+}
+
+type dryLine struct {
+	Topic string          `json:"topic"`
+	Key   *string         `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+func parseDry(t *testing.T, stdout string) []dryLine {
+	t.Helper()
+	var out []dryLine
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var d dryLine
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			t.Fatalf("dry-run line is not {topic,key,value} JSON: %v: %.200s", err, sc.Text())
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func TestDryRunRealLog(t *testing.T) {
+	_, want := shippable(t, labLog)
+	r := runCmd(t, nil, "--dry-run", labLog)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := parseDry(t, r.stdout)
+	if len(lines) != want {
+		t.Fatalf("%d dry-run lines, want %d shippable events", len(lines), want)
+	}
+	for _, d := range lines {
+		var v struct {
+			AuditID    string `json:"auditID"`
+			Enrichment struct {
+				Severity string `json:"severity"`
+			} `json:"enrichment"`
+		}
+		if err := json.Unmarshal(d.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		if d.Topic != "kube-audit" || d.Key == nil || *d.Key != v.AuditID || v.AuditID == "" || v.Enrichment.Severity == "" {
+			t.Fatalf("bad line: topic %q key %v auditID %q severity %q", d.Topic, d.Key, v.AuditID, v.Enrichment.Severity)
+		}
+	}
+	// The summary goes to stderr and tells what happened.
+	for _, s := range []string{"dry run", fmt.Sprintf("shipped     %d messages", want), "stage_filtered"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("summary lacks %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
+func TestDryRunRoutesLikeTheWriter(t *testing.T) {
+	in := firstLines(t, labLog, 30)
+	r := runCmd(t, strings.NewReader(in), "--dry-run", "-p", "topic=audit-x", "-p", "message_key=none", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := parseDry(t, r.stdout)
+	if len(lines) == 0 {
+		t.Fatal("nothing shipped")
+	}
+	for _, d := range lines {
+		if d.Topic != "audit-x" || d.Key != nil {
+			t.Fatalf("topic %q key %v, want audit-x and null", d.Topic, d.Key)
+		}
+	}
+	r = runCmd(t, strings.NewReader(in), "--dry-run", "-p", "message_key=user", "-")
+	for _, d := range parseDry(t, r.stdout) {
+		var v struct{ User struct{ Username string } }
+		json.Unmarshal(d.Value, &v)
+		if d.Key == nil || *d.Key != v.User.Username {
+			t.Fatalf("key %v, want the user %q", d.Key, v.User.Username)
+		}
+	}
+}
+
+func firstLines(t *testing.T, path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := strings.SplitAfter(string(b), "\n")
+	return strings.Join(ls[:min(n, len(ls))], "")
+}
+
+func TestStdinAndRepeatAndCustomLogKey(t *testing.T) {
+	in := firstLines(t, labLog, 40)
+	_, want := shippableString(t, in)
+	r := runCmd(t, strings.NewReader(in), "--dry-run", "--repeat", "3", "--chunk", "7", "-p", "log_key=message", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := len(parseDry(t, r.stdout)); got != 3*want {
+		t.Fatalf("%d lines, want %d", got, 3*want)
+	}
+	if !strings.Contains(r.stderr, "standard input (x3)") || !strings.Contains(r.stderr, `{"message": line}`) {
+		t.Errorf("summary: %s", r.stderr)
+	}
+}
+
+func shippableString(t *testing.T, s string) (int, int) {
+	p := filepath.Join(t.TempDir(), "in.log")
+	os.WriteFile(p, []byte(s), 0o600)
+	return shippable(t, p)
+}
+
+// A line that is not an audit event is counted, with its reason; blank lines
+// and a last line without newline are fine; a 300 KB event is one line.
+func TestOddLines(t *testing.T) {
+	ev := strings.TrimSpace(firstLines(t, labLog, 1))
+	var m map[string]any
+	json.Unmarshal([]byte(ev), &m)
+	m["requestObject"] = map[string]any{"data": strings.Repeat("x", 300<<10)}
+	m["stage"] = "ResponseComplete"
+	big, _ := json.Marshal(m)
+	in := "\n  \nnot json at all\n" + `{"kind":"Pod"}` + "\n" + string(big) + "\n" + ev
+	r := runCmd(t, strings.NewReader(in), "--dry-run", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := parseDry(t, r.stdout)
+	if len(lines) != 2 {
+		t.Fatalf("%d messages, want 2 (the big event and the last line)", len(lines))
+	}
+	if len(lines[0].Value) < 300<<10 {
+		t.Fatalf("big event shipped as %d bytes", len(lines[0].Value))
+	}
+	if !strings.Contains(r.stderr, "not_audit_event 2") || !strings.Contains(r.stderr, "2 blank lines skipped") {
+		t.Errorf("summary does not count the drops:\n%s", r.stderr)
+	}
+}
+
+func TestBadProperties(t *testing.T) {
+	secret := "hunter2-very-secret"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // each must be in the one error line
+	}{
+		{"unknown key", []string{"-p", "topc=x"}, []string{`"topc"`, `did you mean "topic"`, "valid properties: log_key, brokers"}},
+		{"bad value", []string{"-p", "compression=brotli"}, []string{`"compression"`, "brotli", "zstd"}},
+		{"not key=value", []string{"-p", "compression"}, []string{`"compression"`, "key=value"}},
+		{"several at once", []string{"-p", "compression=brotli", "-p", "bogus=1", "-p", "write_timeout=-3s", "-p", "stages=Nope"},
+			[]string{"4 bad properties", `"compression"`, `"bogus"`, `"write_timeout"`, `"stages"`}},
+		{"secret never echoed", []string{"-p", "sasl_pasword=" + secret, "-p", "sasl_password=" + secret, "-p", "sasl_mechanism=PLAIN"},
+			[]string{`"sasl_pasword"`, `"sasl_username"`}},
+		{"tls without brokers", []string{"-p", "tls=on"}, []string{`"tls"`, "embedded broker"}},
+		{"bad repeat", []string{"--repeat", "0"}, []string{"--repeat"}},
+		{"unknown flag", []string{"--bogus"}, []string{"bogus"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{}, tc.args...), labLog)
+			r := runCmd(t, nil, args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %s", r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %s", r.stdout)
+			}
+			if n := strings.Count(r.stderr, "\n"); n != 1 {
+				t.Fatalf("%d lines on stderr, want one: %s", n, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("error line lacks %q: %s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("the secret leaked: %s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestUnreadableInput(t *testing.T) {
+	dir := t.TempDir()
+	noPerm := filepath.Join(dir, "noperm.log")
+	os.WriteFile(noPerm, []byte("{}\n"), 0)
+	for _, tc := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "missing.log"), "no such file"},
+		{"directory", dir, "is a directory"},
+		{"no permission", noPerm, "permission denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "no permission" && os.Geteuid() == 0 {
+				t.Skip("root reads any file")
+			}
+			// A readable file first: nothing is shipped before the bad one is found.
+			r := runCmd(t, nil, "--dry-run", labLog, tc.path)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+			}
+			if strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("want one line with %q: %s", tc.want, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Fatal("something was shipped before the input error")
+			}
+		})
+	}
+	r := runCmd(t, nil)
+	if r.code != 2 || !strings.Contains(r.stderr, "no input") {
+		t.Fatalf("no arguments: exit %d %s", r.code, r.stderr)
+	}
+}
+
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n > 0 {
+		f.n = 0
+		return copy(p, "{\"a\":1}\n"), nil
+	}
+	return 0, fmt.Errorf("device on fire")
+}
+
+func TestReadErrorMidway(t *testing.T) {
+	r := runCmd(t, &failingReader{n: 1}, "--dry-run", "-")
+	if r.code != 1 || !strings.Contains(r.stderr, "device on fire") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+var (
+	shippedRe  = regexp.MustCompile(`shipped\s+([\d,]+) messages`)
+	readBackRe = regexp.MustCompile(`read back\s+([\d,]+) messages`)
+)
+
+func count(t *testing.T, re *regexp.Regexp, s string) int {
+	t.Helper()
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("%v not in summary:\n%s", re, s)
+	}
+	n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+	return n
+}
+
+// Without brokers the real log goes into an embedded broker over TCP and a
+// real consumer reads every message back.
+func TestEmbeddedBrokerRun(t *testing.T) {
+	_, want := shippable(t, labLog)
+	for _, codec := range []string{"zstd", "none"} {
+		t.Run(codec, func(t *testing.T) {
+			r := runCmd(t, nil, "-p", "compression="+codec, labLog)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
+			}
+			shipped, back := count(t, shippedRe, r.stdout), count(t, readBackRe, r.stdout)
+			if shipped != want || back != shipped {
+				t.Fatalf("shipped %d, read back %d, want %d:\n%s", shipped, back, want, r.stdout)
+			}
+			for _, s := range []string{"embedded Kafka broker on 127.0.0.1:", "every shipped message arrived", "severity", "events/s", "per flush batch"} {
+				if codec == "none" && s == "per flush batch" {
+					s = "not compressed"
+				}
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("summary lacks %q:\n%s", s, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestExternalBrokerDown(t *testing.T) {
+	// A port nothing listens on: the flush is retried, then the command
+	// gives up with one line and exit 1.
+	r := runCmd(t, strings.NewReader(firstLines(t, labLog, 3)), "-p", "brokers=127.0.0.1:1", "-p", "write_timeout=1s", "-")
+	if r.code != 1 || strings.Count(r.stderr, "kube-audit-kafka:") != 1 || !strings.Contains(r.stderr, "could not be delivered") {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "records not delivered") {
+		t.Errorf("summary does not say what was lost:\n%s", r.stdout)
+	}
+}
+
+func TestHelpAndProperties(t *testing.T) {
+	r := runCmd(t, nil, "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--dry-run") {
+		t.Fatalf("help: %d %s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "--properties")
+	if r.code != 0 || !strings.Contains(r.stdout, "compression") || !strings.Contains(r.stdout, "zstd") {
+		t.Fatalf("properties: %d %s", r.code, r.stdout)
+	}
+}
+
+func TestSubcommandRegistry(t *testing.T) {
+	var got []string
+	subcommands["test-sub"] = func(args []string, _ io.Reader, stdout, _ io.Writer) int {
+		got = args
+		fmt.Fprint(stdout, "sub ran")
+		return 7
+	}
+	defer delete(subcommands, "test-sub")
+	r := runCmd(t, nil, "test-sub", "a", "-p", "x=y")
+	if r.code != 7 || r.stdout != "sub ran" || strings.Join(got, " ") != "a -p x=y" {
+		t.Fatalf("got %d %q %q", r.code, r.stdout, got)
+	}
+}
+
+func TestClosest(t *testing.T) {
+	for in, want := range map[string]string{"topc": "topic", "Compression": "compression", "sasl-password": "sasl_password", "zzzzzz": "", "tls_ca": "tls_ca_file"} {
+		if got := closest(in); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
