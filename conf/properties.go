@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -25,8 +26,8 @@ var properties = []Property{
 		set: func(c *Config, v string) error {
 			c.Output.Brokers = list(v)
 			for _, b := range c.Output.Brokers {
-				host, port, ok := strings.Cut(b, ":")
-				if !ok || host == "" {
+				host, port, err := net.SplitHostPort(b) // also [::1]:9092
+				if err != nil || host == "" {
 					return fmt.Errorf("broker %q is not host:port", b)
 				}
 				if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
