@@ -107,15 +107,15 @@ func (r *ChunkReader) record() ([]byte, error) {
 		return nil, fmt.Errorf("record body: %w", err)
 	}
 	for i := 0; i < n; i++ {
-		key, err := r.str()
-		if err != nil {
-			if err := r.skip(0); err != nil { // non-string key
-				return nil, err
-			}
-			if err := r.skip(0); err != nil {
+		if r.off < len(r.b) && !isStr(r.b[r.off]) { // non-string key: not ours
+			if err := r.skipPairs(1); err != nil {
 				return nil, err
 			}
 			continue
+		}
+		key, err := r.str()
+		if err != nil {
+			return nil, err
 		}
 		if string(key) != r.logKey {
 			if err := r.skip(0); err != nil {
@@ -284,6 +284,8 @@ func (r *ChunkReader) timestamp() (time.Time, error) {
 	switch {
 	case c <= 0x7f:
 		return time.Unix(int64(c), 0), nil
+	case c >= 0xe0: // negative fixint
+		return time.Unix(int64(int8(c)), 0), nil
 	case c == 0xcc, c == 0xcd, c == 0xce, c == 0xcf:
 		v, err := r.uintN(1 << (c - 0xcc))
 		return time.Unix(int64(v), 0), err
