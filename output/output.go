@@ -72,7 +72,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		MaxAttempts: 1,
 		// A flush is one synchronous write: batches are cut by size, and the
 		// timeout only bounds the wait for a partial batch of a concurrent flush.
-		BatchSize:    1 << 20,
+		BatchSize:    batchSize,
 		BatchBytes:   int64(maxRequestBytes(c.MaxMessageBytes)),
 		BatchTimeout: time.Millisecond,
 		WriteTimeout: c.WriteTimeout,
@@ -86,6 +86,12 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	}
 	return &Writer{cfg: c, router: NewRouter(c), w: w, log: log}, nil
 }
+
+// batchSize caps the messages of one partition batch. kafka-go allocates
+// the whole capacity for every batch (writeBatch.add: make([]Message, 0,
+// BatchSize)), so 1<<20 cost ~150 MB of zeroed memory per partition per
+// flush; a flush bigger than this is simply sent as several batches.
+const batchSize = 1000
 
 func maxRequestBytes(maxMessage int) int {
 	// A batch holds many messages; Kafka's limit applies to the whole
