@@ -20,6 +20,7 @@ type options struct {
 	dryRun       bool
 	repeat       int
 	chunkRecords int
+	classic      bool // chunks in the pre-2.1 [time, record] form
 	embedded     bool // no brokers property: ship into an embedded broker
 }
 
@@ -33,7 +34,7 @@ const (
 
 var errHelp = errors.New("help")
 
-const usageText = `Usage: kube-audit-kafka [flags] FILE... (- for standard input)
+const usageText = `Usage: kube-audit-kafka [flags] FILE... (- for standard input; .gz is read too)
        kube-audit-kafka SUBCOMMAND ...
 
 Replays JSON-lines kube-apiserver audit logs through the plugin's own pipeline
@@ -51,6 +52,8 @@ Flags:
   --repeat N       replay the input N times (input is held in memory), e.g. to
                    measure throughput over a million events
   --chunk N        records per chunk (default 500)
+  --classic        chunks in the classic [time, record] form of Fluent Bit
+                   before 2.1 (default: [[time, metadata], record])
   --properties     list every property with its default and exit
   -h, --help       this help
 
@@ -93,6 +96,7 @@ func parseArgs(args []string, stdout io.Writer) (*options, error) {
 	fs.IntVar(&o.repeat, "repeat", 1, "")
 	fs.IntVar(&o.chunkRecords, "chunk", defaultChunkRecords, "")
 	fs.BoolVar(&listProps, "properties", false, "")
+	fs.BoolVar(&o.classic, "classic", false, "")
 
 	// Flags and file names may be interleaved; everything after "--" is a
 	// file name.

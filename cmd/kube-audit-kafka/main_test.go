@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -167,7 +168,7 @@ func TestStdinAndRepeatAndCustomLogKey(t *testing.T) {
 	if got := len(parseDry(t, r.stdout)); got != 3*want {
 		t.Fatalf("%d lines, want %d", got, 3*want)
 	}
-	if !strings.Contains(r.stderr, "standard input (x3)") || !strings.Contains(r.stderr, `{"message": line}`) {
+	if !strings.Contains(r.stderr, "standard input (x3)") || !strings.Contains(r.stderr, `{"message": line}]`) {
 		t.Errorf("summary: %s", r.stderr)
 	}
 }
@@ -424,5 +425,34 @@ func TestDryRunMatchesWhatIsShipped(t *testing.T) {
 	}
 	if len(recs) == 0 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("shipped %d messages differ from the %d of the dry run", len(recs), len(want))
+	}
+}
+
+// Rotated logs compressed by kube-apiserver (--audit-log-compress) are read
+// as they are; the classic chunk form ships the same messages.
+func TestGzipInputAndClassicChunks(t *testing.T) {
+	in := firstLines(t, labLog, 50)
+	plain := runCmd(t, strings.NewReader(in), "--dry-run", "-")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(in))
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "audit-2026-11-22.log.gz")
+	os.WriteFile(p, gz.Bytes(), 0o600)
+	fromGz := runCmd(t, nil, "--dry-run", p)
+	classic := runCmd(t, strings.NewReader(in), "--dry-run", "--classic", "-")
+	if plain.code != 0 || fromGz.code != 0 || classic.code != 0 {
+		t.Fatalf("exit %d %d %d: %s %s", plain.code, fromGz.code, classic.code, fromGz.stderr, classic.stderr)
+	}
+	if n := len(parseDry(t, plain.stdout)); n == 0 || fromGz.stdout != plain.stdout || classic.stdout != plain.stdout {
+		t.Fatalf("gzip or classic input shipped something else (%d messages)", n)
+	}
+	if !strings.Contains(classic.stderr, "classic [time, {") || !strings.Contains(plain.stderr, "[[time, metadata], {") {
+		t.Errorf("summary does not name the chunk form:\n%s\n%s", plain.stderr, classic.stderr)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.gz")
+	os.WriteFile(bad, []byte{0x1f, 0x8b, 0, 0}, 0o600)
+	if r := runCmd(t, nil, "--dry-run", bad); r.code != 1 || !strings.Contains(r.stderr, "gzip") {
+		t.Fatalf("corrupt gzip: exit %d %s", r.code, r.stderr)
 	}
 }

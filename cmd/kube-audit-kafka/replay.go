@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -68,9 +69,11 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slogLevel(o.cfg.Observe.LogLevel)}))
 	cfg := *o.cfg
 	rp := &replayer{opts: o, log: log, dryRn: o.dryRun}
+	// Fluent Bit 2.1 and later store records as [[time, metadata], record].
+	rp.cw.V2 = !o.classic
 	rp.sum = summary{
 		inputs: o.inputs, dryRun: o.dryRun, embedded: o.embedded && !o.dryRun, repeat: o.repeat,
-		chunkRecords: o.chunkRecords, cfg: &cfg, dropped: map[string]int64{},
+		chunkRecords: o.chunkRecords, classic: o.classic, cfg: &cfg, dropped: map[string]int64{},
 	}
 
 	var broker *embedded.Broker
@@ -160,7 +163,32 @@ func openInputs(names []string, stdin io.Reader) ([]input, error) {
 			return ins, fmt.Errorf("cannot read input %s: is a directory", n)
 		}
 	}
+	for i := range ins {
+		r, err := maybeGunzip(ins[i].r)
+		if err != nil {
+			return ins, fmt.Errorf("cannot read input %s: %w", ins[i].name, err)
+		}
+		ins[i].r = r
+	}
 	return ins, nil
+}
+
+// maybeGunzip transparently decompresses gzip input, such as a log rotated
+// by kube-apiserver's --audit-log-compress.
+func maybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
 }
 
 // topicsOf lists every topic the router may write to; the embedded broker

@@ -22,6 +22,7 @@ type summary struct {
 	embedded     bool
 	repeat       int
 	chunkRecords int
+	classic      bool
 	cfg          *conf.Config
 	brokers      []string
 
@@ -68,7 +69,11 @@ func (s *summary) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-11s %s\n", label, fmt.Sprintf(format, a...))
 	}
 
-	in := fmt.Sprintf("%s (%s) in %s of up to %d {%q: line} records",
+	form := "[[time, metadata], {%q: line}]"
+	if s.classic {
+		form = "classic [time, {%q: line}]"
+	}
+	in := fmt.Sprintf("%s (%s) in %s of up to %d "+form+" records",
 		plural(s.lines, "line"), size(s.inBytes), plural(int64(s.chunks), "Fluent Bit chunk"), s.chunkRecords, s.cfg.Input.LogKey)
 	if s.blank > 0 {
 		in += fmt.Sprintf("; %s skipped", plural(s.blank, "blank line"))
