@@ -106,12 +106,12 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	runErr := rp.feedAll(ctx, inputs)
 	if runErr == nil {
 		runErr = rp.flush()
 	}
-	rp.sum.wall = time.Since(start)
+	rp.sum.wall, rp.sum.cpu = time.Since(start), cpuTime()-cpu0
 	if err := rp.p.Close(cfg.Output.ShutdownTimeout); err != nil && runErr == nil {
 		runErr = err
 	}

@@ -34,7 +34,7 @@ type summary struct {
 	pending                  int64 // records never flushed (interrupted or failed)
 	messages                 int64 // acknowledged by the sink
 	valueBytes, compressed   int64
-	measureTime, wall        time.Duration
+	measureTime, wall, cpu   time.Duration
 	bySeverity, byTopic      map[string]int64
 	readBack                 *readBackResult
 	interrupted              bool
@@ -169,6 +169,14 @@ func (s *summary) print(w io.Writer) {
 		num(int64(float64(s.events)/busy.Seconds())), float64(s.inBytes)/1e6/busy.Seconds(), num(s.events), secs(busy), where)
 	if s.measureTime > 0 {
 		row("", "the size measurement took another %s, not counted above", secs(s.measureTime))
+	}
+	if cpu := s.cpu - s.measureTime; cpu > 0 && s.events > 0 {
+		what := "pipeline and broker"
+		if s.dryRun {
+			what = "pipeline"
+		}
+		row("", "CPU: %s of user+system time for the whole process (%s, GC included): %s events per CPU-second",
+			secs(cpu), what, num(int64(float64(s.events)/cpu.Seconds())))
 	}
 }
 
