@@ -72,7 +72,8 @@ func (p *propFlag) String() string { return "" }
 
 func (p *propFlag) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
-	k = strings.TrimSpace(k)
+	// Fluent Bit matches property names case-insensitively (Brokers = brokers).
+	k = strings.ToLower(strings.TrimSpace(k))
 	if !ok || k == "" {
 		// Never echo the value: it may be a secret typed in the wrong form.
 		p.bad = append(p.bad, fmt.Sprintf("-p %q is not key=value", k))

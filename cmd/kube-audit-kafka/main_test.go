@@ -126,7 +126,7 @@ func TestDryRunRealLog(t *testing.T) {
 
 func TestDryRunRoutesLikeTheWriter(t *testing.T) {
 	in := firstLines(t, labLog, 30)
-	r := runCmd(t, strings.NewReader(in), "--dry-run", "-p", "topic=audit-x", "-p", "message_key=none", "-")
+	r := runCmd(t, strings.NewReader(in), "--dry-run", "-p", "Topic=audit-x", "-p", "message_key=none", "-")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
