@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -18,6 +19,9 @@ const labLog = "../testdata/lab-policy.audit.log"
 // readLines returns the non-empty lines of a file.
 func readLines(t testing.TB, name string) [][]byte {
 	t.Helper()
+	if ls, ok := linesCache.Load(name); ok {
+		return ls.([][]byte)
+	}
 	data, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
@@ -33,8 +37,12 @@ func readLines(t testing.TB, name string) [][]byte {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+	linesCache.Store(name, out)
 	return out
 }
+
+// linesCache keeps test files read once per test binary.
+var linesCache sync.Map
 
 // decodeFile decodes every line of a JSON Lines file of audit events.
 func decodeFile(t testing.TB, name string) []auditv1.Event {

@@ -8,7 +8,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	auditinternal "k8s.io/apiserver/pkg/audit"
 	"k8s.io/apiserver/pkg/audit/policy"
-	"k8s.io/apiserver/pkg/authentication/user"
+	kuser "k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 )
 
@@ -30,7 +30,7 @@ func loadPolicy(file string) (*relevel, error) {
 // saw, from the event: the authenticated (not the impersonated) user, as in
 // the apiserver, where auditing runs before impersonation.
 func attributes(ev *auditv1.Event, v *view) authorizer.AttributesRecord {
-	u := &user.DefaultInfo{Name: ev.User.Username, UID: ev.User.UID, Groups: ev.User.Groups}
+	u := &kuser.DefaultInfo{Name: ev.User.Username, UID: ev.User.UID, Groups: ev.User.Groups}
 	if len(ev.User.Extra) > 0 {
 		u.Extra = make(map[string][]string, len(ev.User.Extra))
 		for k, vals := range ev.User.Extra {
