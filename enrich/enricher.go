@@ -123,4 +123,3 @@ func (en *Enricher) Truncate(rec *Record) {
 	ev.Annotations[AnnotationTruncated] = "true"
 	rec.Enrichment.Truncated = true
 }
-
