@@ -55,7 +55,9 @@ func TestSummaries(t *testing.T) {
 		ev   func(testing.TB) auditv1.Event
 		want string
 	}{
-		{"exec", labEv(res("create", "pods", "exec"), stage(auditv1.StageResponseStarted), func(ev *auditv1.Event) bool { return len(ev.RequestURI) > 0 && ev.RequestURI[len(ev.RequestURI)-1] == 'e' }),
+		{"exec", labEv(res("create", "pods", "exec"), stage(auditv1.StageResponseStarted), func(ev *auditv1.Event) bool {
+			return len(ev.RequestURI) > 0 && ev.RequestURI[len(ev.RequestURI)-1] == 'e'
+		}),
 			`kubernetes-admin exec'd "cat /etc/passwd" into pod debug in audit-lab from 127.0.0.1 (kubectl/v1.32.4): failed, 400`},
 		{"falco exec", falco(48), `minikube-user exec'd "bash" into pod nginx-deployment-7998647bdf-phvq7 in default from 192.168.99.1: allowed, 101`},
 		{"secret list all", labEv(user("kubernetes-admin"), res("list", "secrets", ""), func(ev *auditv1.Event) bool { return ev.ObjectRef.Namespace == "" }),
