@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -183,6 +184,19 @@ func (d doc) put(path string, v any) {
 	}
 }
 
+// appendJSON appends the document without HTML escaping ("&", "<", ">"
+// stay as they are: the consumer is a SIEM, not a browser).
+func (d doc) appendJSON(dst []byte, format string) ([]byte, error) {
+	b := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return dst, fmt.Errorf("encode %s: %w", format, err)
+	}
+	out := b.Bytes()
+	return out[:len(out)-1], nil // Encode's newline
+}
+
 func timeString(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -279,11 +293,7 @@ func encodeECS(dst []byte, rec *Record) ([]byte, error) {
 	}
 	d.put(ECSKubernetesAudit, raw)
 	d.put(ECSEnrichment, e)
-	out, err := json.Marshal(d)
-	if err != nil {
-		return dst, fmt.Errorf("encode ecs: %w", err)
-	}
-	return append(dst, out...), nil
+	return d.appendJSON(dst, "ecs")
 }
 
 func resourceType(e *Enrichment) string {
@@ -498,11 +508,7 @@ func encodeOCSF(dst []byte, rec *Record) ([]byte, error) {
 	}
 	d.put(OCSFUnmappedAudit, raw)
 	d.put(OCSFUnmappedEnrichment, e)
-	out, err := json.Marshal(d)
-	if err != nil {
-		return dst, fmt.Errorf("encode ocsf: %w", err)
-	}
-	return append(dst, out...), nil
+	return d.appendJSON(dst, "ocsf")
 }
 
 // ocsfUserType classifies a Kubernetes user for OCSF actor.user.type_id:
