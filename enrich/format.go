@@ -314,20 +314,16 @@ func relatedUsers(ev *auditv1.Event) []string {
 	return us
 }
 
-// ecsOutcome follows Elastic's pipeline: the authorization decision (allow:
-// success, forbid: failure); without one, the response code.
+// ecsOutcome: failure for an authorizer's forbid or a response code of 400
+// or more (Elastic's pipeline looks at the decision only, which calls an
+// admission denial or a 404 a success), success for other responses,
+// unknown before a response.
 func ecsOutcome(e *Enrichment) string {
-	switch e.Result.Decision {
-	case "allow":
-		return "success"
-	case "forbid":
-		return "failure"
-	}
 	switch c := e.Result.Code; {
-	case c == 0:
-		return "unknown"
-	case c >= 400:
+	case e.Result.Decision == "forbid" || c >= 400:
 		return "failure"
+	case c == 0 && e.Result.Decision == "":
+		return "unknown"
 	}
 	return "success"
 }

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +43,24 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 		r := ev.ObjectRef
 		e.What.Resource, e.What.Subresource, e.What.Name, e.What.Namespace = r.Resource, r.Subresource, r.Name, r.Namespace
 		e.What.APIGroup, e.What.APIVersion = r.APIGroup, r.APIVersion
+		if e.What.Name == "" && ev.Verb == "create" && r.Subresource == "" && (ev.RequestObject != nil || ev.ResponseObject != nil) {
+			// The apiserver often logs a create before the name is known
+			// (generateName); the body has it. Parsed once, shared with the rules.
+			if b := v.getBody(); b.ok {
+				e.What.Name = b.Metadata.Name
+			}
+			if e.What.Name == "" && ev.ResponseObject != nil && ev.RequestObject != nil {
+				// generateName: the name is in the created object.
+				var m struct {
+					Metadata struct {
+						Name string `json:"name"`
+					} `json:"metadata"`
+				}
+				if json.Unmarshal(ev.ResponseObject.Raw, &m) == nil {
+					e.What.Name = m.Metadata.Name
+				}
+			}
+		}
 		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach") {
 			e.What.Command, e.What.Container = execCommand(ev.RequestURI)
 		}
