@@ -94,7 +94,6 @@ const (
 	OCSFMetadataVendorName  = "metadata.product.vendor_name"
 	OCSFMetadataUID         = "metadata.uid"
 	OCSFMetadataLogName     = "metadata.log_name"
-	OCSFMetadataProfiles    = "metadata.profiles"
 	OCSFActorUserName       = "actor.user.name"
 	OCSFActorUserUID        = "actor.user.uid"
 	OCSFActorUserType       = "actor.user.type"
@@ -122,6 +121,16 @@ const (
 	OCSFUnmappedAudit       = "unmapped.kubernetes_audit"
 	OCSFUnmappedEnrichment  = "unmapped.enrichment"
 )
+
+// ECSFieldNames lists the fields of the ecs format (dotted paths).
+func ECSFieldNames() []string {
+	return []string{ECSTimestamp, ECSVersion, ECSMessage, ECSEventKind, ECSEventCategory, ECSEventType, ECSEventAction, ECSEventOutcome, ECSEventID, ECSEventDataset, ECSEventModule, ECSEventStart, ECSEventEnd, ECSEventDuration, ECSEventSeverity, ECSEventReason, ECSUserName, ECSUserID, ECSUserGroupName, ECSUserEffectiveName, ECSSourceIP, ECSClientIP, ECSUserAgentOriginal, ECSUserAgentName, ECSUserAgentVersion, ECSURLOriginal, ECSURLPath, ECSURLQuery, ECSHTTPRequestMethod, ECSHTTPResponseStatus, ECSOrchestratorType, ECSOrchestratorCluster, ECSOrchestratorNS, ECSOrchestratorAPI, ECSOrchestratorResType, ECSOrchestratorResName, ECSHostName, ECSRelatedUser, ECSRelatedIP, ECSRuleID, ECSThreatFramework, ECSThreatTechniqueID, ECSContainerImageName, ECSKubernetesAudit, ECSEnrichment}
+}
+
+// OCSFFieldNames lists the fields of the ocsf format (dotted paths).
+func OCSFFieldNames() []string {
+	return []string{OCSFClassUID, OCSFClassName, OCSFCategoryUID, OCSFCategoryName, OCSFActivityID, OCSFActivityName, OCSFTypeUID, OCSFTypeName, OCSFTime, OCSFStartTime, OCSFEndTime, OCSFDuration, OCSFSeverityID, OCSFSeverity, OCSFStatusID, OCSFStatus, OCSFStatusCode, OCSFStatusDetail, OCSFMessage, OCSFMetadataVersion, OCSFMetadataProductName, OCSFMetadataVendorName, OCSFMetadataUID, OCSFMetadataLogName, OCSFActorUserName, OCSFActorUserUID, OCSFActorUserType, OCSFActorUserTypeID, OCSFActorUserGroups, OCSFActorInvokedBy, OCSFAPIOperation, OCSFAPIVersion, OCSFAPIGroupName, OCSFAPIServiceName, OCSFAPIRequestUID, OCSFAPIResponseCode, OCSFAPIResponseError, OCSFAPIResponseMessage, OCSFSrcEndpointIP, OCSFSrcIntermediateIPs, OCSFHTTPRequestMethod, OCSFHTTPRequestUA, OCSFHTTPRequestURLPath, OCSFHTTPRequestURLQuery, OCSFHTTPResponseCode, OCSFResources, OCSFDstEndpointHostname, OCSFAttacks, OCSFUnmappedAudit, OCSFUnmappedEnrichment}
+}
 
 // Encode appends the record's message value in the configured format.
 func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
