@@ -1,9 +1,12 @@
 package enrich
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	auditinternal "k8s.io/apiserver/pkg/audit"
@@ -78,17 +81,69 @@ func (p *relevel) apply(ev *auditv1.Event, v *view, e *Enrichment) string {
 			return DropPolicyStage
 		}
 	}
-	want := auditv1.Level(cfg.Level)
-	if levelRank(want) >= levelRank(ev.Level) {
-		return DropNone // never raised
+	if want := auditv1.Level(cfg.Level); levelRank(want) < levelRank(ev.Level) { // never raised
+		e.LoggedLevel = string(ev.Level)
+		ev.Level = want
+		switch want {
+		case auditv1.LevelMetadata:
+			ev.RequestObject, ev.ResponseObject = nil, nil
+		case auditv1.LevelRequest:
+			ev.ResponseObject = nil
+		}
 	}
-	e.LoggedLevel = string(ev.Level)
-	ev.Level = want
-	switch want {
-	case auditv1.LevelMetadata:
-		ev.RequestObject, ev.ResponseObject = nil, nil
-	case auditv1.LevelRequest:
-		ev.ResponseObject = nil
+	if cfg.OmitManagedFields {
+		stripManagedFields(ev.RequestObject)
+		stripManagedFields(ev.ResponseObject)
 	}
 	return DropNone
+}
+
+// stripManagedFields removes metadata.managedFields from an object, or from
+// every item of a list, as the apiserver does for omitManagedFields.
+func stripManagedFields(u *runtime.Unknown) {
+	if u == nil || !bytes.Contains(u.Raw, []byte(`"managedFields"`)) {
+		return
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(u.Raw, &top) != nil {
+		return
+	}
+	changed := stripMeta(top)
+	if items, ok := top["items"]; ok {
+		var list []map[string]json.RawMessage
+		if json.Unmarshal(items, &list) == nil {
+			itemsChanged := false
+			for _, it := range list {
+				itemsChanged = stripMeta(it) || itemsChanged
+			}
+			if itemsChanged {
+				if b, err := json.Marshal(list); err == nil {
+					top["items"], changed = b, true
+				}
+			}
+		}
+	}
+	if !changed {
+		return
+	}
+	if raw, err := json.Marshal(top); err == nil {
+		u.Raw = raw
+	}
+}
+
+func stripMeta(obj map[string]json.RawMessage) bool {
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(obj["metadata"], &meta) != nil {
+		return false
+	}
+	if _, ok := meta["managedFields"]; !ok {
+		return false
+	}
+	delete(meta, "managedFields")
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return false
+	}
+	obj["metadata"] = b
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
@@ -129,5 +130,32 @@ func TestPolicyFileErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "policy_file") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestPolicyOmitManagedFields(t *testing.T) {
+	pol := "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitManagedFields: true\nrules:\n- level: RequestResponse\n"
+	en := newEnricher(t, conf.Enrich{PolicyFile: writePolicy(t, pol)})
+	ev := lab(t, and(user("kubernetes-admin"), res("create", "roles", "")))
+	if !strings.Contains(string(ev.ResponseObject.Raw), `"managedFields"`) {
+		t.Fatal("test event has no managedFields")
+	}
+	rec, drop := en.Enrich(&ev)
+	if drop != DropNone {
+		t.Fatal(drop)
+	}
+	for _, u := range [][]byte{ev.RequestObject.Raw, ev.ResponseObject.Raw} {
+		if strings.Contains(string(u), "managedFields") || !strings.Contains(string(u), `"pod-reader"`) {
+			t.Errorf("managedFields kept or object damaged: %.200s", u)
+		}
+	}
+	if rec.Enrichment.Level != "RequestResponse" {
+		t.Errorf("level %s", rec.Enrichment.Level)
+	}
+	list := []byte(`{"kind":"PodList","items":[{"metadata":{"name":"a","managedFields":[{"manager":"x"}]}},{"metadata":{"name":"b"}}]}`)
+	u := &runtime.Unknown{Raw: list}
+	stripManagedFields(u)
+	if strings.Contains(string(u.Raw), "managedFields") || !strings.Contains(string(u.Raw), `"b"`) {
+		t.Errorf("list: %s", u.Raw)
 	}
 }
