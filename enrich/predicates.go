@@ -51,7 +51,7 @@ var predicates = map[string]predicate{
 	PredHostIPC: {body: true, fn: func(_ *auditv1.Event, b *body) bool { return b.anyPodSpec(func(s *podSpec) bool { return s.HostIPC }) },
 		help: "the pod (template) shares the host IPC namespace"},
 	PredSensitiveHostPath: {body: true, fn: sensitiveHostPath,
-		help: "a hostPath volume is /, or under /etc, /proc, /root, /home/admin, /var/lib/kubelet, /etc/kubernetes, or a container runtime socket"},
+		help: "a hostPath volume is /, or is (under) /etc, /proc, /root, /home/admin, /var/lib/kubelet, or a container runtime's socket or directory"},
 	PredHostRootMount: {body: true, fn: hostRootMount,
 		help: "a hostPath volume mounts the host's root directory /"},
 	PredRoleWildcard: {body: true, fn: func(_ *auditv1.Event, b *body) bool {
@@ -218,16 +218,16 @@ func privilegedContainer(_ *auditv1.Event, b *body) bool {
 // "/" is matched exactly (everything is under it); the others with their
 // subdirectories.
 var sensitiveHostDirs = []string{
-	"/etc", "/proc", "/root", "/home/admin", "/var/lib/kubelet", "/boot", "/dev", "/sys",
-	"/var/run/docker.sock", "/run/docker.sock", "/var/run/crio/crio.sock", "/run/crio/crio.sock",
-	"/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock", "/var/run", "/run",
+	"/etc", "/proc", "/root", "/home/admin", "/var/lib/kubelet",
+	"/var/run/docker.sock", "/run/docker.sock", "/var/run/docker",
+	"/var/run/crio", "/run/crio", "/var/run/containerd", "/run/containerd",
 }
 
 func hostPaths(b *body) []string {
 	var out []string
 	b.anyPodSpec(func(s *podSpec) bool {
 		for _, v := range s.Volumes {
-			if v.HostPath != nil {
+			if v.HostPath != nil && v.HostPath.Path != "" {
 				out = append(out, path.Clean("/"+v.HostPath.Path))
 			}
 		}
