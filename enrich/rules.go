@@ -194,7 +194,7 @@ func compileRules(specs []RuleSpec, file string) (*rules, error) {
 	return rs, nil
 }
 
-// CompileRule compiles one rule spec (exported for tests and tools).
+// compileRule compiles one rule spec.
 func compileRule(s *RuleSpec) (*Rule, error) {
 	sev, ok := ParseSeverity(s.Severity)
 	if !ok {
