@@ -69,6 +69,9 @@ type Who struct {
 	UserAgent               string   `json:"user_agent,omitempty"`
 	Client                  string   `json:"client,omitempty"`
 	ClientVersion           string   `json:"client_version,omitempty"`
+	// ClientType: kubectl, client-go (any other Kubernetes Go client),
+	// browser, http-tool (curl, wget, python-requests...), or other.
+	ClientType string `json:"client_type,omitempty"`
 }
 
 // What was done.

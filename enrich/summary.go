@@ -37,6 +37,7 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 		e.Who.ImpersonatedGroups = ev.ImpersonatedUser.Groups
 	}
 	e.Who.Client, e.Who.ClientVersion = ParseUserAgent(ev.UserAgent)
+	e.Who.ClientType = ClientType(ev.UserAgent, e.Who.Client)
 
 	e.What = What{Verb: ev.Verb}
 	if v.isResource {
@@ -122,6 +123,26 @@ func ParseUserAgent(ua string) (client, version string) {
 	name, ver, _ := strings.Cut(prod, "/")
 	// client-go appends the component to the commit: "kubernetes/abc/ctrl".
 	return name, ver
+}
+
+// ClientType classifies a user agent (see Who.ClientType).
+func ClientType(ua, client string) string {
+	switch {
+	case ua == "":
+		return ""
+	case client == "kubectl":
+		return "kubectl"
+	case strings.Contains(ua, " kubernetes/"):
+		// client-go's default: "<program>/<version> (<os>/<arch>) kubernetes/<commit>".
+		return "client-go"
+	case strings.HasPrefix(ua, "Mozilla/"):
+		return "browser"
+	}
+	switch strings.ToLower(client) {
+	case "curl", "wget", "python-requests", "go-http-client", "httpie", "postmanruntime", "insomnia", "python-urllib", "okhttp", "axios", "node-fetch", "java", "apache-httpclient", "powershell":
+		return "http-tool"
+	}
+	return "other"
 }
 
 func firstToken(s string) string {

@@ -11,6 +11,20 @@ import (
 )
 
 func TestParseUserAgent(t *testing.T) {
+	for ua, want := range map[string]string{
+		"kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07":                        "kubectl",
+		"kube-controller-manager/v1.17.3 (linux/amd64) kubernetes/06ad960/tokens": "client-go",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0":  "browser",
+		"curl/7.88.1":                    "http-tool",
+		"python-requests/2.31.0":         "http-tool",
+		"catalog/v0.0.0 (linux/amd64) x": "other",
+		"":                               "",
+	} {
+		c, _ := ParseUserAgent(ua)
+		if got := ClientType(ua, c); got != want {
+			t.Errorf("ClientType(%q) = %q, want %q", ua, got, want)
+		}
+	}
 	for _, c := range []struct{ ua, client, version string }{
 		{"kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07", "kubectl", "v1.32.4"},
 		{"kube-apiserver/v1.32.13 (linux/amd64) kubernetes/$Format", "kube-apiserver", "v1.32.13"},
