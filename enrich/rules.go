@@ -115,10 +115,13 @@ func loadRules(rulesFile, mode string) (*rules, error) {
 		}
 		for _, u := range user {
 			i := indexRule(specs, u.ID)
+			toggle := u.Severity == "" && isZeroMatch(&u.Match) && len(u.Except) == 0
 			switch {
+			case i < 0 && toggle && mode != "replace":
+				return nil, fmt.Errorf("rules file %s: rule %q: no default rule has this id (an entry without severity and match only switches a default rule on or off)", rulesFile, u.ID)
 			case i < 0:
 				specs = append(specs, u)
-			case u.Severity == "" && isZeroMatch(&u.Match) && len(u.Except) == 0:
+			case toggle:
 				// Only switches the default rule on or off.
 				if u.Enabled != nil {
 					specs[i].Enabled = u.Enabled

@@ -573,6 +573,7 @@ func TestRulesFileErrors(t *testing.T) {
 		"unknown key":       {`rules: [{id: r7, severity: low, match: {verb: [get]}}]`, `unknown field "verb"`},
 		"no id":             {`rules: [{severity: low}]`, `rule #1 has no id`},
 		"duplicate":         {`rules: [{id: r8, severity: low}, {id: r8, severity: high}]`, `rule "r8" is defined twice`},
+		"toggle unknown":    {`rules: [{id: no_such_rule, enabled: false}]`, `rule "no_such_rule": no default rule has this id`},
 		"bad resource":      {`rules: [{id: r9, severity: low, match: {resources: [{group: "", resources: ["a/b/c"]}]}}]`, `rule "r9": match: resource "a/b/c"`},
 	} {
 		f := writeRules(t, c.body)
