@@ -252,3 +252,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeLiggittV1beta1 decodes the whole 2017 v1beta1 capture (counts
+// from SOURCES.md) when ../shared is present.
+func TestDecodeLiggittV1beta1(t *testing.T) {
+	dir := publicCorpus(t)
+	evs := decodeFile(t, filepath.Join(dir, "liggitt-audit2rbac_demo_v1beta1_2017.jsonl"))
+	stages := map[auditv1.Stage]int{}
+	impersonated, forbidden := 0, 0
+	for _, ev := range evs {
+		stages[ev.Stage]++
+		if ev.ImpersonatedUser != nil {
+			impersonated++
+		}
+		if ev.ResponseStatus != nil && ev.ResponseStatus.Code == 403 {
+			forbidden++
+		}
+		if ev.RequestReceivedTimestamp.IsZero() || ev.APIVersion != "audit.k8s.io/v1" {
+			t.Fatalf("%s: not normalised", ev.AuditID)
+		}
+	}
+	if len(evs) != 757 || stages[auditv1.StageRequestReceived] != 320 || stages[auditv1.StageResponseComplete] != 437 || forbidden != 11 || impersonated == 0 {
+		t.Errorf("%d events, stages %v, %d forbidden, %d impersonated", len(evs), stages, forbidden, impersonated)
+	}
+}
