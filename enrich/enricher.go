@@ -82,7 +82,10 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 		}
 		rec.Enrichment.Level = string(ev.Level)
 	}
+	// Rules read the event as logged (configmap_credentials looks at values).
 	en.rules.evaluate(&v, &rec.Enrichment)
+	// Redaction belongs here: after the rules, before the summary, which
+	// quotes the request URI's exec command.
 	en.summarise(&v, &rec.Enrichment)
 	return rec, DropNone
 }
