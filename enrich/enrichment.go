@@ -63,12 +63,17 @@ type Who struct {
 	Groups                  []string `json:"groups,omitempty"`
 	ServiceAccountNamespace string   `json:"service_account_namespace,omitempty"`
 	ServiceAccountName      string   `json:"service_account_name,omitempty"`
-	ImpersonatedUser        string   `json:"impersonated_user,omitempty"`
-	ImpersonatedGroups      []string `json:"impersonated_groups,omitempty"`
-	SourceIPs               []string `json:"source_ips,omitempty"`
-	UserAgent               string   `json:"user_agent,omitempty"`
-	Client                  string   `json:"client,omitempty"`
-	ClientVersion           string   `json:"client_version,omitempty"`
+	// Pod and PodNode: the pod (and its node) whose bound service-account
+	// token made the request; CredentialID: the token's id (user.extra).
+	Pod                string   `json:"pod,omitempty"`
+	PodNode            string   `json:"pod_node,omitempty"`
+	CredentialID       string   `json:"credential_id,omitempty"`
+	ImpersonatedUser   string   `json:"impersonated_user,omitempty"`
+	ImpersonatedGroups []string `json:"impersonated_groups,omitempty"`
+	SourceIPs          []string `json:"source_ips,omitempty"`
+	UserAgent          string   `json:"user_agent,omitempty"`
+	Client             string   `json:"client,omitempty"`
+	ClientVersion      string   `json:"client_version,omitempty"`
 	// ClientType: kubectl, client-go (any other Kubernetes Go client),
 	// browser, http-tool (curl, wget, python-requests...), or other.
 	ClientType string `json:"client_type,omitempty"`

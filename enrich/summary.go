@@ -32,6 +32,11 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 			e.Who.ServiceAccountNamespace, e.Who.ServiceAccountName = ns, name
 		}
 	}
+	if x := ev.User.Extra; len(x) > 0 {
+		e.Who.Pod = firstExtra(x["authentication.kubernetes.io/pod-name"])
+		e.Who.PodNode = firstExtra(x["authentication.kubernetes.io/node-name"])
+		e.Who.CredentialID = firstExtra(x["authentication.kubernetes.io/credential-id"])
+	}
 	if ev.ImpersonatedUser != nil {
 		e.Who.ImpersonatedUser = ev.ImpersonatedUser.Username
 		e.Who.ImpersonatedGroups = ev.ImpersonatedUser.Groups
@@ -89,6 +94,13 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 		e.Result.LatencyMS = float64(ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Microseconds()) / 1000
 	}
 	e.Summary = summary(ev, e)
+}
+
+func firstExtra(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 // clipMessage keeps a status message short (messages are the apiserver's

@@ -131,6 +131,9 @@ func TestWhoWhatWhereResult(t *testing.T) {
 	if rec.Enrichment.Result.PodSecurityViolations == "" {
 		t.Errorf("pod security violations not reported")
 	}
+	if rec.Enrichment.Who.Pod != "catalog-operator-5449869557-xvbtf" || rec.Enrichment.Who.ServiceAccountName != "olm-operator-serviceaccount" {
+		t.Errorf("bound token pod: %+v", rec.Enrichment.Who)
+	}
 }
 
 func TestStages(t *testing.T) {
