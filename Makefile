@@ -27,6 +27,7 @@ run: $(CMD)
 test: build lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./pipeline ./output
+	$(GO) test -count=1 -race -run Concurrent ./enrich
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -143,7 +143,7 @@ var properties = []Property{
 			c.Enrich.NodeName = v
 			return nil
 		}},
-	{Key: "stages", Default: "ResponseComplete,Panic", Help: "Audit stages shipped. ResponseStarted of pods/exec, attach and portforward is always shipped (those requests may never complete).",
+	{Key: "stages", Default: "ResponseComplete,Panic", Help: "Audit stages shipped. ResponseStarted of pods/exec, attach and portforward (those requests may stay open for hours) and of 401s (they have no ResponseComplete) is always shipped; drop it with omitStages in policy_file.",
 		set: func(c *Config, v string) error {
 			c.Enrich.Stages = nil
 			for _, s := range list(v) {

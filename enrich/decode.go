@@ -9,75 +9,118 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
 
 // ErrNotAudit is returned for a record that is not an audit event (or list).
 var ErrNotAudit = errors.New("not an audit event")
 
-// envelope holds the fields that tell what a JSON document is.
-type envelope struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Items      json.RawMessage `json:"items"`
-	AuditID    string          `json:"auditID"`
-	Stage      string          `json:"stage"`
-	Verb       string          `json:"verb"`
-	// v1beta1 only: when the event was generated.
-	Timestamp *json.RawMessage `json:"timestamp"`
+// wire is one JSON document as it may arrive: an Event of any audit.k8s.io
+// version (v1beta1 differs from v1 only by the extra "timestamp" and
+// "metadata" fields, which v1 ignores), or an EventList whose events are in
+// "items". The document is parsed once, straight into the v1 model.
+type wire struct {
+	auditv1.Event
+	Items []wireItem `json:"items"`
+	// v1beta1 only: when the request reached the apiserver.
+	Timestamp json.RawMessage `json:"timestamp"`
 }
 
-// Decode parses one JSON document into audit events: a single Event
-// (audit.k8s.io/v1, v1beta1, or without apiVersion, as Falco fixtures have it),
-// or an EventList from the webhook backend, split into its events.
-// It returns ErrNotAudit (wrapped) for anything else.
+// wireItem is one EventList item, which may also be v1beta1.
+type wireItem struct {
+	auditv1.Event
+	Timestamp json.RawMessage `json:"timestamp"`
+}
+
+// Decode parses one JSON document into audit events and appends them to dst:
+// a single Event (audit.k8s.io/v1, v1beta1, or without apiVersion, as Falco's
+// fixtures have it), or an EventList from the webhook backend, split into its
+// events. Every event comes out as audit.k8s.io/v1. It returns an error
+// wrapping ErrNotAudit for anything else; the error never quotes the input.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	doc = bytes.TrimSpace(doc)
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
-	var env envelope
-	if err := json.Unmarshal(doc, &env); err != nil {
+	var w wire
+	if err := json.Unmarshal(doc, &w); err != nil {
 		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
 	}
-	if !auditAPIVersion(env.APIVersion) {
-		return dst, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, env.APIVersion)
+	if !auditAPIVersion(w.APIVersion) {
+		return dst, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, clip(w.APIVersion))
 	}
-	switch env.Kind {
+	switch w.Kind {
 	case "EventList":
-		var list auditv1.EventList
-		if err := json.Unmarshal(doc, &list); err != nil {
-			return dst, fmt.Errorf("%w: EventList: %s", ErrNotAudit, jsonProblem(err))
+		n := len(dst)
+		for i := range w.Items {
+			it := &w.Items[i]
+			if !auditAPIVersion(it.APIVersion) || (it.Kind != "" && it.Kind != "Event") {
+				return dst[:n], fmt.Errorf("%w: EventList item %d: apiVersion %q kind %q", ErrNotAudit, i, clip(it.APIVersion), clip(it.Kind))
+			}
+			if err := normalise(&it.Event, it.Timestamp); err != nil {
+				return dst[:n], fmt.Errorf("EventList item %d: %w", i, err)
+			}
+			dst = append(dst, it.Event)
 		}
-		for i := range list.Items {
-			if err := check(&list.Items[i]); err != nil {
-				return dst, fmt.Errorf("EventList item %d: %w", i, err)
+		return dst, nil
+	case "Event", "":
+		if w.Items != nil {
+			return dst, fmt.Errorf("%w: items in a single event", ErrNotAudit)
+		}
+	default:
+		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, clip(w.Kind))
+	}
+	if err := normalise(&w.Event, w.Timestamp); err != nil {
+		return dst, err
+	}
+	return append(dst, w.Event), nil
+}
+
+// normalise checks one event and brings it to the v1 shape.
+func normalise(ev *auditv1.Event, v1beta1Timestamp json.RawMessage) error {
+	if ev.AuditID == "" || ev.Stage == "" {
+		return fmt.Errorf("%w: no auditID or stage", ErrNotAudit)
+	}
+	switch ev.Stage {
+	case auditv1.StageRequestReceived, auditv1.StageResponseStarted, auditv1.StageResponseComplete, auditv1.StagePanic:
+	default:
+		return fmt.Errorf("%w: unknown stage %q", ErrNotAudit, clip(string(ev.Stage)))
+	}
+	switch ev.Level {
+	case "", auditv1.LevelMetadata, auditv1.LevelRequest, auditv1.LevelRequestResponse:
+	case auditv1.LevelNone:
+		// The apiserver never writes a None event; treat it as Metadata.
+		ev.Level = auditv1.LevelMetadata
+	default:
+		return fmt.Errorf("%w: unknown level %q", ErrNotAudit, clip(string(ev.Level)))
+	}
+	if ev.Level == "" {
+		// Hand-made events (Falco fixtures) may omit the level: infer it.
+		switch {
+		case ev.ResponseObject != nil:
+			ev.Level = auditv1.LevelRequestResponse
+		case ev.RequestObject != nil:
+			ev.Level = auditv1.LevelRequest
+		default:
+			ev.Level = auditv1.LevelMetadata
+		}
+	}
+	if ev.RequestReceivedTimestamp.IsZero() && len(v1beta1Timestamp) > 0 {
+		// v1beta1 events carry the receive time as "timestamp", with second
+		// precision (RFC 3339, which MicroTime's parser does not accept).
+		var s string
+		if json.Unmarshal(v1beta1Timestamp, &s) == nil {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				ev.RequestReceivedTimestamp = metav1.NewMicroTime(t)
 			}
 		}
-		return append(dst, list.Items...), nil
-	case "Event", "":
-	default:
-		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, env.Kind)
-	}
-	if env.AuditID == "" || env.Stage == "" {
-		return dst, fmt.Errorf("%w: no auditID or stage", ErrNotAudit)
-	}
-	dst = append(dst, auditv1.Event{})
-	ev := &dst[len(dst)-1]
-	if err := json.Unmarshal(doc, ev); err != nil {
-		return dst[:len(dst)-1], fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
-	}
-	if err := check(ev); err != nil {
-		return dst[:len(dst)-1], err
-	}
-	if ev.RequestReceivedTimestamp.IsZero() && env.Timestamp != nil {
-		// v1beta1 events of old apiservers may carry only "timestamp".
-		_ = json.Unmarshal(*env.Timestamp, &ev.RequestReceivedTimestamp)
 	}
 	ev.APIVersion = auditv1.SchemeGroupVersion.String()
 	ev.Kind = "Event"
-	return dst, nil
+	return nil
 }
 
 func auditAPIVersion(v string) bool {
@@ -88,16 +131,13 @@ func auditAPIVersion(v string) bool {
 	return false
 }
 
-func check(ev *auditv1.Event) error {
-	if ev.AuditID == "" || ev.Stage == "" {
-		return fmt.Errorf("%w: no auditID or stage", ErrNotAudit)
+// clip bounds a value quoted in an error (never a body; only short
+// identifiers such as apiVersion or kind).
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
 	}
-	switch ev.Stage {
-	case auditv1.StageRequestReceived, auditv1.StageResponseStarted, auditv1.StageResponseComplete, auditv1.StagePanic:
-	default:
-		return fmt.Errorf("%w: unknown stage %q", ErrNotAudit, ev.Stage)
-	}
-	return nil
+	return s
 }
 
 // jsonProblem describes a JSON error without quoting the input (which may

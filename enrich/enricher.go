@@ -1,9 +1,7 @@
 package enrich
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -16,6 +14,8 @@ const (
 	DropStage    = "stage_filtered"
 	DropPolicy   = "policy_level_none"
 	DropNotAudit = "not_audit_event"
+	// DropPolicyStage: the node-side policy's omitStages lists the event's stage.
+	DropPolicyStage = "policy_omit_stage"
 )
 
 // Enricher turns decoded events into shippable records. It is built once per
@@ -23,15 +23,47 @@ const (
 type Enricher struct {
 	cfg    conf.Enrich
 	stages map[auditv1.Stage]bool
+	rules  *rules
+	policy *relevel // nil without policy_file
 }
 
-// New builds an Enricher from validated configuration.
+// New builds an Enricher from validated configuration: it compiles the rules
+// (embedded defaults and rules_file) and loads policy_file. A bad rule or
+// policy is an error naming the file and the rule.
 func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
 	en := &Enricher{cfg: e, stages: map[auditv1.Stage]bool{}}
-	for _, s := range e.Stages {
+	stages := e.Stages
+	if len(stages) == 0 {
+		stages = []string{string(auditv1.StageResponseComplete), string(auditv1.StagePanic)}
+	}
+	for _, s := range stages {
 		en.stages[auditv1.Stage(s)] = true
 	}
+	rs, err := loadRules(e.RulesFile, e.RulesMode)
+	if err != nil {
+		return nil, err
+	}
+	en.rules = rs
+	if e.PolicyFile != "" {
+		if en.policy, err = loadPolicy(e.PolicyFile); err != nil {
+			return nil, err
+		}
+	}
+	switch e.Format {
+	case conf.FormatNative, conf.FormatECS, conf.FormatOCSF:
+	default:
+		return nil, fmt.Errorf("format %v is not supported", e.Format)
+	}
 	return en, nil
+}
+
+// Rules returns the ids of the active (enabled) rules, in evaluation order.
+func (en *Enricher) Rules() []string {
+	ids := make([]string, len(en.rules.list))
+	for i, r := range en.rules.list {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 // Enrich filters, re-levels and enriches one event in place. It returns the
@@ -41,120 +73,56 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 		return nil, DropStage
 	}
 	rec := &Record{Event: ev}
-	en.summarise(rec)
+	var v view
+	newView(ev, &v)
+	rec.Enrichment.Level = string(ev.Level)
+	if en.policy != nil {
+		if drop := en.policy.apply(ev, &v, &rec.Enrichment); drop != DropNone {
+			return nil, drop
+		}
+		rec.Enrichment.Level = string(ev.Level)
+	}
+	// Rules read the event as logged (configmap_credentials looks at values).
+	en.rules.evaluate(&v, &rec.Enrichment)
+	// Redaction belongs here: after the rules, before the summary, which
+	// quotes the request URI's exec command.
+	en.summarise(&v, &rec.Enrichment)
 	return rec, DropNone
 }
 
-// shipStage applies the stages property. ResponseStarted of exec, attach and
-// portforward is always shipped: those connections may stay open for hours
-// and their ResponseComplete then comes far too late to alert on.
+// shipStage applies the stages property, with two exceptions that are always
+// shipped at ResponseStarted, because for them no ResponseComplete comes in
+// time (or at all):
+//   - pods/exec, pods/attach and pods/portforward: those connections stay
+//     open for minutes or hours, and their ResponseComplete is written only
+//     when they close;
+//   - a request rejected by authentication (401): the apiserver writes only
+//     a ResponseStarted event for it.
 func (en *Enricher) shipStage(ev *auditv1.Event) bool {
 	if en.stages[ev.Stage] {
 		return true
 	}
-	if ev.Stage == auditv1.StageResponseStarted && ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" {
+	if ev.Stage != auditv1.StageResponseStarted {
+		return false
+	}
+	if ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" {
 		switch ev.ObjectRef.Subresource {
 		case "exec", "attach", "portforward":
 			return true
 		}
 	}
-	return false
+	return ev.ResponseStatus != nil && ev.ResponseStatus.Code == 401
 }
 
-func (en *Enricher) summarise(rec *Record) {
-	ev, e := rec.Event, &rec.Enrichment
-	sev := SeverityInfo
-	e.Severity, e.SeverityID = sev.String(), int(sev)
-	e.Level = string(ev.Level)
-	e.Cluster, e.Node = en.cfg.ClusterName, en.cfg.NodeName
-
-	e.Who = Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
-	if ns, name, ok := strings.Cut(strings.TrimPrefix(ev.User.Username, "system:serviceaccount:"), ":"); ok && strings.HasPrefix(ev.User.Username, "system:serviceaccount:") {
-		e.Who.ServiceAccountNamespace, e.Who.ServiceAccountName = ns, name
+// Truncate removes the request and response bodies of a record that is too
+// large to ship, marks the event with the annotation audit.k8s.io/truncated
+// and sets enrichment.truncated. Who, what and the severity stay.
+func (en *Enricher) Truncate(rec *Record) {
+	ev := rec.Event
+	ev.RequestObject, ev.ResponseObject = nil, nil
+	if ev.Annotations == nil {
+		ev.Annotations = map[string]string{}
 	}
-	if ev.ImpersonatedUser != nil {
-		e.Who.ImpersonatedUser = ev.ImpersonatedUser.Username
-	}
-	e.What = What{Verb: ev.Verb}
-	if r := ev.ObjectRef; r != nil {
-		e.What.Resource, e.What.Subresource, e.What.Name, e.What.Namespace = r.Resource, r.Subresource, r.Name, r.Namespace
-		e.What.APIGroup, e.What.APIVersion = r.APIGroup, r.APIVersion
-	} else {
-		e.What.NonResourceURL = ev.RequestURI
-	}
-	e.Where = Where{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName, SourceIPs: ev.SourceIPs}
-	if s := ev.ResponseStatus; s != nil {
-		e.Result.Code, e.Result.Status, e.Result.Reason = s.Code, s.Status, string(s.Reason)
-	}
-	e.Result.Decision = ev.Annotations["authorization.k8s.io/decision"]
-	e.Result.DecisionReason = ev.Annotations["authorization.k8s.io/reason"]
-	e.Result.Allowed = e.Result.Code > 0 && e.Result.Code < 400
-	if !ev.RequestReceivedTimestamp.IsZero() && !ev.StageTimestamp.IsZero() {
-		e.Result.LatencyMS = float64(ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Microseconds()) / 1000
-	}
-	e.Summary = summary(ev, e)
-}
-
-// summary is the one-line sentence an analyst reads first.
-func summary(ev *auditv1.Event, e *Enrichment) string {
-	var b strings.Builder
-	who := e.Who.User
-	if who == "" {
-		who = "unauthenticated client"
-	}
-	b.WriteString(who)
-	if e.Who.ImpersonatedUser != "" {
-		fmt.Fprintf(&b, " as %s", e.Who.ImpersonatedUser)
-	}
-	b.WriteByte(' ')
-	b.WriteString(ev.Verb)
-	if e.What.Resource != "" {
-		b.WriteByte(' ')
-		b.WriteString(e.What.Resource)
-		if e.What.Subresource != "" {
-			b.WriteByte('/')
-			b.WriteString(e.What.Subresource)
-		}
-		if e.What.Name != "" {
-			b.WriteByte(' ')
-			b.WriteString(e.What.Name)
-		}
-		if e.What.Namespace != "" {
-			fmt.Fprintf(&b, " in %s", e.What.Namespace)
-		}
-	} else if e.What.NonResourceURL != "" {
-		b.WriteByte(' ')
-		b.WriteString(e.What.NonResourceURL)
-	}
-	if len(ev.SourceIPs) > 0 {
-		fmt.Fprintf(&b, " from %s", ev.SourceIPs[0])
-	}
-	outcome := "allowed"
-	if !e.Result.Allowed {
-		outcome = "failed"
-		if e.Result.Code == 401 || e.Result.Code == 403 || e.Result.Decision == "forbid" {
-			outcome = "denied"
-		}
-	}
-	if e.Result.Code != 0 {
-		fmt.Fprintf(&b, ": %s, %d", outcome, e.Result.Code)
-	}
-	return b.String()
-}
-
-// Encode appends the record's message value in the configured format.
-func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
-	ev, err := json.Marshal(rec.Event)
-	if err != nil {
-		return dst, fmt.Errorf("encode event: %w", err)
-	}
-	enr, err := json.Marshal(&rec.Enrichment)
-	if err != nil {
-		return dst, fmt.Errorf("encode enrichment: %w", err)
-	}
-	// The event is a JSON object: splice the enrichment in before its end.
-	dst = append(dst, ev[:len(ev)-1]...)
-	dst = append(dst, `,"enrichment":`...)
-	dst = append(dst, enr...)
-	return append(dst, '}'), nil
+	ev.Annotations[AnnotationTruncated] = "true"
+	rec.Enrichment.Truncated = true
 }

@@ -49,6 +49,8 @@ type Enrichment struct {
 	Redactions []string `json:"redactions,omitempty"`
 	// Level is the level the event was shipped at after node-side re-levelling.
 	Level string `json:"level,omitempty"`
+	// LoggedLevel is the level the apiserver logged, when re-levelling lowered it.
+	LoggedLevel string `json:"logged_level,omitempty"`
 	// Truncated is set when bodies were removed to fit max_message_bytes.
 	Truncated bool   `json:"truncated,omitempty"`
 	Cluster   string `json:"cluster,omitempty"`
@@ -61,11 +63,20 @@ type Who struct {
 	Groups                  []string `json:"groups,omitempty"`
 	ServiceAccountNamespace string   `json:"service_account_namespace,omitempty"`
 	ServiceAccountName      string   `json:"service_account_name,omitempty"`
-	ImpersonatedUser        string   `json:"impersonated_user,omitempty"`
-	SourceIPs               []string `json:"source_ips,omitempty"`
-	UserAgent               string   `json:"user_agent,omitempty"`
-	Client                  string   `json:"client,omitempty"`
-	ClientVersion           string   `json:"client_version,omitempty"`
+	// Pod and PodNode: the pod (and its node) whose bound service-account
+	// token made the request; CredentialID: the token's id (user.extra).
+	Pod                string   `json:"pod,omitempty"`
+	PodNode            string   `json:"pod_node,omitempty"`
+	CredentialID       string   `json:"credential_id,omitempty"`
+	ImpersonatedUser   string   `json:"impersonated_user,omitempty"`
+	ImpersonatedGroups []string `json:"impersonated_groups,omitempty"`
+	SourceIPs          []string `json:"source_ips,omitempty"`
+	UserAgent          string   `json:"user_agent,omitempty"`
+	Client             string   `json:"client,omitempty"`
+	ClientVersion      string   `json:"client_version,omitempty"`
+	// ClientType: kubectl, client-go (any other Kubernetes Go client),
+	// browser, http-tool (curl, wget, python-requests...), or other.
+	ClientType string `json:"client_type,omitempty"`
 }
 
 // What was done.
@@ -78,7 +89,9 @@ type What struct {
 	APIGroup       string `json:"api_group,omitempty"`
 	APIVersion     string `json:"api_version,omitempty"`
 	NonResourceURL string `json:"non_resource_url,omitempty"`
-	Command        string `json:"command,omitempty"`
+	// Command is the exec command decoded from the request URI.
+	Command   string `json:"command,omitempty"`
+	Container string `json:"container,omitempty"`
 }
 
 // Where it happened.
@@ -93,6 +106,7 @@ type Result struct {
 	Code                  int32   `json:"code,omitempty"`
 	Status                string  `json:"status,omitempty"`
 	Reason                string  `json:"reason,omitempty"`
+	Message               string  `json:"message,omitempty"`
 	Decision              string  `json:"decision,omitempty"`
 	DecisionReason        string  `json:"decision_reason,omitempty"`
 	LatencyMS             float64 `json:"latency_ms"`

@@ -1,0 +1,278 @@
+package enrich
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+)
+
+func TestDecodeV1(t *testing.T) {
+	evs := decodeFile(t, labLog)
+	if len(evs) != 620 {
+		t.Fatalf("lab log: %d events, want 620", len(evs))
+	}
+	stages := map[auditv1.Stage]int{}
+	for _, ev := range evs {
+		stages[ev.Stage]++
+		if ev.APIVersion != "audit.k8s.io/v1" || ev.Kind != "Event" {
+			t.Fatalf("event %s: %s %s", ev.AuditID, ev.APIVersion, ev.Kind)
+		}
+	}
+	// Counts from the log's README.
+	if stages[auditv1.StageResponseComplete] != 611 || stages[auditv1.StageResponseStarted] != 9 {
+		t.Errorf("stages %v", stages)
+	}
+}
+
+func TestDecodeV1beta1(t *testing.T) {
+	ev := line(t, "testdata/public_samples.jsonl", 1)
+	if ev.APIVersion != "audit.k8s.io/v1" {
+		t.Errorf("apiVersion %q, want audit.k8s.io/v1", ev.APIVersion)
+	}
+	if ev.RequestReceivedTimestamp.IsZero() || ev.RequestReceivedTimestamp.UTC().Format("2006-01-02T15:04:05Z") != "2017-09-11T19:55:05Z" {
+		t.Errorf("v1beta1 timestamp not mapped: %v", ev.RequestReceivedTimestamp)
+	}
+	if ev.ImpersonatedUser == nil || ev.ImpersonatedUser.Username != "bob" {
+		t.Errorf("impersonatedUser %+v", ev.ImpersonatedUser)
+	}
+	if ev.ResponseStatus == nil || ev.ResponseStatus.Code != 403 {
+		t.Errorf("responseStatus %+v", ev.ResponseStatus)
+	}
+	rr := line(t, "testdata/public_samples.jsonl", 4)
+	if rr.Stage != auditv1.StageRequestReceived || rr.ResponseStatus != nil {
+		t.Errorf("RequestReceived: %s %+v", rr.Stage, rr.ResponseStatus)
+	}
+}
+
+func TestDecodeWithoutAPIVersionOrLevel(t *testing.T) {
+	// Falco's fixtures lack apiVersion (38 of them) and some the level.
+	evs := decodeFile(t, "testdata/falco_trace_files.jsonl")
+	if len(evs) != 51 {
+		t.Fatalf("%d events, want 51", len(evs))
+	}
+	for _, ev := range evs {
+		if ev.APIVersion != "audit.k8s.io/v1" || ev.Level == "" {
+			t.Errorf("%s: apiVersion %q level %q", ev.AuditID, ev.APIVersion, ev.Level)
+		}
+	}
+}
+
+func TestDecodeEventList(t *testing.T) {
+	// A webhook batch: real events of the lab log, in an EventList, one of
+	// them v1beta1 from the 2017 sample.
+	lines := readLines(t, labLog)[:3]
+	beta := readLines(t, "testdata/public_samples.jsonl")[0]
+	var b bytes.Buffer
+	b.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[`)
+	for _, l := range append(lines, beta) {
+		b.Write(l)
+		b.WriteByte(',')
+	}
+	b.Truncate(b.Len() - 1)
+	b.WriteString(`]}`)
+	prefix := []auditv1.Event{{AuditID: "keep"}}
+	evs, err := Decode(b.Bytes(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 5 || evs[0].AuditID != "keep" {
+		t.Fatalf("got %d events", len(evs))
+	}
+	for i, l := range lines {
+		want, _ := Decode(l, nil)
+		if evs[i+1].AuditID != want[0].AuditID || evs[i+1].Stage != want[0].Stage {
+			t.Errorf("item %d: %s, want %s", i, evs[i+1].AuditID, want[0].AuditID)
+		}
+	}
+	if evs[4].RequestReceivedTimestamp.IsZero() || evs[4].APIVersion != "audit.k8s.io/v1" {
+		t.Errorf("v1beta1 item not normalised: %+v", evs[4].RequestReceivedTimestamp)
+	}
+	// An empty list is valid and yields nothing.
+	evs, err = Decode([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}`), nil)
+	if err != nil || len(evs) != 0 {
+		t.Errorf("empty list: %v %d", err, len(evs))
+	}
+	// A bad item rejects the whole document (the list is one record) and
+	// leaves dst as it was.
+	bad := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + string(lines[0]) + `,{"kind":"Event","stage":"ResponseComplete"}]}`
+	evs, err = Decode([]byte(bad), prefix)
+	if !errors.Is(err, ErrNotAudit) || len(evs) != 1 {
+		t.Errorf("bad item: %v, %d events", err, len(evs))
+	}
+}
+
+func TestDecodeAllStages(t *testing.T) {
+	base := readLines(t, labLog)[0]
+	for _, st := range []auditv1.Stage{auditv1.StageRequestReceived, auditv1.StageResponseStarted, auditv1.StageResponseComplete, auditv1.StagePanic} {
+		doc := bytes.Replace(base, []byte(`"stage":"ResponseComplete"`), []byte(`"stage":"`+st+`"`), 1)
+		evs, err := Decode(doc, nil)
+		if err != nil || len(evs) != 1 || evs[0].Stage != st {
+			t.Errorf("stage %s: %v", st, err)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	secret := "hunter2-very-secret"
+	for name, doc := range map[string]string{
+		"empty":          ``,
+		"not json":       `hello ` + secret,
+		"array":          `[{"auditID":"a"}]`,
+		"broken":         `{"auditID":"a","stage":"ResponseComplete","verb":"` + secret,
+		"other kind":     `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"` + secret + `"}}`,
+		"other version":  `{"kind":"Event","apiVersion":"audit.k8s.io/v2","auditID":"a","stage":"ResponseComplete"}`,
+		"no auditID":     `{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete"}`,
+		"no stage":       `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a"}`,
+		"unknown stage":  `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"Later"}`,
+		"unknown level":  `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"Panic","level":"Everything"}`,
+		"wrong type":     `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"Panic","user":"` + secret + `"}`,
+		"items in event": `{"kind":"Event","auditID":"a","stage":"Panic","items":[]}`,
+		"fluent record":  `{"log":"` + secret + `","stream":"stdout"}`,
+	} {
+		evs, err := Decode([]byte(doc), nil)
+		if !errors.Is(err, ErrNotAudit) {
+			t.Errorf("%s: err %v, want ErrNotAudit", name, err)
+		}
+		if len(evs) != 0 {
+			t.Errorf("%s: %d events", name, len(evs))
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: error quotes the input: %v", name, err)
+		}
+	}
+}
+
+// TestPublicCorpus sends every public sample through Decode, Enrich and
+// Encode in every format: no error for an audit event, no panic, valid JSON.
+func TestPublicCorpus(t *testing.T) {
+	dir := publicCorpus(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	ens := map[string]*Enricher{}
+	for _, f := range []conf.Format{conf.FormatNative, conf.FormatECS, conf.FormatOCSF} {
+		ens[f.String()] = newEnricher(t, conf.Enrich{ClusterName: "corpus", Format: f,
+			Stages: []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}})
+	}
+	total, notAudit := 0, 0
+	for _, file := range files {
+		if strings.HasSuffix(file, ".md") {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope := !strings.HasSuffix(file, ".jsonl") // AKS / GCP envelopes
+		for i, l := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) == 0 {
+				continue
+			}
+			evs, err := Decode(l, nil)
+			if err != nil {
+				if envelope && errors.Is(err, ErrNotAudit) {
+					notAudit++
+					continue
+				}
+				t.Errorf("%s:%d: %v", filepath.Base(file), i+1, err)
+				continue
+			}
+			for format, en := range ens {
+				for j := range evs {
+					ev := evs[j] // each format enriches its own copy
+					rec, drop := en.Enrich(&ev)
+					if drop != DropNone {
+						t.Errorf("%s:%d: dropped %s with every stage shipped", filepath.Base(file), i+1, drop)
+						continue
+					}
+					out, err := en.Encode(nil, rec)
+					if err != nil {
+						t.Errorf("%s:%d %s: %v", filepath.Base(file), i+1, format, err)
+						continue
+					}
+					if !json.Valid(out) {
+						t.Errorf("%s:%d %s: invalid JSON", filepath.Base(file), i+1, format)
+					}
+					if rec.Enrichment.Summary == "" || rec.Enrichment.SeverityID < 1 {
+						t.Errorf("%s:%d: no summary or severity", filepath.Base(file), i+1)
+					}
+				}
+				total += len(evs)
+			}
+		}
+	}
+	if total < 3*985 {
+		t.Errorf("only %d events went through (want all 985 in 3 formats)", total)
+	}
+	t.Logf("%d event encodings, %d non-audit envelopes", total, notAudit)
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, l := range readLines(f, "testdata/falco_trace_files.jsonl")[:10] {
+		f.Add(l)
+	}
+	for _, l := range readLines(f, "testdata/public_samples.jsonl") {
+		f.Add(l)
+	}
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","stage":"Panic"}]}`))
+	f.Add([]byte(`{"kind":0}`))
+	en, err := New(conf.Enrich{Stages: []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}}, conf.Redact{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		evs, err := Decode(doc, nil)
+		if err != nil {
+			if !errors.Is(err, ErrNotAudit) {
+				t.Fatalf("error %v does not wrap ErrNotAudit", err)
+			}
+			if len(evs) != 0 {
+				t.Fatalf("%d events with an error", len(evs))
+			}
+			return
+		}
+		for i := range evs {
+			if evs[i].AuditID == "" || evs[i].APIVersion != "audit.k8s.io/v1" {
+				t.Fatalf("event without auditID or not normalised")
+			}
+			rec, drop := en.Enrich(&evs[i])
+			if drop != DropNone {
+				continue
+			}
+			out, err := en.Encode(nil, rec)
+			if err == nil && !json.Valid(out) {
+				t.Fatalf("invalid JSON out")
+			}
+		}
+	})
+}
+
+// TestDecodeLiggittV1beta1 decodes the whole 2017 v1beta1 capture (counts
+// from SOURCES.md) when ../shared is present.
+func TestDecodeLiggittV1beta1(t *testing.T) {
+	dir := publicCorpus(t)
+	evs := decodeFile(t, filepath.Join(dir, "liggitt-audit2rbac_demo_v1beta1_2017.jsonl"))
+	stages := map[auditv1.Stage]int{}
+	impersonated, forbidden := 0, 0
+	for _, ev := range evs {
+		stages[ev.Stage]++
+		if ev.ImpersonatedUser != nil {
+			impersonated++
+		}
+		if ev.ResponseStatus != nil && ev.ResponseStatus.Code == 403 {
+			forbidden++
+		}
+		if ev.RequestReceivedTimestamp.IsZero() || ev.APIVersion != "audit.k8s.io/v1" {
+			t.Fatalf("%s: not normalised", ev.AuditID)
+		}
+	}
+	if len(evs) != 757 || stages[auditv1.StageRequestReceived] != 320 || stages[auditv1.StageResponseComplete] != 437 || forbidden != 11 || impersonated == 0 {
+		t.Errorf("%d events, stages %v, %d forbidden, %d impersonated", len(evs), stages, forbidden, impersonated)
+	}
+}

@@ -1,0 +1,356 @@
+package enrich
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// Annotations the apiserver writes that the enrichment reads.
+const (
+	annotationDecision      = "authorization.k8s.io/decision"
+	annotationReason        = "authorization.k8s.io/reason"
+	annotationPSAViolations = "pod-security.kubernetes.io/audit-violations"
+	// AnnotationTruncated marks an event whose bodies were removed to fit
+	// the broker's message size (see Enricher.Truncate).
+	AnnotationTruncated = "audit.k8s.io/truncated"
+)
+
+const saPrefix = "system:serviceaccount:"
+
+// summarise fills who, what, where and result, and the summary sentence.
+func (en *Enricher) summarise(v *view, e *Enrichment) {
+	ev := v.ev
+	e.Cluster, e.Node = en.cfg.ClusterName, en.cfg.NodeName
+
+	e.Who = Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
+	if rest, ok := strings.CutPrefix(ev.User.Username, saPrefix); ok {
+		if ns, name, ok := strings.Cut(rest, ":"); ok {
+			e.Who.ServiceAccountNamespace, e.Who.ServiceAccountName = ns, name
+		}
+	}
+	if x := ev.User.Extra; len(x) > 0 {
+		e.Who.Pod = firstExtra(x["authentication.kubernetes.io/pod-name"])
+		e.Who.PodNode = firstExtra(x["authentication.kubernetes.io/node-name"])
+		e.Who.CredentialID = firstExtra(x["authentication.kubernetes.io/credential-id"])
+	}
+	if ev.ImpersonatedUser != nil {
+		e.Who.ImpersonatedUser = ev.ImpersonatedUser.Username
+		e.Who.ImpersonatedGroups = ev.ImpersonatedUser.Groups
+	}
+	e.Who.Client, e.Who.ClientVersion = ParseUserAgent(ev.UserAgent)
+	e.Who.ClientType = ClientType(ev.UserAgent, e.Who.Client)
+
+	e.What = What{Verb: ev.Verb}
+	if v.isResource {
+		r := ev.ObjectRef
+		e.What.Resource, e.What.Subresource, e.What.Name, e.What.Namespace = r.Resource, r.Subresource, r.Name, r.Namespace
+		e.What.APIGroup, e.What.APIVersion = r.APIGroup, r.APIVersion
+		if e.What.Name == "" && ev.Verb == "create" && r.Subresource == "" && (ev.RequestObject != nil || ev.ResponseObject != nil) {
+			// The apiserver often logs a create before the name is known
+			// (generateName); the body has it. Parsed once, shared with the rules.
+			if b := v.getBody(); b.ok {
+				e.What.Name = b.Metadata.Name
+			}
+			if e.What.Name == "" && ev.ResponseObject != nil && ev.RequestObject != nil {
+				// generateName: the name is in the created object.
+				var m struct {
+					Metadata struct {
+						Name string `json:"name"`
+					} `json:"metadata"`
+				}
+				if json.Unmarshal(ev.ResponseObject.Raw, &m) == nil {
+					e.What.Name = m.Metadata.Name
+				}
+			}
+		}
+		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach") {
+			e.What.Command, e.What.Container = execCommand(ev.RequestURI)
+		}
+	} else {
+		e.What.NonResourceURL = v.path
+	}
+
+	e.Where = Where{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName, SourceIPs: ev.SourceIPs}
+
+	e.Result = Result{}
+	if s := ev.ResponseStatus; s != nil {
+		e.Result.Code, e.Result.Status, e.Result.Reason = s.Code, s.Status, string(s.Reason)
+		e.Result.Message = clipMessage(s.Message)
+	}
+	e.Result.Decision = ev.Annotations[annotationDecision]
+	e.Result.DecisionReason = ev.Annotations[annotationReason]
+	e.Result.PodSecurityViolations = ev.Annotations[annotationPSAViolations]
+	switch {
+	case e.Result.Decision != "":
+		e.Result.Allowed = e.Result.Decision == "allow"
+	default:
+		e.Result.Allowed = e.Result.Code > 0 && e.Result.Code != 401 && e.Result.Code != 403
+	}
+	if !ev.RequestReceivedTimestamp.IsZero() && !ev.StageTimestamp.IsZero() {
+		e.Result.LatencyMS = float64(ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Microseconds()) / 1000
+	}
+	e.Summary = summary(ev, e)
+}
+
+func firstExtra(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// clipMessage keeps a status message short (messages are the apiserver's
+// own text, e.g. why a request was forbidden).
+func clipMessage(s string) string {
+	if len(s) > 512 {
+		return s[:512] + "…"
+	}
+	return s
+}
+
+// ParseUserAgent extracts the client program and version from a user agent:
+// "kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07" -> kubectl, v1.32.4
+// (every client-go program, including kube-apiserver and controllers, looks
+// like this); browsers -> Chrome, Firefox, Edge, Safari; curl/7.88.1 -> curl.
+func ParseUserAgent(ua string) (client, version string) {
+	ua = strings.TrimSpace(ua)
+	if ua == "" {
+		return "", ""
+	}
+	if strings.HasPrefix(ua, "Mozilla/") {
+		for _, b := range [...]struct{ token, name string }{
+			{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Version/", "Safari"},
+		} {
+			if i := strings.Index(ua, b.token); i >= 0 {
+				return b.name, firstToken(ua[i+len(b.token):])
+			}
+		}
+		return "browser", ""
+	}
+	prod := firstToken(ua)
+	name, ver, _ := strings.Cut(prod, "/")
+	// client-go appends the component to the commit: "kubernetes/abc/ctrl".
+	return name, ver
+}
+
+// ClientType classifies a user agent (see Who.ClientType).
+func ClientType(ua, client string) string {
+	switch {
+	case ua == "":
+		return ""
+	case client == "kubectl":
+		return "kubectl"
+	case strings.Contains(ua, " kubernetes/"):
+		// client-go's default: "<program>/<version> (<os>/<arch>) kubernetes/<commit>".
+		return "client-go"
+	case strings.HasPrefix(ua, "Mozilla/"):
+		return "browser"
+	}
+	switch strings.ToLower(client) {
+	case "curl", "wget", "python-requests", "go-http-client", "httpie", "postmanruntime", "insomnia", "python-urllib", "okhttp", "axios", "node-fetch", "java", "apache-httpclient", "powershell":
+		return "http-tool"
+	}
+	return "other"
+}
+
+func firstToken(s string) string {
+	if i := strings.IndexAny(s, " ;()"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// execCommand decodes the command=... parameters of an exec request URI
+// into a shell-like line, and the container= parameter.
+func execCommand(uri string) (cmd, container string) {
+	_, q, ok := strings.Cut(uri, "?")
+	if !ok {
+		return "", ""
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil && len(vals) == 0 {
+		return "", ""
+	}
+	args := vals["command"]
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(shellQuote(a))
+	}
+	return b.String(), vals.Get("container")
+}
+
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>(){}*?!#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// pastTense turns a verb into what the summary says.
+var pastTense = map[string]string{
+	"get": "read", "list": "listed", "watch": "watched", "create": "created", "update": "updated",
+	"patch": "patched", "delete": "deleted", "deletecollection": "deleted all", "proxy": "proxied",
+	"impersonate": "impersonated", "bind": "bound", "escalate": "escalated", "approve": "approved",
+	"post": "posted to", "put": "put", "head": "requested", "options": "requested",
+}
+
+// singular turns a plural resource name into its singular for a sentence.
+func singular(r string) string {
+	switch {
+	case strings.HasSuffix(r, "ies"):
+		return r[:len(r)-3] + "y"
+	case strings.HasSuffix(r, "sses"), strings.HasSuffix(r, "xes"), strings.HasSuffix(r, "ches"):
+		return r[:len(r)-2]
+	case r == "endpoints":
+		return r
+	case strings.HasSuffix(r, "s"):
+		return r[:len(r)-1]
+	}
+	return r
+}
+
+// summary is the one-line sentence an analyst reads first, e.g.
+// alice exec'd "sh -c id" into pod web-1 in audit-lab from 10.0.0.7 (kubectl/v1.32.0): allowed, 101
+func summary(ev *auditv1.Event, e *Enrichment) string {
+	var b strings.Builder
+	b.Grow(128)
+	who := e.Who.User
+	if who == "" {
+		who = "an unauthenticated client"
+	}
+	b.WriteString(who)
+	if e.Who.ImpersonatedUser != "" {
+		b.WriteString(" as ")
+		b.WriteString(e.Who.ImpersonatedUser)
+	}
+	b.WriteByte(' ')
+	w := &e.What
+	inNS := func() {
+		if w.Namespace != "" {
+			b.WriteString(" in ")
+			b.WriteString(w.Namespace)
+		}
+	}
+	switch {
+	case w.Resource == "pods" && w.Subresource == "exec":
+		b.WriteString("exec'd ")
+		if w.Command != "" {
+			b.WriteString(strconv.Quote(w.Command))
+			b.WriteByte(' ')
+		}
+		b.WriteString("into pod ")
+		b.WriteString(w.Name)
+		inNS()
+	case w.Resource == "pods" && w.Subresource == "attach":
+		b.WriteString("attached to pod ")
+		b.WriteString(w.Name)
+		inNS()
+	case w.Resource == "pods" && w.Subresource == "portforward":
+		b.WriteString("port-forwarded to pod ")
+		b.WriteString(w.Name)
+		inNS()
+	case w.Resource == "pods" && w.Subresource == "log":
+		b.WriteString("read the logs of pod ")
+		b.WriteString(w.Name)
+		inNS()
+	case w.Resource == "serviceaccounts" && w.Subresource == "token" && w.Verb == "create":
+		b.WriteString("requested a token for service account ")
+		b.WriteString(w.Name)
+		inNS()
+	case w.Resource != "":
+		verb := pastTense[w.Verb]
+		if verb == "" {
+			verb = w.Verb
+		}
+		b.WriteString(verb)
+		b.WriteByte(' ')
+		if w.Name == "" && (w.Verb == "list" || w.Verb == "watch" || w.Verb == "deletecollection") {
+			b.WriteString(w.Resource)
+		} else {
+			b.WriteString(singular(w.Resource))
+		}
+		if w.Subresource != "" {
+			b.WriteByte('/')
+			b.WriteString(w.Subresource)
+		}
+		if w.Name != "" {
+			b.WriteByte(' ')
+			b.WriteString(w.Name)
+		}
+		if w.Namespace != "" && w.Resource != "namespaces" {
+			inNS()
+		} else if w.Name == "" && (w.Verb == "list" || w.Verb == "watch") {
+			b.WriteString(" in all namespaces")
+		}
+	default:
+		b.WriteString("requested ")
+		b.WriteString(strings.ToUpper(httpMethod(w.Verb)))
+		b.WriteByte(' ')
+		b.WriteString(w.NonResourceURL)
+	}
+	if len(ev.SourceIPs) > 0 {
+		b.WriteString(" from ")
+		b.WriteString(ev.SourceIPs[0])
+	}
+	if e.Who.Client != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Who.Client)
+		if e.Who.ClientVersion != "" {
+			b.WriteByte('/')
+			b.WriteString(e.Who.ClientVersion)
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(": ")
+	b.WriteString(outcome(e))
+	if e.Result.Code != 0 {
+		b.WriteString(", ")
+		b.WriteString(strconv.Itoa(int(e.Result.Code)))
+	}
+	return b.String()
+}
+
+// outcome is allowed, denied (401, 403 or an authorizer's forbid), failed
+// (another error) or pending (no response yet).
+func outcome(e *Enrichment) string {
+	c := e.Result.Code
+	switch {
+	case c == 401 || c == 403 || e.Result.Decision == "forbid":
+		return "denied"
+	case c >= 400:
+		return "failed"
+	case c == 0:
+		if e.Result.Decision == "allow" {
+			return "allowed"
+		}
+		return "pending"
+	}
+	return "allowed"
+}
+
+// httpMethod maps an audit verb to the HTTP method of the request.
+func httpMethod(verb string) string {
+	switch verb {
+	case "get", "list", "watch":
+		return "GET"
+	case "create":
+		return "POST"
+	case "update":
+		return "PUT"
+	case "patch":
+		return "PATCH"
+	case "delete", "deletecollection":
+		return "DELETE"
+	}
+	return strings.ToUpper(verb)
+}
