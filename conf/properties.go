@@ -11,6 +11,11 @@ import (
 // DefaultMaxMessageBytes is Kafka's default broker message.max.bytes.
 const DefaultMaxMessageBytes = 1048588
 
+// MaxCompressionLevel is the highest compression_level of each codec.
+var MaxCompressionLevel = map[Compression]int{
+	CompressionNone: 0, CompressionGzip: 9, CompressionSnappy: 3, CompressionLZ4: 9, CompressionZstd: 22,
+}
+
 // validStages are the audit stages, as audit.k8s.io/v1 spells them.
 var validStages = []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}
 
@@ -66,11 +71,11 @@ var properties = []Property{
 		set: func(c *Config, v string) error { return text(&c.Output.MessageKey)(v) }},
 	{Key: "compression", Default: "zstd", Help: "Record-batch codec: none, gzip, snappy, lz4, zstd.",
 		set: func(c *Config, v string) error { return text(&c.Output.Compression)(v) }},
-	{Key: "compression_level", Default: "0", Help: "Codec level; 0 is the codec's default (gzip 1-9, zstd 1-4 as klauspost's speed levels, lz4 0-9).",
+	{Key: "compression_level", Default: "0", Help: "Codec level; 0 is the codec's default. gzip 1-9, lz4 1-9, zstd 1-22 (zstd's numbering, mapped to four encoder speeds: 1-2, 3-5, 6-9, 10-22), snappy 1 faster, 2 better, 3 best; none takes no level.",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 9 {
-				return fmt.Errorf("not a level 0-9: %q", v)
+			if err != nil || n < 0 || n > 22 {
+				return fmt.Errorf("not a level 0-22: %q", v)
 			}
 			c.Output.CompressionLevel = n
 			return nil

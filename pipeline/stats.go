@@ -20,6 +20,10 @@ type Stats struct {
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
 	busy     atomic.Int64 // nanoseconds spent in Flush
+	// truncated events lost their bodies to fit max_message_bytes;
+	// deadLettered ones were replaced by a stub on dlq_topic.
+	truncated    atomic.Int64
+	deadLettered atomic.Int64
 
 	mu         sync.Mutex
 	dropped    map[string]int64
@@ -47,6 +51,8 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	s.events.Add(int64(res.Events))
 	s.shipped.Add(int64(res.Shipped))
 	s.busy.Add(int64(d))
+	s.truncated.Add(int64(res.Truncated))
+	s.deadLettered.Add(int64(res.DeadLettered))
 	switch res.Status {
 	case Retry:
 		s.retries.Add(1)
@@ -68,6 +74,7 @@ type Snapshot struct {
 	Retries, Errors                   int64
 	BytesIn, BytesOut                 int64
 	Busy                              time.Duration
+	Truncated, DeadLettered           int64
 	Dropped, BySeverity               map[string]int64
 }
 
@@ -79,6 +86,7 @@ func (s *Stats) Snapshot() Snapshot {
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
 		Retries: s.retries.Load(), Errors: s.errors.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
+		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
 	}
 }
