@@ -141,6 +141,7 @@ type Writer struct {
 	enc    *batchEncoder
 	log    *slog.Logger
 	causes causeLog
+	auth   *watchedSASL  // nil without SASL
 	sticky atomic.Uint32 // rotates the partition of unkeyed messages, one per write
 }
 
@@ -185,7 +186,11 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		ClientID:    c.ClientID,
 		DialTimeout: min(c.WriteTimeout, 10*time.Second),
 		TLS:         tlsCfg,
-		SASL:        mech,
+	}
+	var auth *watchedSASL
+	if mech != nil {
+		auth = &watchedSASL{Mechanism: mech}
+		tr.SASL = auth
 	}
 	w := &Writer{
 		cfg:    c,
@@ -194,6 +199,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		client: &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr, Timeout: c.WriteTimeout},
 		enc:    enc,
 		log:    log,
+		auth:   auth,
 	}
 	w.causes.seen = map[string]bool{}
 	return w, nil
@@ -386,6 +392,9 @@ func (w *Writer) fail(err error) error {
 	var oe *Error
 	if errors.As(err, &oe) {
 		return oe
+	}
+	if w.auth.refused(err) {
+		err = fmt.Errorf("%w: the broker closed the connection during SASL authentication: %w", kafka.SASLAuthenticationFailed, err)
 	}
 	kind := Classify(err)
 	if c := explain(err); c.key != "" {

@@ -1,11 +1,15 @@
 package output
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
@@ -89,4 +93,49 @@ func saslMechanism(s conf.SASL) (sasl.Mechanism, error) {
 		return m, nil
 	}
 	return nil, fmt.Errorf("unsupported mechanism %s", s.Mechanism)
+}
+
+// watchedSASL wraps a mechanism to know whether the latest authentication
+// finished. Some brokers (kfake among them) refuse credentials by closing
+// the connection instead of answering with SASL_AUTHENTICATION_FAILED, and
+// kafka-go then reports a bare "unexpected EOF": with this, such a failure
+// is still recognised as an authentication refusal.
+type watchedSASL struct {
+	sasl.Mechanism
+	state atomic.Int32 // authIdle, authStarted or authDone
+}
+
+const (
+	authIdle int32 = iota
+	authStarted
+	authDone
+)
+
+func (m *watchedSASL) Start(ctx context.Context) (sasl.StateMachine, []byte, error) {
+	m.state.Store(authStarted)
+	sm, ir, err := m.Mechanism.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &watchedSession{StateMachine: sm, m: m}, ir, nil
+}
+
+type watchedSession struct {
+	sasl.StateMachine
+	m *watchedSASL
+}
+
+func (s *watchedSession) Next(ctx context.Context, challenge []byte) (bool, []byte, error) {
+	done, resp, err := s.StateMachine.Next(ctx, challenge)
+	if done && err == nil {
+		s.m.state.Store(authDone)
+	}
+	return done, resp, err
+}
+
+// refused reports whether err is a connection closed in the middle of an
+// authentication.
+func (m *watchedSASL) refused(err error) bool {
+	return m != nil && m.state.Load() == authStarted &&
+		(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET))
 }
