@@ -46,9 +46,10 @@ type record struct {
 	index   int // position in the Write call's slice
 }
 
-// encodedSize is the record's size inside an uncompressed batch.
-func (r *record) encodedSize() int {
-	body := r.bodySize(0)
+// encodedSize is the record's size inside an uncompressed batch, at
+// position offsetDelta in it.
+func (r *record) encodedSize(offsetDelta int) int {
+	body := r.bodySize(offsetDelta)
 	return varintLen(int64(body)) + body
 }
 

@@ -217,7 +217,7 @@ func (w *Writer) Oversized(m *Message) bool { return Oversized(w.cfg, m) }
 func Oversized(c conf.Output, m *Message) bool {
 	r := NewRouter(c)
 	rec := record{key: r.Key(m), value: m.Value, headers: r.headers(m)}
-	return recordBatchOverhead+rec.encodedSize() > c.MaxMessageBytes
+	return recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
 }
 
 type topicPartition struct {
@@ -301,7 +301,7 @@ func (w *Writer) split(recs []*record) [][]*record {
 	var out [][]*record
 	start, size := 0, recordBatchOverhead
 	for i, r := range recs {
-		n := r.encodedSize()
+		n := r.encodedSize(i - start)
 		if i > start && size+n > w.cfg.MaxMessageBytes {
 			out = append(out, recs[start:i])
 			start, size = i, recordBatchOverhead
