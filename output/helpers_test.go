@@ -61,6 +61,16 @@ func startBroker(t *testing.T, partitions int32, topics []string, opts ...kfake.
 	return b
 }
 
+func startBrokerB(b *testing.B, opts ...kfake.Opt) *embedded.Broker {
+	b.Helper()
+	br, err := embedded.Start(6, []string{"audit"}, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(br.Close)
+	return br
+}
+
 // load validates properties as the plugin does.
 func load(t *testing.T, props conf.MapGetter) conf.Output {
 	t.Helper()

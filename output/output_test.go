@@ -481,3 +481,16 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d records, %d distinct, want %d", len(recs), len(ids), workers*writes*per)
 	}
 }
+
+func TestRequiredAcks(t *testing.T) {
+	b := startBroker(t, 2, []string{"audit"})
+	for i, acks := range []string{"all", "one", "none"} {
+		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "required_acks": acks}, nil)
+		if err := w.Write(context.Background(), messages(acks, 10, "info")); err != nil {
+			t.Fatalf("acks %s: %v", acks, err)
+		}
+		if recs := consume(t, b.Addrs(), []string{"audit"}, 10*(i+1)); len(recs) != 10*(i+1) {
+			t.Fatalf("acks %s: read back %d", acks, len(recs))
+		}
+	}
+}
