@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,21 @@ func TestCompressionLevelsApplied(t *testing.T) {
 	for c, max := range conf.MaxCompressionLevel {
 		if _, err := newBatchEncoder(c, max+1); err == nil {
 			t.Errorf("%s accepted level %d", c, max+1)
+		}
+	}
+}
+
+// Oversized's fast path never says "fits" for a message that does not.
+func TestOversizedBound(t *testing.T) {
+	c := conf.Output{MaxMessageBytes: 2048, Topic: "audit"}
+	for _, fields := range []string{"", "x", strings.Repeat("y", 300)} {
+		for n := 1500; n <= 2048; n++ {
+			m := &Message{Value: make([]byte, n), AuditID: fields, Severity: fields, Cluster: fields, FormatVersion: fields, DeadLetter: fields}
+			rec := record{key: NewRouter(c).Key(m), value: m.Value, headers: NewRouter(c).headers(m)}
+			exact := recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
+			if got := Oversized(c, m); got != exact {
+				t.Fatalf("fields %d bytes, value %d: Oversized %v, exact %v", len(fields), n, got, exact)
+			}
 		}
 	}
 }

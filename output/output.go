@@ -183,9 +183,11 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls on")
 	}
 	tr := &kafka.Transport{
-		ClientID:    c.ClientID,
-		DialTimeout: min(c.WriteTimeout, 10*time.Second),
-		TLS:         tlsCfg,
+		// Only our topics' metadata is fetched and cached, not the cluster's.
+		MetadataTopics: topicsOf(c),
+		ClientID:       c.ClientID,
+		DialTimeout:    min(c.WriteTimeout, 10*time.Second),
+		TLS:            tlsCfg,
 	}
 	var auth *watchedSASL
 	if mech != nil {
@@ -205,6 +207,19 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	return w, nil
 }
 
+// topicsOf lists every topic the writer may write to.
+func topicsOf(c conf.Output) []string {
+	ts := []string{c.Topic}
+	for _, t := range c.TopicsBySeverity {
+		ts = append(ts, t)
+	}
+	if c.DLQTopic != "" {
+		ts = append(ts, c.DLQTopic)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
 // Router returns the writer's router.
 func (w *Writer) Router() Router { return w.router }
 
@@ -215,6 +230,13 @@ func (w *Writer) Oversized(m *Message) bool { return Oversized(w.cfg, m) }
 
 // Oversized is Writer.Oversized for a configuration.
 func Oversized(c conf.Output, m *Message) bool {
+	// Fast path: 256 bytes cover the header names, varints and record
+	// framing; every field counted twice covers key and header values.
+	bound := recordBatchOverhead + 256 + len(m.Value) + 2*(len(m.AuditID)+len(m.User)+len(m.Namespace)+
+		len(m.Severity)+len(m.Cluster)+len(m.ContentType)+len(ContentTypeJSON)+len(m.FormatVersion)+len(m.DeadLetter))
+	if bound <= c.MaxMessageBytes {
+		return false
+	}
 	r := NewRouter(c)
 	rec := record{key: r.Key(m), value: m.Value, headers: r.headers(m)}
 	return recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
