@@ -4,8 +4,6 @@
 package conf
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding"
 	"fmt"
 	"os"
@@ -198,7 +196,7 @@ func (c *Config) check() Problems {
 		}
 	}
 	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.InsecureSkipVerify) {
-		bad("tls", "tls_* properties are set but tls is off; set tls on")
+		bad("tls_enabled", "tls_* properties are set but tls_enabled is off; set tls_enabled on")
 	}
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
 		bad("tls_cert_file", "tls_cert_file and tls_key_file go together")
@@ -210,28 +208,8 @@ func (c *Config) check() Problems {
 			bad("compression_level", "compression %s takes levels 1-%d (0: its default), got %d", o.Compression, maxLevel, o.CompressionLevel)
 		}
 	}
-	if o.TLS.Enabled {
-		probs = append(probs, checkTLSFiles(o.TLS)...)
-	}
 	if o.DLQTopic != "" && o.DLQTopic == o.Topic {
 		bad("dlq_topic", "must differ from topic %q", o.Topic)
-	}
-	return probs
-}
-
-// checkTLSFiles parses the CA bundle and the client key pair, so a wrong
-// file is reported at init with its property.
-func checkTLSFiles(t TLS) Problems {
-	var probs Problems
-	if t.CAFile != "" {
-		if b, err := os.ReadFile(t.CAFile); err == nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
-			probs = append(probs, &PropertyError{Key: "tls_ca_file", Err: fmt.Errorf("%s holds no PEM certificate", t.CAFile)})
-		}
-	}
-	if t.CertFile != "" && t.KeyFile != "" {
-		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
-			probs = append(probs, &PropertyError{Key: "tls_cert_file", Err: fmt.Errorf("cannot load the client certificate with tls_key_file: %w", err)})
-		}
 	}
 	return probs
 }

@@ -134,8 +134,8 @@ func newBatchEncoder(c conf.Compression, level int) (*batchEncoder, error) {
 		}
 		e.codec = newLZ4Codec(level)
 	case conf.CompressionZstd:
-		if level < 0 || level > 22 {
-			return nil, fmt.Errorf("zstd levels are 1-22 (0: default 3), got %d", level)
+		if level < 0 || level > 9 {
+			return nil, fmt.Errorf("zstd levels are 1-9 (0: default 3), got %d", level)
 		}
 		e.codec = &kzstd.Codec{Level: level}
 	default:

@@ -122,7 +122,7 @@ func explainOne(err error) cause {
 			"if the broker requires client certificates, set tls_cert_file and tls_key_file to a certificate its CA trusts", Permanent}
 	case errors.As(err, &header):
 		return cause{"tls_plaintext", "the broker does not speak TLS on this port",
-			"set tls off, or point brokers at the broker's TLS listener", Permanent}
+			"set tls_enabled off, or point brokers at the broker's TLS listener", Permanent}
 	}
 	return cause{kind: Transient}
 }

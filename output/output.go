@@ -180,7 +180,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		log.Warn("required_acks none: the broker does not confirm writes, so delivery is unconfirmed and events can be lost silently; use all")
 	}
 	if c.SASL.Mechanism == conf.SASLPlain && tlsCfg == nil {
-		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls on")
+		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls_enabled on")
 	}
 	tr := &kafka.Transport{
 		// Only our topics' metadata is fetched and cached, not the cluster's.

@@ -222,7 +222,7 @@ func TestTLS(t *testing.T) {
 	consumerTLS := kgo.DialTLSConfig(&tls.Config{RootCAs: good.pool})
 
 	t.Run("right-ca", func(t *testing.T) {
-		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls": "on", "tls_ca_file": good.caFile}, nil)
+		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": good.caFile}, nil)
 		msgs := messages("tls", 10, "info")
 		if err := w.Write(context.Background(), msgs); err != nil {
 			t.Fatal(err)
@@ -233,7 +233,7 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("wrong-ca", func(t *testing.T) {
 		var lb logBuf
-		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls": "on", "tls_ca_file": other.caFile, "write_timeout": "3s"}, lb.logger())
+		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": other.caFile, "write_timeout": "3s"}, lb.logger())
 		err := w.Write(context.Background(), messages("tls", 1, "info"))
 		if err == nil {
 			t.Fatal("write to a broker signed by another CA succeeded")
@@ -248,62 +248,75 @@ func TestTLS(t *testing.T) {
 	t.Run("mutual", func(t *testing.T) {
 		mtls := &tls.Config{Certificates: []tls.Certificate{good.serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: good.pool, MinVersion: tls.VersionTLS12}
 		mb := startBroker(t, 1, []string{"audit"}, kfake.TLS(mtls))
-		w := newWriter(t, conf.MapGetter{"brokers": mb.Addrs()[0], "topic": "audit", "tls": "on", "tls_ca_file": good.caFile, "tls_cert_file": good.certFile, "tls_key_file": good.keyFile}, nil)
+		w := newWriter(t, conf.MapGetter{"brokers": mb.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": good.caFile, "tls_cert_file": good.certFile, "tls_key_file": good.keyFile}, nil)
 		if err := w.Write(context.Background(), messages("mtls", 5, "info")); err != nil {
 			t.Fatal(err)
 		}
-		noCert := newWriter(t, conf.MapGetter{"brokers": mb.Addrs()[0], "topic": "audit", "tls": "on", "tls_ca_file": good.caFile, "write_timeout": "3s"}, nil)
+		noCert := newWriter(t, conf.MapGetter{"brokers": mb.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": good.caFile, "write_timeout": "3s"}, nil)
 		if err := noCert.Write(context.Background(), messages("mtls", 1, "info")); err == nil {
 			t.Fatal("write without a client certificate succeeded")
 		}
 	})
 }
 
-// Bad settings are all reported at init, each naming its property.
+// Bad settings are all reported at init, each naming its property: first
+// by conf.Load, then, for what only the writer loads (certificates, keys),
+// by output.New.
 func TestInitProblems(t *testing.T) {
-	p := newPKI(t, "ca")
 	_, err := conf.Load(conf.MapGetter{
 		"brokers":           "127.0.0.1:9092",
 		"compression":       "snappy",
 		"compression_level": "7",
-		"tls":               "on",
-		"tls_ca_file":       p.keyFile, // a key, not a certificate
-		"tls_cert_file":     p.certFile,
-		"tls_key_file":      p.caFile, // a certificate, not a key
 		"sasl_mechanism":    "SCRAM-SHA-1",
 		"required_acks":     "two",
 		"message_key":       "pod",
 		"max_message_bytes": "10",
 	})
+	wantKeys(t, err, "compression_level", "sasl_mechanism", "required_acks", "message_key", "max_message_bytes")
+
+	p := newPKI(t, "ca")
+	_, err = output.New(load(t, conf.MapGetter{
+		"brokers":       "127.0.0.1:9092",
+		"tls_enabled":   "on",
+		"tls_ca_file":   p.keyFile, // a key, not a certificate
+		"tls_cert_file": p.certFile,
+		"tls_key_file":  p.caFile, // a certificate, not a key
+	}), (&logBuf{}).logger())
+	wantKeys(t, err, "tls_ca_file", "tls_cert_file")
+
+	// Configurations built in code are checked as well.
+	_, err = output.New(conf.Output{Brokers: []string{"127.0.0.1:1"}, WriteTimeout: time.Second, MaxMessageBytes: 1 << 20,
+		Compression: conf.CompressionNone, CompressionLevel: 3,
+		TLS: conf.TLS{Enabled: true, CAFile: p.keyFile, CertFile: p.certFile}}, (&logBuf{}).logger())
+	wantKeys(t, err, "compression_level", "tls_ca_file", "tls_key_file")
+}
+
+func wantKeys(t *testing.T, err error, keys ...string) {
+	t.Helper()
 	var probs conf.Problems
 	if !errors.As(err, &probs) {
 		t.Fatalf("want conf.Problems, got %v", err)
 	}
-	keys := map[string]bool{}
+	got := map[string]bool{}
 	for _, e := range probs {
 		var pe *conf.PropertyError
 		if errors.As(e, &pe) {
-			keys[pe.Key] = true
+			got[pe.Key] = true
 		}
 	}
-	for _, k := range []string{"compression_level", "tls_ca_file", "tls_cert_file", "sasl_mechanism", "required_acks", "message_key", "max_message_bytes"} {
-		if !keys[k] {
+	for _, k := range keys {
+		if !got[k] {
 			t.Errorf("no problem reported for %s; got %v", k, err)
 		}
 	}
-
-	// output.New checks again what it loads, for configurations built in code.
-	_, err = output.New(conf.Output{Brokers: []string{"127.0.0.1:1"}, WriteTimeout: time.Second, MaxMessageBytes: 1 << 20,
-		Compression: conf.CompressionNone, CompressionLevel: 3,
-		TLS: conf.TLS{Enabled: true, CAFile: p.keyFile, CertFile: p.certFile}}, (&logBuf{}).logger())
-	if !errors.As(err, &probs) || len(probs) != 3 {
-		t.Fatalf("want 3 problems (compression_level, tls_ca_file, tls_key_file), got %v", err)
+	if len(probs) != len(keys) {
+		t.Errorf("%d problems, want %d: %v", len(probs), len(keys), err)
 	}
 }
 
 func TestInsecureSkipVerifyWarns(t *testing.T) {
 	var lb logBuf
-	if _, err := output.New(load(t, conf.MapGetter{"brokers": "127.0.0.1:9", "tls": "on", "tls_insecure_skip_verify": "on", "required_acks": "none"}), lb.logger()); err != nil {
+	if _, err := output.New(load(t, conf.MapGetter{"brokers": "127.0.0.1:9", "tls_enabled": "on", "tls_insecure_skip_verify": "on", "required_acks": "none"}), lb.logger()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(lb.String(), "TLS_INSECURE_SKIP_VERIFY") || !strings.Contains(lb.String(), "required_acks none") {
