@@ -159,23 +159,18 @@ func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// TruncatedAnnotation marks an event whose request and response bodies were
-// dropped to fit the message size limit, as the apiserver's truncate backend
-// marks them.
-const TruncatedAnnotation = "audit.k8s.io/truncated"
-
-// Truncate drops the request and response bodies of an event too large to
-// ship, like the apiserver's truncate audit backend, keeping its metadata and
-// enrichment, and annotates it. It reports whether there was a body to drop.
-func (en *Enricher) Truncate(rec *Record) bool {
+// Truncate removes the request and response bodies of a record that is too
+// large to ship and marks the event with the annotation
+// audit.k8s.io/truncated, like the apiserver's truncate audit backend. Who,
+// what and the severity stay.
+//
+// Minimal version for the delivery work; the enrich branch has the full one
+// (same signature), which replaces this on merge.
+func (en *Enricher) Truncate(rec *Record) {
 	ev := rec.Event
-	if ev.RequestObject == nil && ev.ResponseObject == nil {
-		return false
-	}
 	ev.RequestObject, ev.ResponseObject = nil, nil
 	if ev.Annotations == nil {
 		ev.Annotations = map[string]string{}
 	}
-	ev.Annotations[TruncatedAnnotation] = "true"
-	return true
+	ev.Annotations["audit.k8s.io/truncated"] = "true"
 }

@@ -62,7 +62,8 @@ func (p *Pipeline) message(rec *enrich.Record, value []byte) output.Message {
 // when nothing is to be shipped.
 func (p *Pipeline) shrink(buf []byte, off int, rec *enrich.Record, m output.Message, res *FlushResult) (_ []byte, _ output.Message, keep bool) {
 	size := len(m.Value)
-	if p.enr.Truncate(rec) {
+	if rec.Event.RequestObject != nil || rec.Event.ResponseObject != nil {
+		p.enr.Truncate(rec)
 		var err error
 		if buf, err = p.enr.Encode(buf[:off], rec); err == nil {
 			m.Value = buf[off:len(buf):len(buf)]
