@@ -142,6 +142,7 @@ type Writer struct {
 	log    *slog.Logger
 	causes causeLog
 	auth   *watchedSASL  // nil without SASL
+	wire   *wireCounter  // bytes sent to the brokers (metrics)
 	sticky atomic.Uint32 // rotates the partition of unkeyed messages, one per write
 }
 
@@ -182,7 +183,9 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	if c.SASL.Mechanism == conf.SASLPlain && tlsCfg == nil {
 		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls_enabled on")
 	}
+	wire := newWireCounter(min(c.WriteTimeout, 10*time.Second))
 	tr := &kafka.Transport{
+		Dial: wire.dial,
 		// Only our topics' metadata is fetched and cached, not the cluster's.
 		MetadataTopics: topicsOf(c),
 		ClientID:       c.ClientID,
@@ -202,6 +205,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		enc:    enc,
 		log:    log,
 		auth:   auth,
+		wire:   wire,
 	}
 	w.causes.seen = map[string]bool{}
 	return w, nil

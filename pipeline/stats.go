@@ -11,6 +11,10 @@ import (
 
 // Stats are an instance's cumulative counters, safe for concurrent flushes.
 type Stats struct {
+	// truncated events lost their bodies to fit max_message_bytes;
+	// deadLettered ones were replaced by a stub on dlq_topic.
+	truncated, deadLettered atomic.Int64
+
 	flushes  atomic.Int64
 	records  atomic.Int64
 	events   atomic.Int64
@@ -20,10 +24,6 @@ type Stats struct {
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
 	busy     atomic.Int64 // nanoseconds spent in Flush
-	// truncated events lost their bodies to fit max_message_bytes;
-	// deadLettered ones were replaced by a stub on dlq_topic.
-	truncated    atomic.Int64
-	deadLettered atomic.Int64
 
 	mu         sync.Mutex
 	dropped    map[string]int64
@@ -46,13 +46,14 @@ func (s *Stats) addShipped(msgs []output.Message, bytes int) {
 }
 
 func (s *Stats) record(res *FlushResult, d time.Duration) {
+	s.truncated.Add(int64(res.Truncated))
+	s.deadLettered.Add(int64(res.DeadLettered))
+
 	s.flushes.Add(1)
 	s.records.Add(int64(res.Records))
 	s.events.Add(int64(res.Events))
 	s.shipped.Add(int64(res.Shipped))
 	s.busy.Add(int64(d))
-	s.truncated.Add(int64(res.Truncated))
-	s.deadLettered.Add(int64(res.DeadLettered))
 	switch res.Status {
 	case Retry:
 		s.retries.Add(1)
@@ -70,11 +71,13 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 
 // Snapshot is a point-in-time copy of Stats.
 type Snapshot struct {
+	// Truncated and DeadLettered count oversized events (see FlushResult).
+	Truncated, DeadLettered int64
+
 	Flushes, Records, Events, Shipped int64
 	Retries, Errors                   int64
 	BytesIn, BytesOut                 int64
 	Busy                              time.Duration
-	Truncated, DeadLettered           int64
 	Dropped, BySeverity               map[string]int64
 }
 
@@ -84,9 +87,9 @@ func (s *Stats) Snapshot() Snapshot {
 	defer s.mu.Unlock()
 	return Snapshot{
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
+		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
 		Retries: s.retries.Load(), Errors: s.errors.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
-		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
 	}
 }
