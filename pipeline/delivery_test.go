@@ -134,7 +134,7 @@ func TestOversizedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if stub["auditID"] != "huge" || stub["reason"] != "too_large" || stub["size"].(float64) <= 8192 || stub["severity"] == "" ||
-		!strings.Contains(stub["summary"].(string), "alice create configmaps") || stub["topic"] != "audit" {
+		!strings.Contains(stub["summary"].(string), "alice") || !strings.Contains(stub["summary"].(string), "big-huge") || stub["topic"] != "audit" {
 		t.Fatalf("stub: %v", stub)
 	}
 	if strings.Contains(string(dlq[0].Value), "nnnnnnnn") || string(dlq[0].Key) != "huge" {
