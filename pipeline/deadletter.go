@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"encoding/json"
+	"log/slog"
+	"sync/atomic"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
@@ -77,10 +79,10 @@ func (p *Pipeline) shrink(buf []byte, off int, rec *enrich.Record, m output.Mess
 	buf = buf[:off]
 	if p.cfg.Output.DLQTopic == "" {
 		res.Dropped[DropTooLarge]++
-		p.log.Warn("event dropped: too large even without request and response bodies, and no dlq_topic is set", "audit_id", m.AuditID, "bytes", size, "max_message_bytes", p.cfg.Output.MaxMessageBytes)
+		p.oversize.log(p.log, &p.oversize.dropped, "event dropped: too large even without request and response bodies, and no dlq_topic is set; set dlq_topic to keep a trace of such events, or raise max_message_bytes with the topic's max.message.bytes", "audit_id", m.AuditID, "bytes", size, "max_message_bytes", p.cfg.Output.MaxMessageBytes)
 		return buf, m, false
 	}
-	p.log.Warn("event dead-lettered: too large even without request and response bodies", "audit_id", m.AuditID, "bytes", size, "max_message_bytes", p.cfg.Output.MaxMessageBytes, "dlq_topic", p.cfg.Output.DLQTopic)
+	p.oversize.log(p.log, &p.oversize.deadLettered, "event dead-lettered: too large even without request and response bodies; raise max_message_bytes with the topic's max.message.bytes to ship such events whole", "audit_id", m.AuditID, "bytes", size, "max_message_bytes", p.cfg.Output.MaxMessageBytes, "dlq_topic", p.cfg.Output.DLQTopic)
 	return buf, p.stub(&m, deadLetter{Reason: DLQTooLarge, Size: size}), true
 }
 
@@ -97,4 +99,19 @@ func (p *Pipeline) stub(m *output.Message, d deadLetter) output.Message {
 	s := *m
 	s.Value, s.DeadLetter, s.Refused = v, d.Reason, false
 	return s
+}
+
+// oversizeLog logs the first oversized event of each outcome at warning
+// level, with what to change, and the later ones at debug level: a stream of
+// huge events must not flood the log. Every one is counted in the stats.
+type oversizeLog struct {
+	dropped, deadLettered, refused, stubRefused atomic.Bool
+}
+
+func (*oversizeLog) log(log *slog.Logger, first *atomic.Bool, msg string, args ...any) {
+	if first.CompareAndSwap(false, true) {
+		log.Warn(msg+" (first such event; later ones are logged at debug level and counted)", args...)
+		return
+	}
+	log.Debug(msg, args...)
 }

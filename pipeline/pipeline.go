@@ -70,6 +70,8 @@ type Pipeline struct {
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 	closeErr  error
+	// oversize remembers which oversized-event outcomes were logged.
+	oversize oversizeLog
 }
 
 // New builds a pipeline over sink from a validated configuration.
@@ -203,7 +205,7 @@ func (p *Pipeline) write(ctx context.Context, msgs []output.Message, res *FlushR
 			stubs = append(stubs, p.stub(m, deadLetter{Reason: DLQBrokerTooLarge, Size: len(m.Value)}))
 		default:
 			res.Dropped[DropTooLarge]++
-			p.log.Warn("event dropped: the broker refused it as too large and it cannot be dead-lettered", "audit_id", m.AuditID, "bytes", len(m.Value))
+			p.oversize.log(p.log, &p.oversize.refused, "event dropped: the broker refused it as too large and it cannot be dead-lettered; set dlq_topic, and max_message_bytes to the topic's max.message.bytes", "audit_id", m.AuditID, "bytes", len(m.Value))
 		}
 	}
 	if len(stubs) == 0 {
@@ -215,7 +217,7 @@ func (p *Pipeline) write(ctx context.Context, msgs []output.Message, res *FlushR
 	for i := range stubs {
 		if stubs[i].Refused {
 			res.Dropped[DropTooLarge]++
-			p.log.Warn("event dropped: the dead-letter topic refused its stub", "audit_id", stubs[i].AuditID)
+			p.oversize.log(p.log, &p.oversize.stubRefused, "event dropped: the dead-letter topic refused its stub; check dlq_topic's max.message.bytes", "audit_id", stubs[i].AuditID)
 		} else {
 			res.DeadLettered++
 		}
