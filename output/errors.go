@@ -111,12 +111,12 @@ func explainOne(err error) cause {
 		header    tls.RecordHeaderError
 	)
 	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &verify), errors.As(err, &invalid):
-		return cause{"tls_verify", "the broker's TLS certificate is not trusted",
-			"set tls_ca_file to the CA that signed the brokers' certificates (or renew an expired certificate)", Permanent}
 	case errors.As(err, &hostname):
 		return cause{"tls_hostname", "the broker's TLS certificate does not name the broker address",
 			"set tls_server_name to a name in the certificate, or use broker addresses the certificate names", Permanent}
+	case errors.As(err, &unknownCA), errors.As(err, &verify), errors.As(err, &invalid):
+		return cause{"tls_verify", "the broker's TLS certificate is not trusted",
+			"set tls_ca_file to the CA that signed the brokers' certificates (or renew an expired certificate)", Permanent}
 	case errors.As(err, &alert):
 		return cause{"tls_alert", "the broker refused the TLS handshake (" + alert.Error() + ")",
 			"if the broker requires client certificates, set tls_cert_file and tls_key_file to a certificate its CA trusts", Permanent}

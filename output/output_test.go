@@ -245,6 +245,18 @@ func TestTLS(t *testing.T) {
 			t.Fatalf("log does not say what to change:\n%s", lb.String())
 		}
 	})
+	t.Run("server-name", func(t *testing.T) {
+		w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": good.caFile, "tls_server_name": "localhost"}, nil)
+		if err := w.Write(context.Background(), messages("sni", 1, "info")); err != nil {
+			t.Fatal(err)
+		}
+		var lb logBuf
+		w = newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "tls_enabled": "on", "tls_ca_file": good.caFile, "tls_server_name": "kafka.example", "write_timeout": "3s"}, lb.logger())
+		err := w.Write(context.Background(), messages("sni", 1, "info"))
+		if err == nil || output.Classify(err) != output.Permanent || !strings.Contains(lb.String(), "tls_server_name") {
+			t.Fatalf("wrong server name: %v\n%s", err, lb.String())
+		}
+	})
 	t.Run("mutual", func(t *testing.T) {
 		mtls := &tls.Config{Certificates: []tls.Certificate{good.serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: good.pool, MinVersion: tls.VersionTLS12}
 		mb := startBroker(t, 1, []string{"audit"}, kfake.TLS(mtls))

@@ -296,3 +296,42 @@ func TestCloseGrace(t *testing.T) {
 		t.Fatalf("flush after Close: %v", res.Status)
 	}
 }
+
+// A flush in flight at shutdown is delivered when the broker answers within
+// the grace time.
+func TestCloseDeliversInFlight(t *testing.T) {
+	b := startBroker(t, 1, []string{"audit"}, kfake.SleepOutOfOrder())
+	c := b.Cluster()
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		c.SleepControl(func() { time.Sleep(400 * time.Millisecond) }) // a slow broker
+		return nil, nil, false
+	})
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cw pipeline.ChunkWriter
+	cw.AddLine(time.Now(), "log", auditEvent("late", 0, 0))
+	done := make(chan pipeline.FlushResult, 1)
+	go func() { done <- p.Flush(context.Background(), cw.Bytes()) }()
+	time.Sleep(100 * time.Millisecond) // the write is in flight
+	if err := p.Close(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-done:
+		if res.Status != pipeline.OK || res.Shipped != 1 {
+			t.Fatalf("in-flight flush: %v %v", res.Status, res.Err)
+		}
+	default:
+		t.Fatal("Close returned before the in-flight flush")
+	}
+	if recs := consumeAll(t, b.Addrs(), []string{"audit"}, 1); len(recs) != 1 {
+		t.Fatalf("read back %d", len(recs))
+	}
+}
