@@ -519,3 +519,28 @@ func TestRequiredAcks(t *testing.T) {
 		}
 	}
 }
+
+// One partition fails while the others are written: the write fails as a
+// whole, the retry writes everything again. Duplicates, no loss.
+func TestPartialFailureRetriesWholeWrite(t *testing.T) {
+	b := startBroker(t, 4, []string{"audit"})
+	b.Cluster().Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "audit", Partitions: []int32{2}, Err: kerr.NotEnoughReplicas, Count: 1})
+	w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"}, nil)
+	msgs := messages("p", 200, "info")
+	err := w.Write(context.Background(), msgs)
+	if err == nil || output.Classify(err) != output.Transient || !strings.Contains(err.Error(), "audit/2") {
+		t.Fatalf("want a transient failure naming audit/2, got %v", err)
+	}
+	if err := w.Write(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	recs := consume(t, b.Addrs(), []string{"audit"}, 0)
+	ids := map[string]int{}
+	for _, r := range recs {
+		ids[string(r.Key)]++
+	}
+	dups := len(recs) - len(ids)
+	if len(ids) != len(msgs) || dups == 0 || dups >= len(msgs) {
+		t.Fatalf("%d records, %d distinct of %d, %d duplicates", len(recs), len(ids), len(msgs), dups)
+	}
+}
