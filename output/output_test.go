@@ -544,3 +544,40 @@ func TestPartialFailureRetriesWholeWrite(t *testing.T) {
 		t.Fatalf("%d records, %d distinct of %d, %d duplicates", len(recs), len(ids), len(msgs), dups)
 	}
 }
+
+// Three brokers, the first bootstrap address dead; partition leaders then
+// move. Writes fail transiently until the metadata refreshes, then land.
+func TestLeadersMoveAndBootstrapFailover(t *testing.T) {
+	b := startBroker(t, 6, []string{"audit"}, kfake.NumBrokers(3))
+	w := newWriter(t, conf.MapGetter{"brokers": "127.0.0.1:1," + strings.Join(b.Addrs(), ","), "topic": "audit", "write_timeout": "2s"}, nil)
+	if err := w.Write(context.Background(), messages("before", 60, "info")); err != nil {
+		t.Fatal(err)
+	}
+	b.Cluster().ShufflePartitionLeaders()
+	failures := 0
+	deadline := time.Now().Add(30 * time.Second)
+	msgs := messages("after", 60, "info")
+	for {
+		err := w.Write(context.Background(), msgs)
+		if err == nil {
+			break
+		}
+		if k := output.Classify(err); k != output.Transient {
+			t.Fatalf("leader move classified %v: %v", k, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing: %v", err)
+		}
+		failures++
+		time.Sleep(250 * time.Millisecond)
+	}
+	recs := consume(t, b.Addrs(), []string{"audit"}, 0)
+	ids := map[string]bool{}
+	for _, r := range recs {
+		ids[string(r.Key)] = true
+	}
+	if len(ids) != 120 {
+		t.Fatalf("%d distinct of 120", len(ids))
+	}
+	t.Logf("%d failed writes while the leaders moved", failures)
+}
