@@ -254,6 +254,9 @@ type topicPartition struct {
 // Write ships msgs and returns once the broker acknowledged all of them, or
 // with an *Error that says whether to retry. A message the broker refuses
 // alone as too large is marked Refused and does not fail the write.
+// Write copies what it sends into its own record batches: it keeps no
+// reference to msgs or their Values once it returns, whatever the outcome,
+// so the caller may reuse their memory at once.
 func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
