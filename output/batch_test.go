@@ -113,3 +113,28 @@ func TestOversizedBound(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBatchEncode measures encoding 100 audit-sized records into one
+// batch, per codec, from parallel goroutines (as concurrent flushes do).
+func BenchmarkBatchEncode(b *testing.B) {
+	recs := testRecords(100)
+	for i, r := range recs {
+		r.value = fmt.Appendf(nil, `{"auditID":"id-%d","pad":%q}`, i, strings.Repeat("audit event body ", 80))
+	}
+	for c := conf.CompressionNone; c <= conf.CompressionZstd; c++ {
+		b.Run(c.String(), func(b *testing.B) {
+			e, err := newBatchEncoder(c, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.encode(recs, time.Now()); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		})
+	}
+}

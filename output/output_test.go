@@ -26,12 +26,11 @@ import (
 func TestCodecsReadBack(t *testing.T) {
 	b := startBroker(t, 3, []string{"audit"})
 	for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
-		levels := []int{0, conf.MaxCompressionLevel[conf.Compression(0)]}
 		var c conf.Compression
 		if err := c.UnmarshalText([]byte(codec)); err != nil {
 			t.Fatal(err)
 		}
-		levels = []int{0, conf.MaxCompressionLevel[c]}
+		levels := []int{0, conf.MaxCompressionLevel[c]}
 		if levels[1] == 0 {
 			levels = levels[:1]
 		}
