@@ -196,10 +196,17 @@ func (c *Config) check() Problems {
 		}
 	}
 	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.InsecureSkipVerify) {
-		bad("tls", "tls_* properties are set but tls is off; set tls on")
+		bad("tls_enabled", "tls_* properties are set but tls_enabled is off; set tls_enabled on")
 	}
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
 		bad("tls_cert_file", "tls_cert_file and tls_key_file go together")
+	}
+	if maxLevel := MaxCompressionLevel[o.Compression]; o.CompressionLevel > maxLevel {
+		if maxLevel == 0 {
+			bad("compression_level", "compression %s takes no level; set 0", o.Compression)
+		} else {
+			bad("compression_level", "compression %s takes levels 1-%d (0: its default), got %d", o.Compression, maxLevel, o.CompressionLevel)
+		}
 	}
 	if o.DLQTopic != "" && o.DLQTopic == o.Topic {
 		bad("dlq_topic", "must differ from topic %q", o.Topic)

@@ -145,8 +145,12 @@ func (m *SASLMechanism) UnmarshalText(b []byte) error {
 		return nil
 	}
 	i, err := parseEnum("sasl_mechanism", string(b), saslNames[1:])
+	if err != nil {
+		*m = SASLNone // not PLAIN: no follow-up "sasl_username required" problems
+		return err
+	}
 	*m = SASLMechanism(i + 1)
-	return err
+	return nil
 }
 
 // LogLevel is the plugin's own log verbosity.

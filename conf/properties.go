@@ -12,6 +12,11 @@ import (
 // DefaultMaxMessageBytes is Kafka's default broker message.max.bytes.
 const DefaultMaxMessageBytes = 1048588
 
+// MaxCompressionLevel is the highest compression_level of each codec.
+var MaxCompressionLevel = map[Compression]int{
+	CompressionNone: 0, CompressionGzip: 9, CompressionSnappy: 3, CompressionLZ4: 9, CompressionZstd: 9,
+}
+
 // validStages are the audit stages, as audit.k8s.io/v1 spells them.
 var validStages = []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}
 
@@ -67,7 +72,7 @@ var properties = []Property{
 		set: func(c *Config, v string) error { return text(&c.Output.MessageKey)(v) }},
 	{Key: "compression", Default: "zstd", Help: "Record-batch codec: none, gzip, snappy, lz4, zstd.",
 		set: func(c *Config, v string) error { return text(&c.Output.Compression)(v) }},
-	{Key: "compression_level", Default: "0", Help: "Codec level; 0 is the codec's default (gzip 1-9, zstd 1-4 as klauspost's speed levels, lz4 0-9).",
+	{Key: "compression_level", Default: "0", Help: "Codec level; 0 is the codec's default. gzip 1-9, lz4 1-9, zstd 1-9 (zstd's numbering, on the encoder's speeds: 1-2 fastest, 3-5 default, 6-9 better), snappy 1 faster, 2 better, 3 best; none takes no level.",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 9 {
@@ -95,7 +100,8 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Output.ClientID = v; return nil }},
 
 	// TLS
-	{Key: "tls", Default: "off", Help: "Connect to the brokers over TLS.",
+	// Not "tls": Fluent Bit consumes an output's "tls" itself (and refuses "tls on" for Go plugins).
+	{Key: "tls_enabled", Default: "off", Help: "Connect to the brokers over TLS.",
 		set: func(c *Config, v string) (err error) { c.Output.TLS.Enabled, err = parseBool(v); return }},
 	{Key: "tls_ca_file", Help: "PEM CA bundle to verify the brokers; unset: the system roots.",
 		set: func(c *Config, v string) error { c.Output.TLS.CAFile = v; return readableFile(v) }},

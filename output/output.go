@@ -1,20 +1,39 @@
-// Package output writes messages to Kafka through kafka-go: one synchronous,
-// acknowledged write per flush, with broker errors classified into transient
-// (retry the chunk) and permanent (fix the configuration).
+// Package output writes messages to Kafka: one synchronous, acknowledged
+// write per flush, routed by severity, keyed, with headers, compressed at the
+// configured level, over TLS and SASL, with broker errors classified into
+// what to retry and what to give up on.
 package output
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/compress"
+	"github.com/segmentio/kafka-go/protocol"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
+
+// Header names set on every message.
+const (
+	HeaderAuditID       = "audit_id"
+	HeaderSeverity      = "severity"
+	HeaderCluster       = "cluster"
+	HeaderContentType   = "content_type"
+	HeaderFormatVersion = "format_version"
+	// HeaderDLQReason is set on dead-letter messages only.
+	HeaderDLQReason = "dlq_reason"
+)
+
+// ContentTypeJSON is the content type of every format the plugin writes.
+const ContentTypeJSON = "application/json"
 
 // Message is one record to ship. The pipeline fills it; the writer picks the
 // topic, key and headers from its fields.
@@ -24,6 +43,25 @@ type Message struct {
 	Severity  string
 	User      string
 	Namespace string
+	// Cluster, ContentType and FormatVersion go to headers of the same
+	// names; ContentType "" means application/json.
+	Cluster       string
+	ContentType   string
+	FormatVersion string
+	// Summary, Stage and StageTime describe the event in a dead-letter stub
+	// standing for it.
+	Summary   string
+	Stage     string
+	StageTime time.Time
+	// DeadLetter, when set, is why this message is a dead-letter stub: it
+	// goes to dlq_topic with the reason in a dlq_reason header.
+	DeadLetter string
+
+	// Refused is set by Writer.Write when the broker refused this message
+	// alone as too large (its topic's limit is below max_message_bytes). The
+	// write still succeeds for the other messages; the caller decides what
+	// becomes of this one.
+	Refused bool
 }
 
 // Router decides where a message goes and how it is keyed. It is pure: the
@@ -33,70 +71,372 @@ type Router struct{ cfg conf.Output }
 // NewRouter builds a router from validated configuration.
 func NewRouter(c conf.Output) Router { return Router{cfg: c} }
 
-// Topic is the topic a message is written to.
+// Topic is the topic a message is written to: dlq_topic for dead letters,
+// the topics_by_severity route of its severity, else topic.
 func (r Router) Topic(m *Message) string {
+	if m.DeadLetter != "" && r.cfg.DLQTopic != "" {
+		return r.cfg.DLQTopic
+	}
+	if t, ok := r.cfg.TopicsBySeverity[m.Severity]; ok {
+		return t
+	}
 	return r.cfg.Topic
 }
 
-// Key is the message key, nil for message_key none.
+// Key is the message key, nil for message_key none or when the chosen field
+// is empty (a cluster-scoped resource has no namespace): such messages are
+// spread over the partitions.
 func (r Router) Key(m *Message) []byte {
+	var k string
 	switch r.cfg.MessageKey {
 	case conf.KeyAuditID:
-		return []byte(m.AuditID)
+		k = m.AuditID
 	case conf.KeyUser:
-		return []byte(m.User)
+		k = m.User
 	case conf.KeyNamespace:
-		return []byte(m.Namespace)
+		k = m.Namespace
 	}
-	return nil
+	if k == "" {
+		return nil
+	}
+	return []byte(k)
 }
 
-// Writer ships messages to Kafka. Safe for concurrent use.
+// Headers are the Kafka headers of a message.
+func (r Router) Headers(m *Message) []kafka.Header {
+	hs := r.headers(m)
+	out := make([]kafka.Header, len(hs))
+	for i, h := range hs {
+		out[i] = kafka.Header{Key: h.key, Value: h.value}
+	}
+	return out
+}
+
+func (r Router) headers(m *Message) []header {
+	ct := m.ContentType
+	if ct == "" {
+		ct = ContentTypeJSON
+	}
+	hs := make([]header, 0, 6)
+	hs = append(hs,
+		header{HeaderAuditID, []byte(m.AuditID)},
+		header{HeaderSeverity, []byte(m.Severity)},
+		header{HeaderCluster, []byte(m.Cluster)},
+		header{HeaderContentType, []byte(ct)},
+		header{HeaderFormatVersion, []byte(m.FormatVersion)},
+	)
+	if m.DeadLetter != "" {
+		hs = append(hs, header{HeaderDLQReason, []byte(m.DeadLetter)})
+	}
+	return hs
+}
+
+// Writer ships messages to Kafka. Safe for concurrent use: concurrent
+// Writes encode, compress and send in parallel over shared connections.
 type Writer struct {
 	cfg    conf.Output
 	router Router
-	w      *kafka.Writer
+	tr     *kafka.Transport
+	client *kafka.Client
+	enc    *batchEncoder
 	log    *slog.Logger
+	causes causeLog
+	auth   *watchedSASL  // nil without SASL
+	wire   *wireCounter  // bytes sent to the brokers (metrics)
+	sticky atomic.Uint32 // rotates the partition of unkeyed messages, one per write
 }
 
-// New builds a writer. It does not connect: the first Write does.
+// New builds a writer: codecs, TLS (certificates loaded now) and SASL. It
+// does not connect: the first Write does. Errors are conf.Problems naming
+// each property.
 func New(c conf.Output, log *slog.Logger) (*Writer, error) {
+	var probs conf.Problems
+	bad := func(key string, err error) { probs = append(probs, &conf.PropertyError{Key: key, Err: err}) }
 	if len(c.Brokers) == 0 {
-		return nil, &conf.PropertyError{Key: "brokers", Err: errors.New("required: at least one host:port")}
+		bad("brokers", errors.New("required: at least one host:port"))
 	}
-	w := &kafka.Writer{
-		Addr:     kafka.TCP(c.Brokers...),
-		Balancer: &kafka.Hash{},
-		// Fluent Bit retries a failed chunk itself, with its own backoff and
-		// storage; retrying inside a flush would only block its engine.
-		MaxAttempts: 1,
-		// A flush is one synchronous write: batches are cut by size, and the
-		// timeout only bounds the wait for a partial batch of a concurrent flush.
-		BatchSize:    batchSize,
-		BatchBytes:   int64(maxRequestBytes(c.MaxMessageBytes)),
-		BatchTimeout: time.Millisecond,
-		WriteTimeout: c.WriteTimeout,
-		ReadTimeout:  c.WriteTimeout,
-		RequiredAcks: acks(c.RequiredAcks),
-		Compression:  codec(c.Compression),
-		Transport:    &kafka.Transport{ClientID: c.ClientID, DialTimeout: min(c.WriteTimeout, 5*time.Second)},
+	if c.WriteTimeout <= 0 {
+		bad("write_timeout", errors.New("must be positive"))
+	}
+	if c.MaxMessageBytes < 1024 {
+		bad("max_message_bytes", errors.New("must be at least 1024"))
+	}
+	enc, err := newBatchEncoder(c.Compression, c.CompressionLevel)
+	if err != nil {
+		bad("compression_level", err)
+	}
+	tlsCfg, tlsProbs := tlsConfig(c.TLS)
+	probs = append(probs, tlsProbs...)
+	mech, err := saslMechanism(c.SASL)
+	if err != nil {
+		bad("sasl_mechanism", err)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	if tlsCfg != nil && tlsCfg.InsecureSkipVerify {
+		log.Warn("TLS_INSECURE_SKIP_VERIFY IS ON: the brokers' certificates are NOT verified; anyone on the network path can read and alter audit events and capture the SASL credentials. Use it for testing only; set tls_ca_file instead")
 	}
 	if c.RequiredAcks == conf.AcksNone {
-		log.Warn("required_acks none: the broker does not confirm writes, delivery is unconfirmed and events can be lost silently")
+		log.Warn("required_acks none: the broker does not confirm writes, so delivery is unconfirmed and events can be lost silently; use all")
 	}
-	return &Writer{cfg: c, router: NewRouter(c), w: w, log: log}, nil
+	if c.SASL.Mechanism == conf.SASLPlain && tlsCfg == nil {
+		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls_enabled on")
+	}
+	wire := newWireCounter(min(c.WriteTimeout, 10*time.Second))
+	tr := &kafka.Transport{
+		Dial: wire.dial,
+		// Only our topics' metadata is fetched and cached, not the cluster's.
+		MetadataTopics: topicsOf(c),
+		ClientID:       c.ClientID,
+		DialTimeout:    min(c.WriteTimeout, 10*time.Second),
+		TLS:            tlsCfg,
+	}
+	var auth *watchedSASL
+	if mech != nil {
+		auth = &watchedSASL{Mechanism: mech}
+		tr.SASL = auth
+	}
+	w := &Writer{
+		cfg:    c,
+		router: NewRouter(c),
+		tr:     tr,
+		client: &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr, Timeout: c.WriteTimeout},
+		enc:    enc,
+		log:    log,
+		auth:   auth,
+		wire:   wire,
+	}
+	w.causes.seen = map[string]bool{}
+	return w, nil
 }
 
-// batchSize caps the messages of one partition batch. kafka-go allocates
-// the whole capacity for every batch (writeBatch.add: make([]Message, 0,
-// BatchSize)), so 1<<20 cost ~150 MB of zeroed memory per partition per
-// flush; a flush bigger than this is simply sent as several batches.
-const batchSize = 1000
+// topicsOf lists every topic the writer may write to.
+func topicsOf(c conf.Output) []string {
+	ts := []string{c.Topic}
+	for _, t := range c.TopicsBySeverity {
+		ts = append(ts, t)
+	}
+	if c.DLQTopic != "" {
+		ts = append(ts, c.DLQTopic)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
 
-func maxRequestBytes(maxMessage int) int {
-	// A batch holds many messages; Kafka's limit applies to the whole
-	// (compressed) batch, so cut batches at the configured message limit.
-	return maxMessage
+// Router returns the writer's router.
+func (w *Writer) Router() Router { return w.router }
+
+// Oversized reports whether m, alone in a record batch with its key and
+// headers, is above max_message_bytes before compression. The pipeline
+// truncates such events, then dead-letters them.
+func (w *Writer) Oversized(m *Message) bool { return Oversized(w.cfg, m) }
+
+// Oversized is Writer.Oversized for a configuration.
+func Oversized(c conf.Output, m *Message) bool {
+	// Fast path: 256 bytes cover the header names, varints and record
+	// framing; every field counted twice covers key and header values.
+	bound := recordBatchOverhead + 256 + len(m.Value) + 2*(len(m.AuditID)+len(m.User)+len(m.Namespace)+
+		len(m.Severity)+len(m.Cluster)+len(m.ContentType)+len(ContentTypeJSON)+len(m.FormatVersion)+len(m.DeadLetter))
+	if bound <= c.MaxMessageBytes {
+		return false
+	}
+	r := NewRouter(c)
+	rec := record{key: r.Key(m), value: m.Value, headers: r.headers(m)}
+	return recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
+}
+
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+// Write ships msgs and returns once the broker acknowledged all of them, or
+// with an *Error that says whether to retry. A message the broker refuses
+// alone as too large is marked Refused and does not fail the write.
+// Write copies what it sends into its own record batches: it keeps no
+// reference to msgs or their Values once it returns, whatever the outcome,
+// so the caller may reuse their memory at once.
+func (w *Writer) Write(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	defer cancel()
+
+	var topics []string
+	seen := map[string]bool{}
+	for i := range msgs {
+		msgs[i].Refused = false
+		if t := w.router.Topic(&msgs[i]); !seen[t] {
+			seen[t] = true
+			topics = append(topics, t)
+		}
+	}
+	parts, err := w.partitions(ctx, topics)
+	if err != nil {
+		return w.fail(err)
+	}
+	sticky := int(w.sticky.Add(1))
+	groups := map[topicPartition][]*record{}
+	var order []topicPartition
+	recs := make([]record, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		t := w.router.Topic(m)
+		r := &recs[i]
+		*r = record{key: w.router.Key(m), value: m.Value, headers: w.router.headers(m), index: i}
+		ps := parts[t]
+		p := ps[sticky%len(ps)]
+		if r.key != nil {
+			// Kafka's default partitioner hash (Java client, librdkafka's
+			// murmur2): other producers keyed alike agree on partitions.
+			p = kafka.Murmur2Balancer{Consistent: true}.Balance(kafka.Message{Key: r.key}, ps...)
+		}
+		tp := topicPartition{t, p}
+		if _, ok := groups[tp]; !ok {
+			order = append(order, tp)
+		}
+		groups[tp] = append(groups[tp], r)
+	}
+
+	// One goroutine per partition; the batches of a partition go in order.
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for gi, tp := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range w.split(groups[tp]) {
+				if err := w.send(ctx, tp, b, msgs); err != nil {
+					errs[gi] = fmt.Errorf("%s/%d: %w", tp.topic, tp.partition, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return w.fail(err)
+	}
+	w.causes.reset()
+	return nil
+}
+
+// split cuts a partition's records into batches whose uncompressed size
+// stays within max_message_bytes: the broker's limit applies to the whole
+// record batch. A record bigger than that on its own gets a batch of its own.
+func (w *Writer) split(recs []*record) [][]*record {
+	var out [][]*record
+	start, size := 0, recordBatchOverhead
+	for i, r := range recs {
+		n := r.encodedSize(i - start)
+		if i > start && size+n > w.cfg.MaxMessageBytes {
+			out = append(out, recs[start:i])
+			start, size = i, recordBatchOverhead
+		}
+		size += n
+	}
+	return append(out, recs[start:])
+}
+
+// send writes one batch to one partition. A batch the broker refuses as too
+// large is halved until the one message at fault is found and marked.
+func (w *Writer) send(ctx context.Context, tp topicPartition, recs []*record, msgs []Message) error {
+	batch, err := w.enc.encode(recs, time.Now())
+	if err != nil {
+		return &Error{Kind: Permanent, Err: err}
+	}
+	if len(batch)-sizePrefix > w.cfg.MaxMessageBytes && len(recs) > 1 {
+		return w.halve(ctx, tp, recs, msgs)
+	}
+	resp, err := w.client.RawProduce(ctx, &kafka.RawProduceRequest{
+		Topic:        tp.topic,
+		Partition:    tp.partition,
+		RequiredAcks: acks(w.cfg.RequiredAcks),
+		RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(batch)},
+	})
+	if err == nil && resp != nil && resp.Error != nil {
+		err = resp.Error
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.RecordListTooLarge) {
+		if len(recs) > 1 {
+			return w.halve(ctx, tp, recs, msgs)
+		}
+		m := &msgs[recs[0].index]
+		m.Refused = true
+		w.causes.once(w.log, "too_large:"+tp.topic, slog.LevelError,
+			"the broker refused a message as too large although it fits max_message_bytes: the topic's max.message.bytes (or the broker's message.max.bytes) is lower; lower max_message_bytes to match it, or raise the topic's limit",
+			"topic", tp.topic, "bytes", len(batch)-sizePrefix, "max_message_bytes", w.cfg.MaxMessageBytes)
+		return nil
+	}
+	return err
+}
+
+func (w *Writer) halve(ctx context.Context, tp topicPartition, recs []*record, msgs []Message) error {
+	h := len(recs) / 2
+	if err := w.send(ctx, tp, recs[:h], msgs); err != nil {
+		return err
+	}
+	return w.send(ctx, tp, recs[h:], msgs)
+}
+
+// partitions returns the partition ids of each topic, from the transport's
+// metadata cache (refreshed every few seconds).
+func (w *Writer) partitions(ctx context.Context, topics []string) (map[string][]int, error) {
+	md, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]int, len(topics))
+	var errs []error
+	for _, t := range md.Topics {
+		switch {
+		case t.Error != nil:
+			errs = append(errs, fmt.Errorf("topic %s: %w", t.Name, t.Error))
+		case len(t.Partitions) == 0:
+			errs = append(errs, fmt.Errorf("topic %s: %w", t.Name, kafka.UnknownTopicOrPartition))
+		default:
+			ids := make([]int, len(t.Partitions))
+			for i, p := range t.Partitions {
+				ids[i] = p.ID
+			}
+			slices.Sort(ids)
+			out[t.Name] = ids
+		}
+	}
+	for _, t := range topics {
+		if _, ok := out[t]; !ok && len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("topic %s: %w", t, kafka.UnknownTopicOrPartition))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// fail classifies err, logs a configuration cause once, and wraps it.
+func (w *Writer) fail(err error) error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	if w.auth.refused(err) {
+		err = fmt.Errorf("%w: the broker closed the connection during SASL authentication: %w", kafka.SASLAuthenticationFailed, err)
+	}
+	kind := Classify(err)
+	if c := explain(err); c.key != "" {
+		w.causes.once(w.log, c.key, slog.LevelError, c.fix, "cause", c.what, "chunks", kind.Action(), "error", err)
+	}
+	return &Error{Kind: kind, Err: err}
+}
+
+// Close releases the writer's connections. Writes are synchronous, so there
+// is nothing buffered to flush: the pipeline waits for in-flight writes first.
+func (w *Writer) Close() error {
+	w.tr.CloseIdleConnections()
+	return nil
 }
 
 func acks(a conf.Acks) kafka.RequiredAcks {
@@ -109,89 +449,26 @@ func acks(a conf.Acks) kafka.RequiredAcks {
 	return kafka.RequireAll
 }
 
-func codec(c conf.Compression) compress.Compression {
-	switch c {
-	case conf.CompressionGzip:
-		return compress.Gzip
-	case conf.CompressionSnappy:
-		return compress.Snappy
-	case conf.CompressionLZ4:
-		return compress.Lz4
-	case conf.CompressionZstd:
-		return compress.Zstd
-	}
-	return compress.None
+// causeLog logs each distinct failure cause once, until a write succeeds.
+type causeLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
 }
 
-// Write ships msgs and returns once the broker acknowledged all of them, or
-// with an error that Classify explains.
-func (w *Writer) Write(ctx context.Context, msgs []Message) error {
-	if len(msgs) == 0 {
-		return nil
+func (c *causeLog) once(log *slog.Logger, key string, level slog.Level, msg string, args ...any) {
+	c.mu.Lock()
+	first := !c.seen[key]
+	c.seen[key] = true
+	c.mu.Unlock()
+	if first {
+		log.Log(context.Background(), level, msg, args...)
 	}
-	km := make([]kafka.Message, len(msgs))
-	for i := range msgs {
-		m := &msgs[i]
-		km[i] = kafka.Message{Topic: w.router.Topic(m), Key: w.router.Key(m), Value: m.Value}
-	}
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
-	defer cancel()
-	if err := w.w.WriteMessages(ctx, km...); err != nil {
-		return &Error{Kind: Classify(err), Err: err}
-	}
-	return nil
 }
 
-// Close flushes nothing (writes are synchronous) and releases connections.
-func (w *Writer) Close() error { return w.w.Close() }
-
-// Kind tells what to do about a failed write.
-type Kind int
-
-const (
-	// Transient: the broker may accept the same messages later; retry.
-	Transient Kind = iota
-	// Permanent: retrying the same data with the same configuration fails again.
-	Permanent
-)
-
-func (k Kind) String() string {
-	if k == Permanent {
-		return "permanent"
+func (c *causeLog) reset() {
+	c.mu.Lock()
+	if len(c.seen) > 0 {
+		clear(c.seen)
 	}
-	return "transient"
-}
-
-// Error is a failed write with its classification.
-type Error struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("kafka write (%s): %v", e.Kind, e.Err) }
-func (e *Error) Unwrap() error { return e.Err }
-
-// Classify sorts a kafka-go error. Anything not known to be permanent is
-// transient: retrying costs a delay, giving up loses audit events.
-func Classify(err error) Kind {
-	var we kafka.WriteErrors
-	if errors.As(err, &we) {
-		for _, e := range we {
-			if e != nil && Classify(e) == Permanent {
-				return Permanent
-			}
-		}
-		return Transient
-	}
-	var ke kafka.Error
-	if errors.As(err, &ke) {
-		switch ke {
-		case kafka.TopicAuthorizationFailed, kafka.ClusterAuthorizationFailed,
-			kafka.SASLAuthenticationFailed, kafka.UnsupportedSASLMechanism,
-			kafka.InvalidTopic, kafka.MessageSizeTooLarge, kafka.RecordListTooLarge,
-			kafka.UnsupportedCompressionType, kafka.UnsupportedVersion, kafka.InvalidRequiredAcks:
-			return Permanent
-		}
-	}
-	return Transient
+	c.mu.Unlock()
 }

@@ -41,6 +41,9 @@ func (s Status) String() string {
 const (
 	DropMalformedChunk = "malformed_chunk"
 	DropEncode         = "encode_failed"
+	// DropTooLarge: an event above max_message_bytes even without its
+	// request and response bodies, with no dlq_topic to take its stub.
+	DropTooLarge = "too_large"
 )
 
 // Sink receives the messages of one flush. output.Writer is the real one;
@@ -61,6 +64,14 @@ type Pipeline struct {
 	mu       sync.RWMutex // held for reading by each flush, for writing by Close
 	closed   bool
 	inflight sync.WaitGroup
+	// stop is cancelled when Close's grace time is over: in-flight writes
+	// give up (their chunks are retried by Fluent Bit at its next start).
+	stop      context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
+	// oversize remembers which oversized-event outcomes were logged.
+	oversize oversizeLog
 }
 
 // New builds a pipeline over sink from a validated configuration.
@@ -69,7 +80,8 @@ func New(cfg *conf.Config, sink Sink, log *slog.Logger) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, enr: enr, sink: sink, log: log, stats: newStats()}, nil
+	stop, cancel := context.WithCancel(context.Background())
+	return &Pipeline{cfg: cfg, enr: enr, sink: sink, log: log, stats: newStats(), stop: stop, cancel: cancel}, nil
 }
 
 // Stats returns the instance's cumulative counters.
@@ -82,7 +94,12 @@ type FlushResult struct {
 	Events  int            // audit events found in them
 	Shipped int            // messages acknowledged by the broker
 	Dropped map[string]int // by reason
-	Err     error          // why Retry or Error
+	// Truncated events lost their request/response bodies to fit
+	// max_message_bytes (they are in Shipped); DeadLettered events were
+	// replaced by a stub on dlq_topic (not in Shipped).
+	Truncated    int
+	DeadLettered int
+	Err          error // why Retry or Error
 }
 
 // Flush processes one chunk. It returns OK only after the sink acknowledged
@@ -139,50 +156,106 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 				p.log.Error("event dropped: cannot encode", "audit_id", rec.Event.AuditID, "error", err)
 				continue
 			}
-			msgs = append(msgs, output.Message{
-				Value:     buf[off:len(buf):len(buf)],
-				AuditID:   string(rec.Event.AuditID),
-				Severity:  rec.Enrichment.Severity,
-				User:      rec.Event.User.Username,
-				Namespace: rec.Enrichment.What.Namespace,
-			})
+			m := p.message(rec, buf[off:len(buf):len(buf)])
+			if output.Oversized(p.cfg.Output, &m) {
+				var keep bool
+				if buf, m, keep = p.shrink(buf, off, rec, m, &res); !keep {
+					continue
+				}
+			}
+			msgs = append(msgs, m)
 		}
 	}
-	if err := p.sink.Write(ctx, msgs); err != nil {
+	// In-flight writes end when Close's grace time is over.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(p.stop, cancel)()
+	if err := p.write(ctx, msgs, &res); err != nil {
 		res.Err = err
 		res.Status = Retry
 		var oe *output.Error
-		if errors.As(err, &oe) && oe.Kind == output.Permanent {
+		if errors.As(err, &oe) && oe.Kind == output.Undeliverable {
 			res.Status = Error
 		}
+		res.Shipped, res.DeadLettered, res.Truncated = 0, 0, 0
 		p.stats.record(&res, time.Since(start))
 		return res
 	}
-	res.Shipped = len(msgs)
 	p.stats.addShipped(msgs, len(buf))
 	p.stats.record(&res, time.Since(start))
 	return res
 }
 
+// write ships msgs; a message the broker refuses alone as too large (its
+// topic's limit is below max_message_bytes) is dead-lettered or dropped,
+// like an event that is too large even truncated.
+func (p *Pipeline) write(ctx context.Context, msgs []output.Message, res *FlushResult) error {
+	if err := p.sink.Write(ctx, msgs); err != nil {
+		return err
+	}
+	var stubs []output.Message
+	for i := range msgs {
+		m := &msgs[i]
+		switch {
+		case !m.Refused && m.DeadLetter == "":
+			res.Shipped++
+		case !m.Refused:
+			res.DeadLettered++
+		case m.DeadLetter == "" && p.cfg.Output.DLQTopic != "":
+			stubs = append(stubs, p.stub(m, deadLetter{Reason: DLQBrokerTooLarge, Size: len(m.Value)}))
+		default:
+			res.Dropped[DropTooLarge]++
+			p.oversize.log(p.log, &p.oversize.refused, "event dropped: the broker refused it as too large and it cannot be dead-lettered; set dlq_topic, and max_message_bytes to the topic's max.message.bytes", "audit_id", m.AuditID, "bytes", len(m.Value))
+		}
+	}
+	if len(stubs) == 0 {
+		return nil
+	}
+	if err := p.sink.Write(ctx, stubs); err != nil {
+		return err
+	}
+	for i := range stubs {
+		if stubs[i].Refused {
+			res.Dropped[DropTooLarge]++
+			p.oversize.log(p.log, &p.oversize.stubRefused, "event dropped: the dead-letter topic refused its stub; check dlq_topic's max.message.bytes", "audit_id", stubs[i].AuditID)
+		} else {
+			res.DeadLettered++
+		}
+	}
+	return nil
+}
+
 var errClosed = errors.New("plugin instance is shutting down")
 
 // Close waits up to grace for in-flight flushes to be acknowledged, then
-// releases the sink. Later flushes return Retry.
+// cancels the ones still waiting (they return Retry: Fluent Bit keeps their
+// chunks) and releases the sink. Later flushes return Retry. Safe to call
+// more than once.
 func (p *Pipeline) Close(grace time.Duration) error {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	done := make(chan struct{})
-	go func() { p.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
-		p.log.Warn("shutdown grace time over with flushes in flight; Fluent Bit keeps their chunks", "grace", grace)
-	}
-	if err := p.sink.Close(); err != nil {
-		return fmt.Errorf("close output: %w", err)
-	}
-	return nil
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		done := make(chan struct{})
+		go func() { p.inflight.Wait(); close(done) }()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			p.log.Warn("shutdown grace time over with flushes in flight; they are cancelled and Fluent Bit keeps their chunks", "grace", grace)
+			p.cancel()
+			select { // cancelled writes return at once
+			case <-done:
+			case <-time.After(time.Second):
+			}
+		}
+		p.cancel()
+		if err := p.sink.Close(); err != nil {
+			p.closeErr = fmt.Errorf("close output: %w", err)
+		}
+	})
+	return p.closeErr
 }
 
 // Open builds a pipeline that ships to the Kafka brokers of cfg.

@@ -11,6 +11,10 @@ import (
 
 // Stats are an instance's cumulative counters, safe for concurrent flushes.
 type Stats struct {
+	// truncated events lost their bodies to fit max_message_bytes;
+	// deadLettered ones were replaced by a stub on dlq_topic.
+	truncated, deadLettered atomic.Int64
+
 	flushes  atomic.Int64
 	records  atomic.Int64
 	events   atomic.Int64
@@ -42,6 +46,9 @@ func (s *Stats) addShipped(msgs []output.Message, bytes int) {
 }
 
 func (s *Stats) record(res *FlushResult, d time.Duration) {
+	s.truncated.Add(int64(res.Truncated))
+	s.deadLettered.Add(int64(res.DeadLettered))
+
 	s.flushes.Add(1)
 	s.records.Add(int64(res.Records))
 	s.events.Add(int64(res.Events))
@@ -64,6 +71,9 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 
 // Snapshot is a point-in-time copy of Stats.
 type Snapshot struct {
+	// Truncated and DeadLettered count oversized events (see FlushResult).
+	Truncated, DeadLettered int64
+
 	Flushes, Records, Events, Shipped int64
 	Retries, Errors                   int64
 	BytesIn, BytesOut                 int64
@@ -77,6 +87,7 @@ func (s *Stats) Snapshot() Snapshot {
 	defer s.mu.Unlock()
 	return Snapshot{
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
+		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
 		Retries: s.retries.Load(), Errors: s.errors.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),

@@ -51,8 +51,9 @@ func shippable(t *testing.T, path string) (events, ship int) {
 			continue
 		}
 		var e struct {
-			Stage     string
-			ObjectRef *struct{ Resource, Subresource string }
+			Stage          string
+			ObjectRef      *struct{ Resource, Subresource string }
+			ResponseStatus *struct{ Code int }
 		}
 		if err := json.Unmarshal(l, &e); err != nil {
 			t.Fatal(err)
@@ -64,6 +65,8 @@ func shippable(t *testing.T, path string) (events, ship int) {
 		case e.Stage == "ResponseStarted" && e.ObjectRef != nil && e.ObjectRef.Resource == "pods" &&
 			(e.ObjectRef.Subresource == "exec" || e.ObjectRef.Subresource == "attach" || e.ObjectRef.Subresource == "portforward"):
 			ship++
+		case e.Stage == "ResponseStarted" && e.ResponseStatus != nil && e.ResponseStatus.Code == 401:
+			ship++ // a 401 is only ever logged at ResponseStarted
 		}
 	}
 	return events, ship
@@ -219,7 +222,7 @@ func TestBadProperties(t *testing.T) {
 			[]string{"4 bad properties", `"compression"`, `"bogus"`, `"write_timeout"`, `"stages"`}},
 		{"secret never echoed", []string{"-p", "sasl_pasword=" + secret, "-p", "sasl_password=" + secret, "-p", "sasl_mechanism=PLAIN"},
 			[]string{`"sasl_pasword"`, `"sasl_username"`}},
-		{"tls without brokers", []string{"-p", "tls=on"}, []string{`"tls"`, "embedded broker"}},
+		{"tls without brokers", []string{"-p", "tls_enabled=on"}, []string{`"tls_enabled"`, "embedded broker"}},
 		{"bad repeat", []string{"--repeat", "0"}, []string{"--repeat"}},
 		{"unknown flag", []string{"--bogus"}, []string{"bogus"}},
 	} {

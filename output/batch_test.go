@@ -1,0 +1,140 @@
+package output
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+)
+
+func testRecords(n int) []*record {
+	recs := make([]*record, n)
+	for i := range recs {
+		recs[i] = &record{
+			key:     fmt.Appendf(nil, "id-%d", i),
+			value:   fmt.Appendf(nil, `{"auditID":"id-%d","verb":"get","user":{"username":"system:serviceaccount:kube-system:replicaset-controller"},"objectRef":{"resource":"pods","namespace":"team-%d"}}`, i, i%7),
+			headers: []header{{"severity", []byte("info")}, {"cluster", nil}},
+		}
+	}
+	return recs
+}
+
+// The header fields and CRC of every batch are what Kafka expects.
+func TestBatchEncoding(t *testing.T) {
+	recs := testRecords(100)
+	for c := conf.CompressionNone; c <= conf.CompressionZstd; c++ {
+		e, err := newBatchEncoder(c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := e.encode(recs, time.UnixMilli(1_700_000_000_000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := binary.BigEndian.Uint32(full); int(got) != len(full)-sizePrefix {
+			t.Fatalf("%s: size prefix %d for %d bytes", c, got, len(full)-sizePrefix)
+		}
+		var b kmsg.RecordBatch
+		if err := b.ReadFrom(full[sizePrefix:]); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if b.Magic != 2 || b.NumRecords != 100 || b.LastOffsetDelta != 99 || int(b.Attributes&7) != int(e.code) ||
+			b.FirstTimestamp != 1_700_000_000_000 || b.ProducerID != -1 || int(b.Length) != len(full)-sizePrefix-12 {
+			t.Fatalf("%s: header %+v", c, b)
+		}
+		if crc := crc32.Checksum(full[sizePrefix+21:], crc32.MakeTable(crc32.Castagnoli)); uint32(b.CRC) != crc {
+			t.Fatalf("%s: crc %x, want %x", c, b.CRC, crc)
+		}
+		if c == conf.CompressionNone {
+			uncompressed := recordBatchOverhead
+			for i, r := range recs {
+				uncompressed += r.encodedSize(i)
+			}
+			if uncompressed != len(full)-sizePrefix {
+				t.Fatalf("encodedSize sums to %d, batch is %d", uncompressed, len(full)-sizePrefix)
+			}
+		}
+	}
+}
+
+// compression_level reaches the codec: different levels give different
+// output, and each decompresses to the same records (read back by a real
+// consumer in the integration tests).
+func TestCompressionLevelsApplied(t *testing.T) {
+	recs := testRecords(2000)
+	for _, tc := range []struct {
+		c         conf.Compression
+		low, high int
+	}{{conf.CompressionGzip, 1, 9}, {conf.CompressionZstd, 1, 9}, {conf.CompressionLZ4, 0, 9}, {conf.CompressionSnappy, 1, 3}} {
+		sizes := map[int]int{}
+		var outs [][]byte
+		for _, level := range []int{tc.low, tc.high} {
+			e, err := newBatchEncoder(tc.c, level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.encode(recs, time.UnixMilli(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes[level] = len(out)
+			outs = append(outs, out)
+		}
+		if bytes.Equal(outs[0][sizePrefix+recordBatchOverhead:], outs[1][sizePrefix+recordBatchOverhead:]) {
+			t.Errorf("%s: levels %d and %d give identical output (%v)", tc.c, tc.low, tc.high, sizes)
+		}
+		t.Logf("%s: %v bytes by level", tc.c, sizes)
+	}
+	for c, max := range conf.MaxCompressionLevel {
+		if _, err := newBatchEncoder(c, max+1); err == nil {
+			t.Errorf("%s accepted level %d", c, max+1)
+		}
+	}
+}
+
+// Oversized's fast path never says "fits" for a message that does not.
+func TestOversizedBound(t *testing.T) {
+	c := conf.Output{MaxMessageBytes: 2048, Topic: "audit"}
+	for _, fields := range []string{"", "x", strings.Repeat("y", 300)} {
+		for n := 1500; n <= 2048; n++ {
+			m := &Message{Value: make([]byte, n), AuditID: fields, Severity: fields, Cluster: fields, FormatVersion: fields, DeadLetter: fields}
+			rec := record{key: NewRouter(c).Key(m), value: m.Value, headers: NewRouter(c).headers(m)}
+			exact := recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
+			if got := Oversized(c, m); got != exact {
+				t.Fatalf("fields %d bytes, value %d: Oversized %v, exact %v", len(fields), n, got, exact)
+			}
+		}
+	}
+}
+
+// BenchmarkBatchEncode measures encoding 100 audit-sized records into one
+// batch, per codec, from parallel goroutines (as concurrent flushes do).
+func BenchmarkBatchEncode(b *testing.B) {
+	recs := testRecords(100)
+	for i, r := range recs {
+		r.value = fmt.Appendf(nil, `{"auditID":"id-%d","pad":%q}`, i, strings.Repeat("audit event body ", 80))
+	}
+	for c := conf.CompressionNone; c <= conf.CompressionZstd; c++ {
+		b.Run(c.String(), func(b *testing.B) {
+			e, err := newBatchEncoder(c, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.encode(recs, time.Now()); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		})
+	}
+}
