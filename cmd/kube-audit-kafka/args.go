@@ -178,7 +178,7 @@ func loadProperties(p *propFlag) (*conf.Config, error) {
 	if err == nil && len(cfg.Output.Brokers) == 0 {
 		// The embedded broker speaks plaintext without authentication.
 		if cfg.Output.TLS.Enabled {
-			problems = append(problems, `property "tls": the embedded broker has no TLS; set brokers to ship to a TLS cluster`)
+			problems = append(problems, `property "tls_enabled": the embedded broker has no TLS; set brokers to ship to a TLS cluster`)
 		}
 		if cfg.Output.SASL.Mechanism != conf.SASLNone {
 			problems = append(problems, `property "sasl_mechanism": the embedded broker has no SASL; set brokers to ship to a SASL cluster`)
