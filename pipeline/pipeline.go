@@ -132,6 +132,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 				res.Dropped[drop]++
 				continue
 			}
+			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)
 			if buf, err = p.enr.Encode(buf, rec); err != nil {
 				buf = buf[:off]
