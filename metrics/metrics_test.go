@@ -102,7 +102,7 @@ func (s scrape) must(t *testing.T, name string, want map[string]string) float64 
 }
 
 type health struct {
-	Status    string            `json:"status"`
+	Status    string           `json:"status"`
 	Instances []metrics.Health `json:"instances"`
 }
 
