@@ -53,7 +53,7 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 		`"requestObject":{"kind":"Secret","apiVersion":"v1","data":{"password":"` + b64 + `"},"stringData":{"token":"` + secret + `"}}}`
 	var cw pipeline.ChunkWriter
 	cw.AddLine(time.Now(), "log", []byte(event))
-	cw.AddLine(time.Now(), "log", []byte(`{"password":"`+secret+`"}`))   // not an audit event
+	cw.AddLine(time.Now(), "log", []byte(`{"password":"`+secret+`"}`))        // not an audit event
 	cw.AddLine(time.Now(), "log", []byte(`{"auditID": "`+secret+`", "verb"`)) // truncated JSON
 	if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK {
 		t.Fatalf("flush: %+v", res)
