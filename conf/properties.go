@@ -185,9 +185,9 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
 
 	// Observability
-	{Key: "log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug.",
+	{Key: "log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed [output:kube_audit_kafka:<instance>] and never hold a secret or a record body.",
 		set: func(c *Config, v string) error { return text(&c.Observe.LogLevel)(v) }},
-	{Key: "metrics_listen", Help: "host:port for Prometheus /metrics and /healthz; unset: off.",
+	{Key: "metrics_listen", Help: "host:port serving Prometheus /metrics and /healthz (503 when deliveries have failed for 2 minutes); instances naming the same address share it; unset: off.",
 		set: func(c *Config, v string) error { c.Observe.MetricsListen = v; return nil }},
 }
 
