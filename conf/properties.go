@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -188,7 +189,17 @@ var properties = []Property{
 	{Key: "log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed [output:kube_audit_kafka:<instance>] and never hold a secret or a record body.",
 		set: func(c *Config, v string) error { return text(&c.Observe.LogLevel)(v) }},
 	{Key: "metrics_listen", Help: "host:port serving Prometheus /metrics and /healthz (503 when deliveries have failed for 2 minutes); instances naming the same address share it; unset: off.",
-		set: func(c *Config, v string) error { c.Observe.MetricsListen = v; return nil }},
+		set: func(c *Config, v string) error {
+			c.Observe.MetricsListen = v
+			if v == "" {
+				return nil
+			}
+			_, port, err := net.SplitHostPort(v)
+			if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("not host:port (e.g. 0.0.0.0:2021): %q", v)
+			}
+			return nil
+		}},
 }
 
 func unwrapPath(err error) error {
