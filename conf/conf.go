@@ -196,7 +196,7 @@ func (c *Config) check() Problems {
 		}
 	}
 	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.InsecureSkipVerify) {
-		bad("tls", "tls_* properties are set but tls is off; set tls on")
+		bad("tls_enabled", "tls_* properties are set but tls_enabled is off; set tls_enabled on")
 	}
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
 		bad("tls_cert_file", "tls_cert_file and tls_key_file go together")

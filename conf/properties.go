@@ -95,7 +95,8 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Output.ClientID = v; return nil }},
 
 	// TLS
-	{Key: "tls", Default: "off", Help: "Connect to the brokers over TLS.",
+	// Not "tls": Fluent Bit consumes an output's "tls" itself (and refuses "tls on" for Go plugins).
+	{Key: "tls_enabled", Default: "off", Help: "Connect to the brokers over TLS.",
 		set: func(c *Config, v string) (err error) { c.Output.TLS.Enabled, err = parseBool(v); return }},
 	{Key: "tls_ca_file", Help: "PEM CA bundle to verify the brokers; unset: the system roots.",
 		set: func(c *Config, v string) error { c.Output.TLS.CAFile = v; return readableFile(v) }},
@@ -186,7 +187,8 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
 
 	// Observability
-	{Key: "log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed [output:kube_audit_kafka:<instance>] and never hold a secret or a record body.",
+	// Not "log_level": Fluent Bit consumes an output's "log_level" itself; it never reaches the plugin.
+	{Key: "plugin_log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed [output:kube_audit_kafka:<instance>] and never hold a secret or a record body. (An output's log_level is Fluent Bit's own and does not reach the plugin.)",
 		set: func(c *Config, v string) error { return text(&c.Observe.LogLevel)(v) }},
 	{Key: "metrics_listen", Help: "host:port serving Prometheus /metrics and /healthz (503 when deliveries have failed for 2 minutes); instances naming the same address share it; unset: off.",
 		set: func(c *Config, v string) error {

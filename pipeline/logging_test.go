@@ -30,7 +30,7 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 	}
 	defer b.Close()
 	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "write_timeout": "1s",
-		"redaction_mode": "hash", "redaction_hmac_key": hmacKey, "log_level": "debug",
+		"redaction_mode": "hash", "redaction_hmac_key": hmacKey, "plugin_log_level": "debug",
 		"sasl_mechanism": "PLAIN", "sasl_username": "u", "sasl_password": saslPw})
 	if err != nil {
 		t.Fatal(err)

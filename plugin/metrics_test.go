@@ -26,7 +26,7 @@ func TestInstancesShareMetricsListen(t *testing.T) {
 	const listen = "127.0.0.1:0"
 	var insts []*instance
 	for range 2 {
-		g := conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "metrics_listen": listen, "log_level": "error"}
+		g := conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "metrics_listen": listen, "plugin_log_level": "error"}
 		if rc := initInstance(g, func(i *instance) { insts = append(insts, i) }); rc != output.FLB_OK {
 			t.Fatalf("init: %d", rc)
 		}
@@ -74,7 +74,7 @@ func TestMetricsListenBusyFailsInit(t *testing.T) {
 	}
 	defer b.Close()
 	// The broker's own port is taken: the instance must refuse to start.
-	g := conf.MapGetter{"brokers": b.Addrs()[0], "metrics_listen": b.Addrs()[0], "log_level": "error"}
+	g := conf.MapGetter{"brokers": b.Addrs()[0], "metrics_listen": b.Addrs()[0], "plugin_log_level": "error"}
 	if rc := initInstance(g, func(*instance) { t.Error("context set for a failed init") }); rc != output.FLB_ERROR {
 		t.Fatalf("init with a busy metrics_listen: %d", rc)
 	}
