@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flblog"
+	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
+)
+
+// labEvent is the part of a raw audit event the expectations are computed
+// from, independently of the pipeline.
+type labEvent struct {
+	Stage string `json:"stage"`
+	Verb  string `json:"verb"`
+	User  struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ImpersonatedUser *struct {
+		Username string `json:"username"`
+	} `json:"impersonatedUser"`
+	ObjectRef *struct {
+		Resource, Subresource, Namespace string
+	} `json:"objectRef"`
+	ResponseStatus *struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+}
+
+// shipLab sends the real log through the real pipeline into kfake and
+// returns the broker and the events that the default stages ship.
+func shipLab(t *testing.T) (*embedded.Broker, []labEvent) {
+	t.Helper()
+	b, err := embedded.Start(3, []string{"kube-audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "kube-audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	p, err := pipeline.Open(cfg, flblog.New(&logs, slog.LevelWarn, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	f, err := os.Open("../../testdata/lab-policy.audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cw pipeline.ChunkWriter
+	var shipped []labEvent
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	flush := func() {
+		if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK {
+			t.Fatalf("flush: %v %v", res.Status, res.Err)
+		}
+		cw.Reset()
+	}
+	for sc.Scan() {
+		var ev labEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		interactive := ev.ObjectRef != nil && slices.Contains([]string{"exec", "attach", "portforward"}, ev.ObjectRef.Subresource)
+		if ev.Stage == "ResponseComplete" || ev.Stage == "Panic" || ev.Stage == "ResponseStarted" && interactive {
+			shipped = append(shipped, ev)
+		}
+		cw.AddLine(time.Now(), "log", sc.Bytes())
+		if cw.Len() == 100 {
+			flush()
+		}
+	}
+	flush()
+	if len(shipped) < 600 {
+		t.Fatalf("only %d events expected to ship", len(shipped))
+	}
+	return b, shipped
+}
+
+func runWatch(t *testing.T, b *embedded.Broker, args ...string) []string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	all := append([]string{"--brokers", strings.Join(b.Addrs(), ","), "--topic", "kube-audit", "--from-beginning", "--exit-idle", "1s"}, args...)
+	if rc := watchMain(all, nil, &out, &errb); rc != 0 {
+		t.Fatalf("watch %v: exit %d: %s", args, rc, errb.String())
+	}
+	s := strings.TrimSuffix(out.String(), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func count(evs []labEvent, keep func(*labEvent) bool) int {
+	n := 0
+	for i := range evs {
+		if keep(&evs[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
+	b, evs := shipLab(t)
+	res := func(e *labEvent) string {
+		if e.ObjectRef == nil {
+			return ""
+		}
+		if e.ObjectRef.Subresource != "" {
+			return e.ObjectRef.Resource + "/" + e.ObjectRef.Subresource
+		}
+		return e.ObjectRef.Resource
+	}
+	code := func(e *labEvent) int {
+		if e.ResponseStatus == nil {
+			return 0
+		}
+		return e.ResponseStatus.Code
+	}
+
+	all := runWatch(t, b)
+	if len(all) != len(evs) {
+		t.Fatalf("watch printed %d lines, %d events were shipped", len(all), len(evs))
+	}
+	for _, l := range all {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			t.Fatalf("line %q: want time, severity, summary", l)
+		}
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z", f[0]); err != nil {
+			t.Fatalf("line %q: time: %v", l, err)
+		}
+		if !slices.Contains(conf.Severities, strings.ToLower(f[1])) {
+			t.Fatalf("line %q: severity %q", l, f[1])
+		}
+		if strings.Contains(l, "\x1b[") {
+			t.Fatalf("colour on a non-terminal: %q", l)
+		}
+	}
+
+	cases := []struct {
+		name string
+		args []string
+		want int
+		each string // every line contains it
+	}{
+		{"who accessed secrets", []string{"--resource", "secrets"}, count(evs, func(e *labEvent) bool { return e.ObjectRef != nil && e.ObjectRef.Resource == "secrets" }), "secrets"},
+		{"what was deleted", []string{"--verb", "delete"}, count(evs, func(e *labEvent) bool { return e.Verb == "delete" }), " delete "},
+		{"who exec'd into which pod", []string{"--resource", "pods/exec"}, count(evs, func(e *labEvent) bool { return res(e) == "pods/exec" }), "pods/exec debug in audit-lab"},
+		{"failed anonymous requests", []string{"--user", "system:anonymous", "--failed"}, count(evs, func(e *labEvent) bool { return e.User.Username == "system:anonymous" && code(e) >= 400 }), "system:anonymous"},
+		{"one namespace, globbed", []string{"--namespace", "audit-*", "--verb", "create,patch"}, count(evs, func(e *labEvent) bool {
+			return e.ObjectRef != nil && e.ObjectRef.Namespace == "audit-lab" && (e.Verb == "create" || e.Verb == "patch")
+		}), " in audit-lab"},
+		{"impersonation counts as the user", []string{"--user", "dev-user", "--resource", "secrets"}, count(evs, func(e *labEvent) bool {
+			u := e.User.Username == "dev-user" || e.ImpersonatedUser != nil && e.ImpersonatedUser.Username == "dev-user"
+			return u && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
+		}), "dev-user"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.want == 0 {
+				t.Fatal("the lab log should hold such events")
+			}
+			lines := runWatch(t, b, c.args...)
+			if len(lines) != c.want {
+				t.Fatalf("%d lines, want %d:\n%s", len(lines), c.want, strings.Join(lines, "\n"))
+			}
+			for _, l := range lines {
+				if !strings.Contains(l, c.each) {
+					t.Errorf("line without %q: %s", c.each, l)
+				}
+			}
+		})
+	}
+
+	t.Run("unique users", func(t *testing.T) {
+		want := map[string]bool{}
+		for _, e := range evs {
+			u := e.User.Username
+			if u == "" {
+				u = "(unauthenticated)"
+			}
+			want[u] = true
+		}
+		got := runWatch(t, b, "--users")
+		if len(got) != len(want) {
+			t.Fatalf("users %v, want %v", got, want)
+		}
+		for _, u := range got {
+			if !want[u] {
+				t.Errorf("unexpected user %q", u)
+			}
+		}
+	})
+
+	t.Run("json for jq", func(t *testing.T) {
+		lines := runWatch(t, b, "--json", "--verb", "delete")
+		for _, l := range lines {
+			var m struct {
+				Verb       string          `json:"verb"`
+				Enrichment json.RawMessage `json:"enrichment"`
+			}
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m.Verb != "delete" || len(m.Enrichment) == 0 {
+				t.Fatalf("not a native message of a delete: %v %.200s", err, l)
+			}
+		}
+		if len(lines) != count(evs, func(e *labEvent) bool { return e.Verb == "delete" }) {
+			t.Fatalf("%d messages", len(lines))
+		}
+	})
+
+	t.Run("min severity", func(t *testing.T) {
+		// Severity as the pipeline decided it, read back from the topic.
+		recs, err := embedded.Consume(context.Background(), b.Addrs(), []string{"kube-audit"}, len(evs), 3*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, min := range conf.Severities {
+			want := 0
+			for _, r := range recs {
+				var m struct {
+					Enrichment struct{ Severity string } `json:"enrichment"`
+				}
+				_ = json.Unmarshal(r.Value, &m)
+				if severityRank(m.Enrichment.Severity) >= severityRank(min) {
+					want++
+				}
+			}
+			if got := len(runWatch(t, b, "--min-severity", min)); got != want {
+				t.Errorf("--min-severity %s: %d lines, want %d", min, got, want)
+			}
+		}
+	})
+
+	t.Run("colour always, max", func(t *testing.T) {
+		lines := runWatch(t, b, "--color", "always", "--max", "3")
+		if len(lines) != 3 {
+			t.Fatalf("%d lines with --max 3", len(lines))
+		}
+		for _, l := range lines {
+			if !strings.Contains(l, "\x1b[") || !strings.Contains(l, "\x1b[0m") {
+				t.Errorf("no colour: %q", l)
+			}
+		}
+	})
+}
+
+func TestWatchUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--min-severity", "urgent", "--brokers", "127.0.0.1:1"},
+		{"--topic", "x"},
+		{"--brokers", "127.0.0.1:1", "--sasl-mechanism", "GSSAPI", "--sasl-username", "u"},
+		{"--brokers", "127.0.0.1:1", "--user", "[bad"},
+		{"--brokers", "127.0.0.1:1", "stray"},
+	} {
+		t.Setenv("KAFKA_BROKERS", "")
+		t.Setenv("KAFKA_SASL_PASSWORD", "pw")
+		var out, errb bytes.Buffer
+		if rc := watchMain(args, nil, &out, &errb); rc != 2 || errb.Len() == 0 {
+			t.Errorf("watch %v: exit %d, stderr %q", args, rc, errb.String())
+		}
+	}
+}
+
+func TestParseViewGenericFormats(t *testing.T) {
+	v, err := parseView([]byte(`{"time":1795000000000,"severity":"High","message":"alice delete secrets db in x","actor":{"user":{"name":"alice"}},"api":{"operation":"delete"}}`), nil)
+	if err != nil || v.Severity != "high" || v.User != "alice" || v.Verb != "delete" || v.Summary != "alice delete secrets db in x" || v.Time.IsZero() {
+		t.Fatalf("OCSF-shaped: %+v %v", v, err)
+	}
+	v, err = parseView([]byte(`{"@timestamp":"2026-11-22T02:00:00Z","message":"m","user":{"name":"bob"},"event":{"action":"get"}}`), nil)
+	if err != nil || v.User != "bob" || v.Verb != "get" || v.Severity != "info" || v.Time.IsZero() {
+		t.Fatalf("ECS-shaped: %+v %v", v, err)
+	}
+	if _, err := parseView([]byte("not json"), nil); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
