@@ -146,7 +146,14 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 	}
 	defer srv.Close()
 	const name = "kube_audit_kafka.0"
-	if err := srv.Add(name, metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+	wire := func() int64 {
+		n, ok := p.WireBytes()
+		if !ok {
+			t.Error("the Kafka writer does not count wire bytes")
+		}
+		return n
+	}
+	if err := srv.Add(name, metrics.Source{Stats: p.Stats().Snapshot, WireBytes: wire}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Add(name, metrics.Source{Stats: p.Stats().Snapshot}); err == nil {
@@ -218,6 +225,12 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 	in, enc := s.must(t, "bytes_received_total", inst), s.must(t, "bytes_encoded_total", inst)
 	if in <= 0 || enc <= 0 {
 		t.Errorf("bytes received %v, encoded %v", in, enc)
+	}
+	// zstd on audit JSON: far fewer bytes on the wire than encoded.
+	if sent := s.must(t, "bytes_sent_total", inst); sent <= 0 || sent >= enc/2 {
+		t.Errorf("bytes sent %v for %v encoded: not compressed", sent, enc)
+	} else {
+		t.Logf("lab log, zstd: %.0f bytes received, %.0f encoded, %.0f on the wire", in, enc, sent)
 	}
 	if last := s.must(t, "last_delivery_timestamp_seconds", inst); time.Since(time.Unix(int64(last), 0)) > time.Minute {
 		t.Errorf("last delivery %v is not recent", last)

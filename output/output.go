@@ -57,6 +57,7 @@ type Writer struct {
 	router Router
 	w      *kafka.Writer
 	log    *slog.Logger
+	wire   *wireCounter
 }
 
 // New builds a writer. It does not connect: the first Write does.
@@ -64,6 +65,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	if len(c.Brokers) == 0 {
 		return nil, &conf.PropertyError{Key: "brokers", Err: errors.New("required: at least one host:port")}
 	}
+	wire := newWireCounter(min(c.WriteTimeout, 5*time.Second))
 	w := &kafka.Writer{
 		Addr:     kafka.TCP(c.Brokers...),
 		Balancer: &kafka.Hash{},
@@ -79,12 +81,12 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 		ReadTimeout:  c.WriteTimeout,
 		RequiredAcks: acks(c.RequiredAcks),
 		Compression:  codec(c.Compression),
-		Transport:    &kafka.Transport{ClientID: c.ClientID, DialTimeout: min(c.WriteTimeout, 5*time.Second)},
+		Transport:    &kafka.Transport{ClientID: c.ClientID, DialTimeout: min(c.WriteTimeout, 5*time.Second), Dial: wire.dial},
 	}
 	if c.RequiredAcks == conf.AcksNone {
 		log.Warn("required_acks none: the broker does not confirm writes, delivery is unconfirmed and events can be lost silently")
 	}
-	return &Writer{cfg: c, router: NewRouter(c), w: w, log: log}, nil
+	return &Writer{cfg: c, router: NewRouter(c), w: w, log: log, wire: wire}, nil
 }
 
 func maxRequestBytes(maxMessage int) int {

@@ -191,3 +191,12 @@ func (s *Stats) Snapshot() Snapshot {
 		FlushCounts: counts, LastDelivery: s.lastOK, FailingSince: s.failing,
 	}
 }
+
+// WireBytes returns the bytes the output sent to the brokers (after
+// compression), when the sink counts them.
+func (p *Pipeline) WireBytes() (int64, bool) {
+	if w, ok := p.sink.(interface{ WireBytes() int64 }); ok {
+		return w.WireBytes(), true
+	}
+	return 0, false
+}

@@ -30,7 +30,11 @@ func startMetrics(addr, name string, p *pipeline.Pipeline) error {
 		}
 		metricsServers.m[addr] = srv
 	}
-	if err := srv.Add(name, metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+	src := metrics.Source{Stats: p.Stats().Snapshot}
+	if _, ok := p.WireBytes(); ok {
+		src.WireBytes = func() int64 { n, _ := p.WireBytes(); return n }
+	}
+	if err := srv.Add(name, src); err != nil {
 		if srv.Remove(name) == 0 {
 			_ = srv.Close()
 			delete(metricsServers.m, addr)
