@@ -130,7 +130,7 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "write_timeout": "2s"})
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"})
 	if err != nil {
 		t.Fatal(err)
 	}
