@@ -29,7 +29,7 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "write_timeout": "1s",
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit",
 		"redaction_mode": "hash", "redaction_hmac_key": hmacKey, "plugin_log_level": "debug",
 		"sasl_mechanism": "PLAIN", "sasl_username": "u", "sasl_password": saslPw})
 	if err != nil {
