@@ -3,10 +3,13 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
@@ -81,5 +84,47 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 		if !strings.Contains(l, "] [output:kube_audit_kafka:kube_audit_kafka.7] ") {
 			t.Errorf("line without the plugin and instance prefix: %q", l)
 		}
+	}
+}
+
+// A broker refusing one produce makes one flush retry; the next acknowledged
+// write logs one line saying deliveries recovered, and clears the failure.
+func TestRecoveryIsLoggedOnce(t *testing.T) {
+	b, err := embedded.Start(1, []string{"audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p, err := pipeline.Open(cfg, flblog.New(&out, slog.LevelInfo, "kube_audit_kafka"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	var cw pipeline.ChunkWriter
+	cw.AddLine(time.Now(), "log", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"r1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"responseStatus":{"code":200}}`))
+	b.Cluster().ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		return nil, errors.New("injected: connection dropped"), true
+	})
+	if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.Retry {
+		t.Fatalf("flush against a failing broker: %+v", res)
+	}
+	if s := p.Stats().Snapshot(); s.FailingSince.IsZero() {
+		t.Fatal("failure not recorded")
+	}
+	for i := range 2 {
+		if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK {
+			t.Fatalf("flush %d after the fault: %+v", i, res)
+		}
+	}
+	if n := strings.Count(out.String(), "deliveries to Kafka recovered failing_for="); n != 1 {
+		t.Fatalf("%d recovery lines:\n%s", n, out.String())
+	}
+	if s := p.Stats().Snapshot(); !s.FailingSince.IsZero() || s.LastDelivery.IsZero() {
+		t.Fatalf("after recovery: %+v", s)
 	}
 }

@@ -160,7 +160,9 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		return res
 	}
 	res.Shipped = len(msgs)
-	p.stats.addShipped(msgs, len(buf))
+	if d := p.stats.addShipped(msgs, len(buf)); d > 0 {
+		p.log.Info("deliveries to Kafka recovered", "failing_for", d.Round(time.Millisecond).String())
+	}
 	p.stats.record(&res, time.Since(start))
 	return res
 }

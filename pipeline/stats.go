@@ -75,17 +75,23 @@ func (s *Stats) addRedactions(kinds []string) {
 	s.mu.Unlock()
 }
 
-func (s *Stats) addShipped(msgs []output.Message, bytes int) {
+// addShipped counts an acknowledged write. It returns for how long writes
+// had been failing before it, 0 if they were not.
+func (s *Stats) addShipped(msgs []output.Message, bytes int) (recoveredAfter time.Duration) {
 	s.bytesOut.Add(int64(bytes))
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range msgs {
 		s.bySeverity[msgs[i].Severity]++
 	}
 	if len(msgs) > 0 {
 		s.lastOK = time.Now()
+		if !s.failing.IsZero() {
+			recoveredAfter = max(s.lastOK.Sub(s.failing), time.Nanosecond)
+		}
 		s.failing = time.Time{}
 	}
-	s.mu.Unlock()
+	return recoveredAfter
 }
 
 func (s *Stats) record(res *FlushResult, d time.Duration) {
