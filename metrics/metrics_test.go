@@ -338,3 +338,59 @@ func TestInstancesShareAServer(t *testing.T) {
 		t.Error("remaining instance not scraped")
 	}
 }
+
+// Scrapes while flushes run: counters are read consistently (run with -race).
+func TestScrapeDuringFlushes(t *testing.T) {
+	b, err := embedded.Start(1, []string{"audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Add("i", metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	lines := labLines(t)[:200]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i += 20 {
+			var cw pipeline.ChunkWriter
+			for _, l := range lines[i : i+20] {
+				cw.AddLine(time.Now(), "log", l)
+			}
+			if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK {
+				t.Error(res.Err)
+			}
+		}
+	}()
+	last := -1.0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		v := scrapeMetrics(t, srv.Addr()).must(t, "records_received_total", map[string]string{"plugin_instance": "i"})
+		if v < last {
+			t.Fatalf("counter went back: %v after %v", v, last)
+		}
+		last = v
+	}
+	if got := scrapeMetrics(t, srv.Addr()).must(t, "records_received_total", map[string]string{"plugin_instance": "i"}); got != 200 {
+		t.Fatalf("records %v, want 200", got)
+	}
+}
