@@ -305,3 +305,37 @@ func TestDaemonSetConfig(t *testing.T) {
 	env["KAFKA_TLS"], env["SASL_MECHANISM"], env["KAFKA_BROKERS"] = "off", "", "kafka.kube-audit-kafka.svc:9092"
 	checkOutput(t, c, env, files)
 }
+
+// The DaemonSet's config is the image's, but for TLS and SASL taken from
+// the environment: the two do not drift apart.
+func TestDaemonSetConfigIsTheImages(t *testing.T) {
+	m := loadManifests(t)
+	cm := m.configMaps["kube-audit-kafka-config"]
+	if cm == nil {
+		t.Fatal("no ConfigMap")
+	}
+	k := parseYAMLConfig(t, []byte(cm.Data["fluent-bit.yaml"]))
+	b, err := os.ReadFile("fluent-bit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := parseYAMLConfig(t, b)
+	differ := map[string]bool{"tls_enabled": true, "sasl_mechanism": true, "sasl_username": true, "sasl_password_file": true}
+	for _, pair := range [][2]map[string]string{{k.service, img.service}, {k.tail(t), img.tail(t)}, {k.output(t), img.output(t)}} {
+		keys := map[string]bool{}
+		for key := range pair[0] {
+			keys[key] = true
+		}
+		for key := range pair[1] {
+			keys[key] = true
+		}
+		for key := range keys {
+			if !differ[key] && pair[0][key] != pair[1][key] {
+				t.Errorf("%s: ConfigMap %q, image %q", key, pair[0][key], pair[1][key])
+			}
+		}
+	}
+	if strings.Join(k.plugins, ",") != strings.Join(img.plugins, ",") {
+		t.Errorf("plugins: %v vs %v", k.plugins, img.plugins)
+	}
+}
