@@ -440,6 +440,17 @@ func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
 		return err
 	}
 	defer cl.Close()
+	// Reach the cluster first: a wrong address or credential is an error,
+	// not an empty screen (the consumer would retry it silently).
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = cl.Ping(pctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("cannot reach the brokers: %w", err)
+	}
 	for {
 		pctx, cancel := ctx, context.CancelFunc(func() {})
 		if w.opts.exitIdle > 0 {

@@ -7,10 +7,17 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
@@ -289,5 +296,54 @@ func TestParseViewGenericFormats(t *testing.T) {
 	}
 	if _, err := parseView([]byte("not json"), nil); err == nil {
 		t.Fatal("garbage accepted")
+	}
+}
+
+// watch authenticates with SASL as the plugin's properties would; a wrong
+// password is an error, not an empty screen.
+func TestWatchSASL(t *testing.T) {
+	const user, pass = "watcher", "w4tch-pass"
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		t.Run(mech, func(t *testing.T) {
+			b, err := embedded.Start(1, []string{"kube-audit"}, kfake.EnableSASL(), kfake.Superuser(mech, user, pass))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			var auth sasl.Mechanism
+			switch mech {
+			case "PLAIN":
+				auth = plain.Auth{User: user, Pass: pass}.AsMechanism()
+			case "SCRAM-SHA-256":
+				auth = scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()
+			default:
+				auth = scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()
+			}
+			cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.SASL(auth))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := `{"kind":"Event","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-11-22T02:21:27.553000Z","objectRef":{"resource":"secrets","namespace":"x","name":"db"},"responseStatus":{"code":200},"enrichment":{"severity":"high","summary":"alice delete secrets db in x: allowed, 200"}}`
+			if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "kube-audit", Value: []byte(msg)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			cl.Close()
+			pw := filepath.Join(t.TempDir(), "password")
+			if err := os.WriteFile(pw, []byte(pass+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			lines := runWatch(t, b, "--sasl-mechanism", mech, "--sasl-username", user, "--sasl-password-file", pw)
+			if len(lines) != 1 || lines[0] != "2026-11-22T02:21:27.553Z HIGH     alice delete secrets db in x: allowed, 200" {
+				t.Fatalf("got %q", lines)
+			}
+			if err := os.WriteFile(pw, []byte("wrong"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			args := []string{"--brokers", b.Addrs()[0], "--from-beginning", "--exit-idle", "3s", "--sasl-mechanism", mech, "--sasl-username", user, "--sasl-password-file", pw}
+			if rc := watchMain(args, nil, &out, &errb); rc != 1 || out.Len() != 0 || strings.Contains(errb.String(), "wrong") {
+				t.Fatalf("wrong password: exit %d, out %q, err %q", rc, out.String(), errb.String())
+			}
+		})
 	}
 }
