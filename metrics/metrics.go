@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
@@ -58,7 +59,9 @@ func Listen(addr string, failAfter time.Duration) (*Server, error) {
 	}
 	s := &Server{ln: ln, failAfter: failAfter, now: time.Now, insts: map[string]Source{}}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{s})
+	// The Go runtime's own series (the plugin's heap and GC) and the
+	// process's (Fluent Bit's, which hosts the plugin) come along.
+	reg.MustRegister(collector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("/healthz", s.healthz)

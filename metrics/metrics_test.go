@@ -210,6 +210,9 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 			t.Errorf("dropped_total{reason=%q} = %v, want %d", reason, got, n)
 		}
 	}
+	if s["go_memstats_heap_alloc_bytes"] == nil || s["process_resident_memory_bytes"] == nil {
+		t.Error("no Go runtime or process series")
+	}
 	bySev := 0.0
 	for _, m := range s["kube_audit_kafka_events_shipped_total"].Metric {
 		for _, l := range m.Label {

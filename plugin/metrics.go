@@ -23,24 +23,24 @@ func startMetrics(addr, name string, p *pipeline.Pipeline) error {
 	metricsServers.Lock()
 	defer metricsServers.Unlock()
 	srv := metricsServers.m[addr]
-	if srv == nil {
+	created := srv == nil
+	if created {
 		var err error
 		if srv, err = metrics.Listen(addr, 0); err != nil {
 			return err
 		}
-		metricsServers.m[addr] = srv
 	}
 	src := metrics.Source{Stats: p.Stats().Snapshot}
 	if _, ok := p.WireBytes(); ok {
 		src.WireBytes = func() int64 { n, _ := p.WireBytes(); return n }
 	}
 	if err := srv.Add(name, src); err != nil {
-		if srv.Remove(name) == 0 {
+		if created {
 			_ = srv.Close()
-			delete(metricsServers.m, addr)
 		}
 		return err
 	}
+	metricsServers.m[addr] = srv
 	return nil
 }
 
