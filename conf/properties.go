@@ -188,7 +188,7 @@ var properties = []Property{
 
 	// Observability
 	// Not "log_level": Fluent Bit consumes an output's "log_level" itself; it never reaches the plugin.
-	{Key: "plugin_log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed [output:kube_audit_kafka:<instance>] and never hold a secret or a record body. (An output's log_level is Fluent Bit's own and does not reach the plugin.)",
+	{Key: "plugin_log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed with the plugin and instance name and never hold a secret or a record body. (An output's log_level is Fluent Bit's own and does not reach the plugin.)",
 		set: func(c *Config, v string) error { return text(&c.Observe.LogLevel)(v) }},
 	{Key: "metrics_listen", Help: "host:port serving Prometheus /metrics and /healthz (503 when deliveries have failed for 2 minutes); instances naming the same address share it; unset: off.",
 		set: func(c *Config, v string) error {

@@ -19,7 +19,6 @@ import (
 	"github.com/fluent/fluent-bit-go/output"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flblog"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -168,7 +167,7 @@ func bootLogger() *slog.Logger { return newLogger(conf.LogInfo) }
 
 func newLogger(level conf.LogLevel) *slog.Logger {
 	lv := map[conf.LogLevel]slog.Level{conf.LogError: slog.LevelError, conf.LogWarn: slog.LevelWarn, conf.LogInfo: slog.LevelInfo, conf.LogDebug: slog.LevelDebug}[level]
-	return flblog.New(os.Stderr, lv, pluginName)
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("plugin", pluginName)
 }
 
 func main() {}

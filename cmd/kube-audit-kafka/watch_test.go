@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flblog"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -57,8 +57,7 @@ func shipLab(t *testing.T) (*embedded.Broker, []labEvent) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	p, err := pipeline.Open(cfg, flblog.New(&logs, slog.LevelWarn, "test"))
+	p, err := pipeline.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
