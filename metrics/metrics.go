@@ -181,7 +181,7 @@ var (
 	descEvents  = prometheus.NewDesc(ns+"_events_received_total", "Audit events decoded from the records (each flush attempt counts).", lbl, nil)
 	descShipped = prometheus.NewDesc(ns+"_events_shipped_total", "Messages acknowledged by the brokers, by severity.", append(lbl, "severity"), nil)
 	descDropped = prometheus.NewDesc(ns+"_dropped_total", "Records or events not shipped on purpose or because they cannot be, by reason.", append(lbl, "reason"), nil)
-	descRedact  = prometheus.NewDesc(ns+"_redactions_total", "Values redacted, by kind (each flush attempt counts).", append(lbl, "kind"), nil)
+	descRedact  = prometheus.NewDesc(ns+"_redactions_total", "Values redacted, by kind: the part of the event they were in (requestObject, responseObject, requestURI, annotations, ...; unlisted: beyond the listed paths). Each flush attempt counts.", append(lbl, "kind"), nil)
 	descBytesIn = prometheus.NewDesc(ns+"_bytes_received_total", "Bytes of audit event JSON received.", lbl, nil)
 	descBytesEn = prometheus.NewDesc(ns+"_bytes_encoded_total", "Bytes of message values acknowledged by the brokers, before compression.", lbl, nil)
 	descWire    = prometheus.NewDesc(ns+"_bytes_sent_total", "Bytes written to the broker connections: after compression, with Kafka protocol overhead.", lbl, nil)

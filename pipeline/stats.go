@@ -7,6 +7,8 @@ import (
 	"maps"
 	"net"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,19 +62,42 @@ func newStats() *Stats {
 
 func (s *Stats) addBytesIn(n int) { s.bytesIn.Add(int64(n)) }
 
-// addRedactions counts the redactions of one record by kind.
-func (s *Stats) addRedactions(kinds []string) {
-	if len(kinds) == 0 {
+// addRedactions counts the redactions of one record (Enrichment.Redactions:
+// the paths redacted) by kind: the part of the event the value was in.
+func (s *Stats) addRedactions(paths []string) {
+	if len(paths) == 0 {
 		return
 	}
 	s.mu.Lock()
-	for _, k := range kinds {
+	for _, p := range paths {
+		k, n := redactionKind(p)
 		if _, ok := s.redactions[k]; !ok && len(s.redactions) >= maxLabelValues {
 			k = "other"
 		}
-		s.redactions[k]++
+		s.redactions[k] += n
 	}
 	s.mu.Unlock()
+}
+
+// redactionKind maps a redacted path to a label with few values: its root
+// (requestObject, responseObject, requestURI, annotations, responseStatus,
+// user...), so that key names never become label values. "+N more", which
+// stands for paths not listed, counts N as "unlisted".
+func redactionKind(path string) (kind string, n int64) {
+	if rest, ok := strings.CutPrefix(path, "+"); ok {
+		if num, ok := strings.CutSuffix(rest, " more"); ok {
+			if v, err := strconv.ParseInt(num, 10, 64); err == nil && v > 0 {
+				return "unlisted", v
+			}
+		}
+	}
+	if i := strings.IndexAny(path, ".[?/ "); i > 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		path = "other"
+	}
+	return path, 1
 }
 
 // addShipped counts an acknowledged write. It returns for how long writes
