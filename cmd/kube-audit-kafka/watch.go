@@ -522,12 +522,12 @@ func (w *watcher) show(r *kgo.Record) error {
 		if c, ok := severityColor[strings.ToLower(v.Severity)]; ok && w.color {
 			sev = c + sev + "\x1b[0m"
 		}
-		_, err = fmt.Fprintf(w.out, "%s %s %s\n", ts, sev, oneLine(v.Summary))
+		_, err = fmt.Fprintf(w.out, "%s %s %s\n", ts, sev, watchLine(v.Summary))
 	}
 	return err
 }
 
-func oneLine(s string) string {
+func watchLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' || r == '\x1b' {
 			return ' '

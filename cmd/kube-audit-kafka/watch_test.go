@@ -112,7 +112,7 @@ func runWatch(t *testing.T, b *embedded.Broker, args ...string) []string {
 	return strings.Split(s, "\n")
 }
 
-func count(evs []labEvent, keep func(*labEvent) bool) int {
+func countEvents(evs []labEvent, keep func(*labEvent) bool) int {
 	n := 0
 	for i := range evs {
 		if keep(&evs[i]) {
@@ -166,14 +166,14 @@ func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
 		want int
 		each string // every line contains it
 	}{
-		{"who accessed secrets", []string{"--resource", "secrets"}, count(evs, func(e *labEvent) bool { return e.ObjectRef != nil && e.ObjectRef.Resource == "secrets" }), "secrets"},
-		{"what was deleted", []string{"--verb", "delete"}, count(evs, func(e *labEvent) bool { return e.Verb == "delete" }), " delete "},
-		{"who exec'd into which pod", []string{"--resource", "pods/exec"}, count(evs, func(e *labEvent) bool { return res(e) == "pods/exec" }), "pods/exec debug in audit-lab"},
-		{"failed anonymous requests", []string{"--user", "system:anonymous", "--failed"}, count(evs, func(e *labEvent) bool { return e.User.Username == "system:anonymous" && code(e) >= 400 }), "system:anonymous"},
-		{"one namespace, globbed", []string{"--namespace", "audit-*", "--verb", "create,patch"}, count(evs, func(e *labEvent) bool {
+		{"who accessed secrets", []string{"--resource", "secrets"}, countEvents(evs, func(e *labEvent) bool { return e.ObjectRef != nil && e.ObjectRef.Resource == "secrets" }), "secrets"},
+		{"what was deleted", []string{"--verb", "delete"}, countEvents(evs, func(e *labEvent) bool { return e.Verb == "delete" }), " delete "},
+		{"who exec'd into which pod", []string{"--resource", "pods/exec"}, countEvents(evs, func(e *labEvent) bool { return res(e) == "pods/exec" }), "pods/exec debug in audit-lab"},
+		{"failed anonymous requests", []string{"--user", "system:anonymous", "--failed"}, countEvents(evs, func(e *labEvent) bool { return e.User.Username == "system:anonymous" && code(e) >= 400 }), "system:anonymous"},
+		{"one namespace, globbed", []string{"--namespace", "audit-*", "--verb", "create,patch"}, countEvents(evs, func(e *labEvent) bool {
 			return e.ObjectRef != nil && e.ObjectRef.Namespace == "audit-lab" && (e.Verb == "create" || e.Verb == "patch")
 		}), " in audit-lab"},
-		{"impersonation counts as the user", []string{"--user", "dev-user", "--resource", "secrets"}, count(evs, func(e *labEvent) bool {
+		{"impersonation counts as the user", []string{"--user", "dev-user", "--resource", "secrets"}, countEvents(evs, func(e *labEvent) bool {
 			u := e.User.Username == "dev-user" || e.ImpersonatedUser != nil && e.ImpersonatedUser.Username == "dev-user"
 			return u && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
 		}), "dev-user"},
@@ -226,7 +226,7 @@ func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
 				t.Fatalf("not a native message of a delete: %v %.200s", err, l)
 			}
 		}
-		if len(lines) != count(evs, func(e *labEvent) bool { return e.Verb == "delete" }) {
+		if len(lines) != countEvents(evs, func(e *labEvent) bool { return e.Verb == "delete" }) {
 			t.Fatalf("%d messages", len(lines))
 		}
 	})
