@@ -168,36 +168,45 @@ func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
 		}
 	}
 
+	hasResource := func(e *labEvent, r string) bool { return e.ObjectRef != nil && e.ObjectRef.Resource == r }
 	cases := []struct {
 		name string
 		args []string
-		want int
-		each string // every line contains it
+		keep func(*labEvent) bool // which messages the filter must select
+		word string               // in every line (the summary names it)
 	}{
-		{"who accessed secrets", []string{"--resource", "secrets"}, countEvents(evs, func(e *labEvent) bool { return e.ObjectRef != nil && e.ObjectRef.Resource == "secrets" }), "secrets"},
-		{"what was deleted", []string{"--verb", "delete"}, countEvents(evs, func(e *labEvent) bool { return e.Verb == "delete" }), " delete "},
-		{"who exec'd into which pod", []string{"--resource", "pods/exec"}, countEvents(evs, func(e *labEvent) bool { return res(e) == "pods/exec" }), "pods/exec debug in audit-lab"},
-		{"failed anonymous requests", []string{"--user", "system:anonymous", "--failed"}, countEvents(evs, func(e *labEvent) bool { return e.User.Username == "system:anonymous" && code(e) >= 400 }), "system:anonymous"},
-		{"one namespace, globbed", []string{"--namespace", "audit-*", "--verb", "create,patch"}, countEvents(evs, func(e *labEvent) bool {
+		{"who accessed secrets", []string{"--resource", "secrets"}, func(e *labEvent) bool { return hasResource(e, "secrets") }, "secret"},
+		{"what was deleted", []string{"--verb", "delete"}, func(e *labEvent) bool { return e.Verb == "delete" }, "delete"},
+		{"who exec'd into which pod", []string{"--resource", "pods/exec"}, func(e *labEvent) bool { return res(e) == "pods/exec" }, "debug"},
+		{"failed anonymous requests", []string{"--user", "system:anonymous", "--failed"}, func(e *labEvent) bool { return e.User.Username == "system:anonymous" && code(e) >= 400 }, "system:anonymous"},
+		{"one namespace, globbed", []string{"--namespace", "audit-*", "--verb", "create,patch"}, func(e *labEvent) bool {
 			return e.ObjectRef != nil && e.ObjectRef.Namespace == "audit-lab" && (e.Verb == "create" || e.Verb == "patch")
-		}), " in audit-lab"},
-		{"impersonation counts as the user", []string{"--user", "dev-user", "--resource", "secrets"}, countEvents(evs, func(e *labEvent) bool {
+		}, "audit-lab"},
+		{"impersonation counts as the user", []string{"--user", "dev-user", "--resource", "secrets"}, func(e *labEvent) bool {
 			u := e.User.Username == "dev-user" || e.ImpersonatedUser != nil && e.ImpersonatedUser.Username == "dev-user"
-			return u && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
-		}), "dev-user"},
+			return u && hasResource(e, "secrets")
+		}, "dev-user"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.want == 0 {
+			want := countEvents(evs, c.keep)
+			if want == 0 {
 				t.Fatal("the lab log should hold such events")
 			}
 			lines := runWatch(t, b, c.args...)
-			if len(lines) != c.want {
-				t.Fatalf("%d lines, want %d:\n%s", len(lines), c.want, strings.Join(lines, "\n"))
+			if len(lines) != want {
+				t.Fatalf("%d lines, want %d:\n%s", len(lines), want, strings.Join(lines, "\n"))
 			}
 			for _, l := range lines {
-				if !strings.Contains(l, c.each) {
-					t.Errorf("line without %q: %s", c.each, l)
+				if !strings.Contains(l, c.word) {
+					t.Errorf("line without %q: %s", c.word, l)
+				}
+			}
+			// The same filter with --json: every message is one it must select.
+			for _, l := range runWatch(t, b, append([]string{"--json"}, c.args...)...) {
+				var e labEvent
+				if err := json.Unmarshal([]byte(l), &e); err != nil || !c.keep(&e) {
+					t.Fatalf("selected a message it should not (%v): %.300s", err, l)
 				}
 			}
 		})
