@@ -156,9 +156,9 @@ func TestValidValues(t *testing.T) {
 		{conf.MapGetter{"redact_paths": "spec.config.*.password, data.token"}, func(c *conf.Config) any { return c.Redact.Paths }, []string{"spec.config.*.password", "data.token"}},
 		{conf.MapGetter{"redact_key_patterns": "*_pin,*passphrase*"}, func(c *conf.Config) any { return c.Redact.KeyPatterns }, []string{"*_pin", "*passphrase*"}},
 		{conf.MapGetter{"redact_allow_keys": "tokenTTL"}, func(c *conf.Config) any { return c.Redact.AllowKeys }, []string{"tokenTTL"}},
-		{conf.MapGetter{"log_level": "debug"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogDebug},
-		{conf.MapGetter{"log_level": "Warning"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogWarn},
-		{conf.MapGetter{"log_level": "error"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogError},
+		{conf.MapGetter{"plugin_log_level": "debug"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogDebug},
+		{conf.MapGetter{"plugin_log_level": "Warning"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogWarn},
+		{conf.MapGetter{"plugin_log_level": "error"}, func(c *conf.Config) any { return c.Observe.LogLevel }, conf.LogError},
 		{conf.MapGetter{"metrics_listen": "127.0.0.1:2021"}, func(c *conf.Config) any { return c.Observe.MetricsListen }, "127.0.0.1:2021"},
 	} {
 		c, err := conf.Load(tc.props)
@@ -227,7 +227,7 @@ func TestInvalidValues(t *testing.T) {
 		{conf.MapGetter{"redaction_mode": "blur"}, "redaction_mode", "mask, hash, drop"},
 		{conf.MapGetter{"redaction_mode": "hash"}, "redaction_hmac_key", "16"},
 		{conf.MapGetter{"redaction_mode": "hash", "redaction_hmac_key": "short"}, "redaction_hmac_key", "16"},
-		{conf.MapGetter{"log_level": "trace"}, "log_level", "error, warn, info, debug"},
+		{conf.MapGetter{"plugin_log_level": "trace"}, "plugin_log_level", "error, warn, info, debug"},
 	} {
 		_, err := conf.Load(tc.props)
 		if err == nil {
@@ -259,7 +259,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	bad := conf.MapGetter{
 		"brokers": "nope", "topic": "a b", "compression": "brotli", "compression_level": "99",
 		"required_acks": "2", "write_timeout": "x", "max_message_bytes": "1", "tls_enabled": "maybe",
-		"stages": "Nope", "format": "cef", "rules_mode": "merge", "redaction_mode": "blur", "log_level": "trace",
+		"stages": "Nope", "format": "cef", "rules_mode": "merge", "redaction_mode": "blur", "plugin_log_level": "trace",
 		"message_key": "uid",
 	}
 	_, err := conf.Load(bad)

@@ -192,10 +192,21 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
 
 	// Observability
-	{Key: "log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug.",
+	// Not "log_level": Fluent Bit consumes an output's "log_level" itself; it never reaches the plugin.
+	{Key: "plugin_log_level", Default: "info", Help: "Plugin log level: error, warn, info, debug. Lines are prefixed with the plugin and instance name and never hold a secret or a record body. (An output's log_level is Fluent Bit's own and does not reach the plugin.)",
 		set: func(c *Config, v string) error { return text(&c.Observe.LogLevel)(v) }},
-	{Key: "metrics_listen", Help: "host:port for Prometheus /metrics and /healthz; unset: off.",
-		set: func(c *Config, v string) error { c.Observe.MetricsListen = v; return nil }},
+	{Key: "metrics_listen", Help: "host:port serving Prometheus /metrics and /healthz (503 when deliveries have failed for 2 minutes); instances naming the same address share it; unset: off.",
+		set: func(c *Config, v string) error {
+			c.Observe.MetricsListen = v
+			if v == "" {
+				return nil
+			}
+			_, port, err := net.SplitHostPort(v)
+			if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("not host:port (e.g. 0.0.0.0:2021): %q", v)
+			}
+			return nil
+		}},
 }
 
 func unwrapPath(err error) error {

@@ -149,6 +149,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 				res.Dropped[drop]++
 				continue
 			}
+			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)
 			if buf, err = p.enr.Encode(buf, rec); err != nil {
 				buf = buf[:off]
@@ -181,7 +182,9 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		p.stats.record(&res, time.Since(start))
 		return res
 	}
-	p.stats.addShipped(msgs, len(buf))
+	if d := p.stats.addShipped(msgs, len(buf)); d > 0 {
+		p.log.Info("deliveries to Kafka recovered", "failing_for", d.Round(time.Millisecond).String())
+	}
 	p.stats.record(&res, time.Since(start))
 	return res
 }

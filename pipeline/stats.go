@@ -1,13 +1,32 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
+	"io"
 	"maps"
+	"net"
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
+
+// flushBuckets are the upper bounds, in seconds, of the flush-duration
+// histogram kept by Stats (read-only).
+var flushBuckets = [...]float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// FlushBuckets returns the upper bounds, in seconds, of Snapshot.FlushCounts.
+func FlushBuckets() []float64 { return flushBuckets[:len(flushBuckets):len(flushBuckets)] }
+
+// maxLabelValues bounds the distinct redaction kinds and Kafka error causes
+// counted separately; beyond it they are counted as "other".
+const maxLabelValues = 64
 
 // Stats are an instance's cumulative counters, safe for concurrent flushes.
 type Stats struct {
@@ -25,24 +44,83 @@ type Stats struct {
 	bytesOut atomic.Int64
 	busy     atomic.Int64 // nanoseconds spent in Flush
 
-	mu         sync.Mutex
-	dropped    map[string]int64
-	bySeverity map[string]int64
+	flushCount [len(flushBuckets) + 1]atomic.Int64 // per flushBuckets bound, then +Inf (not cumulative)
+
+	mu          sync.Mutex
+	dropped     map[string]int64
+	bySeverity  map[string]int64
+	redactions  map[string]int64
+	kafkaErrors map[KafkaErrorKey]int64
+	lastOK      time.Time // last acknowledged write of at least one message
+	failing     time.Time // first failed write since lastOK; zero when healthy
 }
 
+// KafkaErrorKey labels a failed write: its class (transient, permanent) and
+// a bounded cause (timeout, connection, a broker error name, other).
+type KafkaErrorKey struct{ Kind, Cause string }
+
 func newStats() *Stats {
-	return &Stats{dropped: map[string]int64{}, bySeverity: map[string]int64{}}
+	return &Stats{dropped: map[string]int64{}, bySeverity: map[string]int64{},
+		redactions: map[string]int64{}, kafkaErrors: map[KafkaErrorKey]int64{}}
 }
 
 func (s *Stats) addBytesIn(n int) { s.bytesIn.Add(int64(n)) }
 
-func (s *Stats) addShipped(msgs []output.Message, bytes int) {
+// addRedactions counts the redactions of one record (Enrichment.Redactions:
+// the paths redacted) by kind: the part of the event the value was in.
+func (s *Stats) addRedactions(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, p := range paths {
+		k, n := redactionKind(p)
+		if _, ok := s.redactions[k]; !ok && len(s.redactions) >= maxLabelValues {
+			k = "other"
+		}
+		s.redactions[k] += n
+	}
+	s.mu.Unlock()
+}
+
+// redactionKind maps a redacted path to a label with few values: its root
+// (requestObject, responseObject, requestURI, annotations, responseStatus,
+// user...), so that key names never become label values. "+N more", which
+// stands for paths not listed, counts N as "unlisted".
+func redactionKind(path string) (kind string, n int64) {
+	if rest, ok := strings.CutPrefix(path, "+"); ok {
+		if num, ok := strings.CutSuffix(rest, " more"); ok {
+			if v, err := strconv.ParseInt(num, 10, 64); err == nil && v > 0 {
+				return "unlisted", v
+			}
+		}
+	}
+	if i := strings.IndexAny(path, ".[?/ "); i > 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		path = "other"
+	}
+	return path, 1
+}
+
+// addShipped counts an acknowledged write. It returns for how long writes
+// had been failing before it, 0 if they were not.
+func (s *Stats) addShipped(msgs []output.Message, bytes int) (recoveredAfter time.Duration) {
 	s.bytesOut.Add(int64(bytes))
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range msgs {
 		s.bySeverity[msgs[i].Severity]++
 	}
-	s.mu.Unlock()
+	if len(msgs) > 0 {
+		s.lastOK = time.Now()
+		if !s.failing.IsZero() {
+			recoveredAfter = max(s.lastOK.Sub(s.failing), time.Nanosecond)
+		}
+		s.failing = time.Time{}
+	}
+	return recoveredAfter
 }
 
 func (s *Stats) record(res *FlushResult, d time.Duration) {
@@ -54,19 +132,63 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	s.events.Add(int64(res.Events))
 	s.shipped.Add(int64(res.Shipped))
 	s.busy.Add(int64(d))
+	i := 0
+	for i < len(flushBuckets) && d.Seconds() > flushBuckets[i] {
+		i++
+	}
+	s.flushCount[i].Add(1)
 	switch res.Status {
 	case Retry:
 		s.retries.Add(1)
 	case Error:
 		s.errors.Add(1)
 	}
-	if len(res.Dropped) > 0 {
+	var oe *output.Error
+	failed := res.Status != OK && errors.As(res.Err, &oe)
+	if len(res.Dropped) > 0 || failed {
 		s.mu.Lock()
 		for k, v := range res.Dropped {
 			s.dropped[k] += int64(v)
 		}
+		if failed {
+			k := KafkaErrorKey{Kind: oe.Kind.String(), Cause: errorCause(oe.Err)}
+			if _, ok := s.kafkaErrors[k]; !ok && len(s.kafkaErrors) >= maxLabelValues {
+				k.Cause = "other"
+			}
+			s.kafkaErrors[k]++
+			if s.failing.IsZero() {
+				s.failing = time.Now()
+			}
+		}
 		s.mu.Unlock()
 	}
+}
+
+// errorCause names what went wrong in a failed write, with few values.
+func errorCause(err error) string {
+	var timeout interface{ Timeout() bool }
+	var titled interface{ Title() string }                    // a broker error code (kafka-go's kafka.Error)
+	if v := reflect.ValueOf(err); v.Kind() == reflect.Slice { // kafka-go's WriteErrors: one per message
+		for i := 0; i < v.Len(); i++ {
+			if e, ok := v.Index(i).Interface().(error); ok && e != nil {
+				return errorCause(e)
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		return "other"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &titled):
+		return titled.Title()
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return "timeout"
+	case errors.As(err, new(*net.OpError)), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return "connection"
+	}
+	return "other"
 }
 
 // Snapshot is a point-in-time copy of Stats.
@@ -79,17 +201,44 @@ type Snapshot struct {
 	BytesIn, BytesOut                 int64
 	Busy                              time.Duration
 	Dropped, BySeverity               map[string]int64
+	// Redactions counts redacted values by kind.
+	Redactions map[string]int64
+	// KafkaErrors counts failed writes by class and cause.
+	KafkaErrors map[KafkaErrorKey]int64
+	// FlushCounts holds, per bound of FlushBuckets and then +Inf, how many
+	// flushes took at most that long (not cumulative).
+	FlushCounts []uint64
+	// LastDelivery is when the broker last acknowledged a write; zero: never.
+	LastDelivery time.Time
+	// FailingSince is when writes started failing without a success since;
+	// zero when the last write succeeded.
+	FailingSince time.Time
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	counts := make([]uint64, len(flushBuckets)+1)
+	for i := range counts {
+		counts[i] = uint64(s.flushCount[i].Load())
+	}
 	return Snapshot{
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
 		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
 		Retries: s.retries.Load(), Errors: s.errors.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
+		Redactions: maps.Clone(s.redactions), KafkaErrors: maps.Clone(s.kafkaErrors),
+		FlushCounts: counts, LastDelivery: s.lastOK, FailingSince: s.failing,
 	}
+}
+
+// WireBytes returns the bytes the output sent to the brokers (after
+// compression), when the sink counts them.
+func (p *Pipeline) WireBytes() (int64, bool) {
+	if w, ok := p.sink.(interface{ WireBytes() int64 }); ok {
+		return w.WireBytes(), true
+	}
+	return 0, false
 }

@@ -84,6 +84,14 @@ func initInstance(g conf.Getter, setContext func(*instance)) int {
 		log.Error("cannot start: " + err.Error())
 		return output.FLB_ERROR
 	}
+	if addr := cfg.Observe.MetricsListen; addr != "" {
+		if err := startMetrics(addr, name, p); err != nil {
+			log.Error("cannot serve metrics: " + err.Error())
+			_ = p.Close(0)
+			return output.FLB_ERROR
+		}
+		log.Info("serving /metrics and /healthz", "listen", metricsAddr(addr))
+	}
 	setContext(&instance{name: name, cfg: cfg, log: log, p: p})
 	log.Info("started", "brokers", cfg.Output.Brokers, "topic", cfg.Output.Topic, "compression", cfg.Output.Compression.String(), "format", cfg.Enrich.Format.String())
 	log.Debug("configuration", "config", cfg.String())
@@ -135,6 +143,9 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		return output.FLB_OK
 	}
 	defer guard("FLBPluginExitCtx", inst.log, &ret, output.FLB_ERROR)
+	if addr := inst.cfg.Observe.MetricsListen; addr != "" {
+		defer stopMetrics(addr, inst.name)
+	}
 	if err := inst.p.Close(inst.cfg.Output.ShutdownTimeout); err != nil {
 		inst.log.Warn("shutdown: " + err.Error())
 	}

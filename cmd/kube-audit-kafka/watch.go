@@ -1,0 +1,537 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+)
+
+func init() { subcommands["watch"] = watchMain }
+
+const watchUsage = `Usage: kube-audit-kafka watch --brokers host:port[,...] [flags]
+
+Consumes the topic(s) kube-audit-kafka writes and prints one line per event:
+time (UTC), severity, and the summary. Filters combine with AND; a filter
+given a comma-separated list matches any of its items; user and namespace
+accept * globs.
+
+Examples:
+  watch --brokers kafka:9092 --resource secrets --from-beginning     # who accessed secrets
+  watch --brokers kafka:9092 --verb delete                          # what is deleted
+  watch --brokers kafka:9092 --resource pods/exec,pods/attach       # who execs into which pod
+  watch --brokers kafka:9092 --user system:anonymous --failed       # failed anonymous requests
+  watch --brokers kafka:9092 --users --from-beginning --exit-idle 5s # unique users
+  watch --brokers kafka:9092 --json | jq .                          # the messages, for jq
+
+Flags:
+`
+
+// watchOpts are the parsed flags of watch.
+type watchOpts struct {
+	brokers, topics                 string
+	fromBeginning                   bool
+	group                           string
+	minSeverity                     string
+	users, namespaces, verbs, resrc string
+	failed                          bool
+	json, uniqueUsers               bool
+	color                           string
+	exitIdle                        time.Duration
+	max                             int
+	tls                             bool
+	tlsCA, tlsCert, tlsKey, tlsName string
+	tlsInsecure                     bool
+	saslMech, saslUser, saslPwFile  string
+}
+
+func watchMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	var o watchOpts
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, watchUsage); fs.PrintDefaults() }
+	fs.StringVar(&o.brokers, "brokers", os.Getenv("KAFKA_BROKERS"), "Kafka bootstrap brokers, comma-separated (default $KAFKA_BROKERS)")
+	fs.StringVar(&o.topics, "topic", "kube-audit", "topic(s) to read, comma-separated (e.g. kube-audit,kube-audit-alerts)")
+	fs.BoolVar(&o.fromBeginning, "from-beginning", false, "read the topics from their start instead of only new events")
+	fs.StringVar(&o.group, "group", "", "consumer group: resume where the group left off (default: no group, nothing committed)")
+	fs.StringVar(&o.minSeverity, "min-severity", "info", "lowest severity shown: "+strings.Join(conf.Severities, ", "))
+	fs.StringVar(&o.users, "user", "", "user name(s) (or impersonated user), * globs allowed")
+	fs.StringVar(&o.namespaces, "namespace", "", "namespace(s), * globs allowed")
+	fs.StringVar(&o.verbs, "verb", "", "verb(s): get, list, create, update, patch, delete, ...")
+	fs.StringVar(&o.resrc, "resource", "", "resource(s), e.g. secrets or pods/exec (a resource alone matches its subresources too)")
+	fs.BoolVar(&o.failed, "failed", false, "only requests that failed or were denied (no 1xx-3xx response)")
+	fs.BoolVar(&o.json, "json", false, "print each matching message as it is on the topic (one JSON object a line, for jq)")
+	fs.BoolVar(&o.uniqueUsers, "users", false, "print each matching user once, when first seen")
+	fs.StringVar(&o.color, "color", "auto", "colour the severity: auto (on a terminal, unless $NO_COLOR), always, never")
+	fs.DurationVar(&o.exitIdle, "exit-idle", 0, "stop when nothing arrived for this long (default: follow until interrupted)")
+	fs.IntVar(&o.max, "max", 0, "stop after this many matching events (default: no limit)")
+	fs.BoolVar(&o.tls, "tls", false, "connect over TLS (the plugin's tls_enabled)")
+	fs.StringVar(&o.tlsCA, "tls-ca-file", "", "PEM CA bundle (default: system roots)")
+	fs.StringVar(&o.tlsCert, "tls-cert-file", "", "PEM client certificate")
+	fs.StringVar(&o.tlsKey, "tls-key-file", "", "PEM client key")
+	fs.StringVar(&o.tlsName, "tls-server-name", "", "server name to verify")
+	fs.BoolVar(&o.tlsInsecure, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (testing only)")
+	fs.StringVar(&o.saslMech, "sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&o.saslUser, "sasl-username", "", "SASL user name")
+	fs.StringVar(&o.saslPwFile, "sasl-password-file", "", "file holding the SASL password (default: $KAFKA_SASL_PASSWORD)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "watch: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	f, err := newFilter(&o)
+	if err != nil {
+		fmt.Fprintln(stderr, "watch:", err)
+		return 2
+	}
+	opts, err := o.clientOpts()
+	if err != nil {
+		fmt.Fprintln(stderr, "watch:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	w := &watcher{opts: &o, filter: f, out: stdout, color: useColor(o.color, stdout), seen: map[string]bool{}}
+	if err := w.run(ctx, opts); err != nil {
+		fmt.Fprintln(stderr, "watch:", err)
+		return 1
+	}
+	return 0
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (o *watchOpts) clientOpts() ([]kgo.Opt, error) {
+	brokers := splitList(o.brokers)
+	if len(brokers) == 0 {
+		return nil, errors.New("--brokers is required (or set $KAFKA_BROKERS)")
+	}
+	topics := splitList(o.topics)
+	if len(topics) == 0 {
+		return nil, errors.New("--topic is required")
+	}
+	start := kgo.NewOffset().AtEnd()
+	if o.fromBeginning {
+		start = kgo.NewOffset().AtStart()
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(start),
+		kgo.ClientID("kube-audit-kafka-watch"),
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}
+	if o.group != "" {
+		opts = append(opts, kgo.ConsumerGroup(o.group))
+	}
+	if o.tls || o.tlsCA != "" || o.tlsCert != "" || o.tlsInsecure {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.tlsName, InsecureSkipVerify: o.tlsInsecure}
+		if o.tlsCA != "" {
+			pem, err := os.ReadFile(o.tlsCA)
+			if err != nil {
+				return nil, fmt.Errorf("--tls-ca-file: %w", err)
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--tls-ca-file %s holds no PEM certificate", o.tlsCA)
+			}
+		}
+		if (o.tlsCert == "") != (o.tlsKey == "") {
+			return nil, errors.New("--tls-cert-file and --tls-key-file go together")
+		}
+		if o.tlsCert != "" {
+			cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+			if err != nil {
+				return nil, fmt.Errorf("client certificate: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		opts = append(opts, kgo.DialTLSConfig(cfg))
+	}
+	if o.saslMech != "" {
+		pw := os.Getenv("KAFKA_SASL_PASSWORD")
+		if o.saslPwFile != "" {
+			b, err := os.ReadFile(o.saslPwFile)
+			if err != nil {
+				return nil, fmt.Errorf("--sasl-password-file: %w", err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+		}
+		if o.saslUser == "" || pw == "" {
+			return nil, errors.New("--sasl-mechanism needs --sasl-username and a password (--sasl-password-file or $KAFKA_SASL_PASSWORD)")
+		}
+		switch strings.ToUpper(o.saslMech) {
+		case "PLAIN":
+			opts = append(opts, kgo.SASL(plain.Auth{User: o.saslUser, Pass: pw}.AsMechanism()))
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(scram.Auth{User: o.saslUser, Pass: pw}.AsSha256Mechanism()))
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(scram.Auth{User: o.saslUser, Pass: pw}.AsSha512Mechanism()))
+		default:
+			return nil, fmt.Errorf("unknown --sasl-mechanism %q (valid: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)", o.saslMech)
+		}
+	}
+	return opts, nil
+}
+
+// view is what watch reads from one message, whatever its format.
+type view struct {
+	Time      time.Time
+	Severity  string
+	Summary   string
+	User      string
+	Imperson  string
+	Verb      string
+	Resource  string // resource or resource/subresource
+	Namespace string
+	Code      int
+}
+
+// nativeMsg is the part of a native-format message watch reads.
+type nativeMsg struct {
+	StageTimestamp           time.Time `json:"stageTimestamp"`
+	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+	Verb                     string    `json:"verb"`
+	User                     struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ImpersonatedUser *struct {
+		Username string `json:"username"`
+	} `json:"impersonatedUser"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
+	} `json:"objectRef"`
+	RequestURI     string `json:"requestURI"`
+	ResponseStatus *struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+	Enrichment *struct {
+		Severity string `json:"severity"`
+		Summary  string `json:"summary"`
+	} `json:"enrichment"`
+}
+
+// parseView reads a message. The native format is read field by field; the
+// other formats through the common fields they share (message, severity,
+// time, user name).
+func parseView(value []byte, headers []kgo.RecordHeader) (view, error) {
+	var n nativeMsg
+	if err := json.Unmarshal(value, &n); err != nil {
+		return view{}, fmt.Errorf("message is not JSON: %w", err)
+	}
+	var v view
+	if n.Enrichment != nil || n.Verb != "" {
+		v = view{Time: n.StageTimestamp, User: n.User.Username, Verb: n.Verb}
+		if v.Time.IsZero() {
+			v.Time = n.RequestReceivedTimestamp
+		}
+		if n.ImpersonatedUser != nil {
+			v.Imperson = n.ImpersonatedUser.Username
+		}
+		if r := n.ObjectRef; r != nil {
+			v.Resource, v.Namespace = r.Resource, r.Namespace
+			if r.Subresource != "" {
+				v.Resource += "/" + r.Subresource
+			}
+		}
+		if n.ResponseStatus != nil {
+			v.Code = n.ResponseStatus.Code
+		}
+		if n.Enrichment != nil {
+			v.Severity, v.Summary = n.Enrichment.Severity, n.Enrichment.Summary
+		}
+		if v.Summary == "" {
+			v.Summary = strings.TrimSpace(fmt.Sprintf("%s %s %s", v.User, v.Verb, n.RequestURI))
+		}
+	} else {
+		v = genericView(value)
+	}
+	for _, h := range headers {
+		if h.Key == "severity" && v.Severity == "" {
+			v.Severity = string(h.Value)
+		}
+	}
+	if v.Severity == "" {
+		v.Severity = "info"
+	}
+	return v, nil
+}
+
+// genericView reads ECS- or OCSF-shaped messages by their common fields.
+func genericView(value []byte) view {
+	var m map[string]any
+	_ = json.Unmarshal(value, &m)
+	str := func(keys ...string) string {
+		for _, k := range keys {
+			var cur any = m
+			for _, part := range strings.Split(k, ".") {
+				mm, ok := cur.(map[string]any)
+				if !ok {
+					cur = nil
+					break
+				}
+				cur = mm[part]
+			}
+			switch x := cur.(type) {
+			case string:
+				if x != "" {
+					return x
+				}
+			case float64:
+				return fmt.Sprint(x)
+			}
+		}
+		return ""
+	}
+	v := view{Summary: str("message", "summary"), User: str("user.name", "actor.user.name"),
+		Verb: str("api.operation", "event.action"), Namespace: str("orchestrator.namespace", "kubernetes.namespace")}
+	v.Severity = strings.ToLower(str("severity", "log.level", "event.severity_name"))
+	if t, err := time.Parse(time.RFC3339Nano, str("@timestamp", "time_dt")); err == nil {
+		v.Time = t
+	} else if ms, ok := m["time"].(float64); ok {
+		v.Time = time.UnixMilli(int64(ms))
+	}
+	return v
+}
+
+type filter struct {
+	minRank           int
+	users, namespaces []string
+	verbs, resources  []string
+	failed            bool
+}
+
+func severityRank(s string) int {
+	for i, name := range conf.Severities {
+		if strings.EqualFold(s, name) {
+			return i
+		}
+	}
+	return 0
+}
+
+func newFilter(o *watchOpts) (*filter, error) {
+	valid := false
+	for _, s := range conf.Severities {
+		valid = valid || strings.EqualFold(s, o.minSeverity)
+	}
+	if !valid {
+		return nil, fmt.Errorf("unknown --min-severity %q (valid: %s)", o.minSeverity, strings.Join(conf.Severities, ", "))
+	}
+	f := &filter{minRank: severityRank(o.minSeverity), users: splitList(o.users), namespaces: splitList(o.namespaces),
+		verbs: splitList(o.verbs), resources: splitList(o.resrc), failed: o.failed}
+	for _, p := range append(append([]string(nil), f.users...), f.namespaces...) {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("bad pattern %q: %v", p, err)
+		}
+	}
+	return f, nil
+}
+
+func globAny(patterns []string, values ...string) bool {
+	for _, p := range patterns {
+		for _, v := range values {
+			if ok, _ := path.Match(p, v); ok && (v != "" || p == "") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (f *filter) match(v *view) bool {
+	if severityRank(v.Severity) < f.minRank {
+		return false
+	}
+	if len(f.users) > 0 && !globAny(f.users, v.User, v.Imperson) {
+		return false
+	}
+	if len(f.namespaces) > 0 && !globAny(f.namespaces, v.Namespace) {
+		return false
+	}
+	if len(f.verbs) > 0 && !containsFold(f.verbs, v.Verb) {
+		return false
+	}
+	if len(f.resources) > 0 {
+		base, _, _ := strings.Cut(v.Resource, "/")
+		if !containsFold(f.resources, v.Resource) && !containsFold(f.resources, base) {
+			return false
+		}
+	}
+	if f.failed && v.Code > 0 && v.Code < 400 {
+		return false
+	}
+	return true
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if s != "" && strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ANSI colours by severity.
+var severityColor = map[string]string{"info": "\x1b[2m", "low": "\x1b[36m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;41;97m"}
+
+func useColor(mode string, out io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type watcher struct {
+	opts   *watchOpts
+	filter *filter
+	out    io.Writer
+	color  bool
+	seen   map[string]bool
+	shown  int
+}
+
+func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	// Reach the cluster first: a wrong address or credential is an error,
+	// not an empty screen (the consumer would retry it silently).
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = cl.Ping(pctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("cannot reach the brokers: %w", err)
+	}
+	for {
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if w.opts.exitIdle > 0 {
+			pctx, cancel = context.WithTimeout(ctx, w.opts.exitIdle)
+		}
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil // interrupted
+		}
+		n := 0
+		var ferr error
+		fetches.EachError(func(topic string, part int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && ferr == nil {
+				ferr = fmt.Errorf("%s/%d: %w", topic, part, err)
+			}
+		})
+		if ferr != nil {
+			return ferr
+		}
+		var werr error
+		fetches.EachRecord(func(r *kgo.Record) {
+			n++
+			if werr == nil && (w.opts.max == 0 || w.shown < w.opts.max) {
+				werr = w.show(r)
+			}
+		})
+		if werr != nil {
+			return werr
+		}
+		if w.opts.max > 0 && w.shown >= w.opts.max {
+			return nil
+		}
+		if n == 0 && w.opts.exitIdle > 0 {
+			return nil
+		}
+	}
+}
+
+func (w *watcher) show(r *kgo.Record) error {
+	v, err := parseView(r.Value, r.Headers)
+	if err != nil {
+		// Never print the body: it may be anything.
+		_, err = fmt.Fprintf(w.out, "%s/%d@%d: unreadable message (%d bytes)\n", r.Topic, r.Partition, r.Offset, len(r.Value))
+		return err
+	}
+	if !w.filter.match(&v) {
+		return nil
+	}
+	w.shown++
+	switch {
+	case w.opts.json:
+		_, err = fmt.Fprintf(w.out, "%s\n", r.Value)
+	case w.opts.uniqueUsers:
+		u := v.User
+		if u == "" {
+			u = "(unauthenticated)"
+		}
+		if !w.seen[u] {
+			w.seen[u] = true
+			_, err = fmt.Fprintln(w.out, u)
+		}
+	default:
+		ts := "-"
+		if !v.Time.IsZero() {
+			ts = v.Time.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		sev := fmt.Sprintf("%-8s", strings.ToUpper(v.Severity))
+		if c, ok := severityColor[strings.ToLower(v.Severity)]; ok && w.color {
+			sev = c + sev + "\x1b[0m"
+		}
+		_, err = fmt.Fprintf(w.out, "%s %s %s\n", ts, sev, watchLine(v.Summary))
+	}
+	return err
+}
+
+func watchLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\x1b' {
+			return ' '
+		}
+		return r
+	}, s)
+}

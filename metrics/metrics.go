@@ -1,0 +1,256 @@
+// Package metrics serves Prometheus metrics and a health check for plugin
+// instances. Counters are read from each instance's pipeline.Stats at scrape
+// time, so a flush pays nothing for them. Several instances of one Fluent Bit
+// may share a Server (one listen address): each instance's series carry its
+// name in the plugin_instance label.
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
+)
+
+// DefaultFailAfter is how long deliveries may fail without a success before
+// /healthz answers 503.
+const DefaultFailAfter = 2 * time.Minute
+
+// Source is what a Server reads from one instance.
+type Source struct {
+	// Stats returns the instance's counters; pipeline.(*Stats).Snapshot.
+	Stats func() pipeline.Snapshot
+	// WireBytes, when set, returns the bytes written to the brokers (after
+	// compression, with protocol overhead).
+	WireBytes func() int64
+}
+
+// Server serves /metrics and /healthz for the instances added to it.
+type Server struct {
+	ln        net.Listener
+	srv       *http.Server
+	failAfter time.Duration
+	now       func() time.Time
+
+	mu    sync.Mutex
+	insts map[string]Source
+}
+
+// Listen starts serving on addr (host:port; port 0 picks a free one).
+// failAfter <= 0 means DefaultFailAfter.
+func Listen(addr string, failAfter time.Duration) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics_listen %s: %w", addr, err)
+	}
+	if failAfter <= 0 {
+		failAfter = DefaultFailAfter
+	}
+	s := &Server{ln: ln, failAfter: failAfter, now: time.Now, insts: map[string]Source{}}
+	reg := prometheus.NewRegistry()
+	// The Go runtime's own series (the plugin's heap and GC) and the
+	// process's (Fluent Bit's, which hosts the plugin) come along.
+	reg.MustRegister(collector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/healthz", s.healthz)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Addr is the address served, with the port actually bound.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Add serves the metrics of the instance called name.
+func (s *Server) Add(name string, src Source) error {
+	if src.Stats == nil {
+		return errors.New("metrics: source without Stats")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.insts[name]; dup {
+		return fmt.Errorf("metrics: instance %q already registered", name)
+	}
+	s.insts[name] = src
+	return nil
+}
+
+// Remove stops serving the instance's metrics. It reports how many
+// instances remain.
+func (s *Server) Remove(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.insts, name)
+	return len(s.insts)
+}
+
+// Close stops the server.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
+
+type snap struct {
+	name string
+	pipeline.Snapshot
+	wire    int64
+	hasWire bool
+}
+
+func (s *Server) snapshots() []snap {
+	s.mu.Lock()
+	srcs := make([]snap, 0, len(s.insts))
+	fns := make([]Source, 0, len(s.insts))
+	for name, src := range s.insts {
+		srcs = append(srcs, snap{name: name})
+		fns = append(fns, src)
+	}
+	s.mu.Unlock()
+	for i := range srcs {
+		srcs[i].Snapshot = fns[i].Stats()
+		if fns[i].WireBytes != nil {
+			srcs[i].wire, srcs[i].hasWire = fns[i].WireBytes(), true
+		}
+	}
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].name < srcs[j].name })
+	return srcs
+}
+
+// Health is one instance's line in /healthz.
+type Health struct {
+	Instance     string     `json:"instance"`
+	Healthy      bool       `json:"healthy"`
+	LastDelivery *time.Time `json:"last_delivery"`
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	Shipped      int64      `json:"shipped"`
+}
+
+// healthz answers 200 with each instance's last delivery, or 503 when an
+// instance's deliveries have failed for longer than failAfter.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	now := s.now()
+	status := http.StatusOK
+	var out struct {
+		Status    string   `json:"status"`
+		Instances []Health `json:"instances"`
+	}
+	out.Instances = []Health{}
+	for _, sn := range s.snapshots() {
+		h := Health{Instance: sn.name, Healthy: true, Shipped: sn.Shipped}
+		if !sn.LastDelivery.IsZero() {
+			t := sn.LastDelivery.UTC()
+			h.LastDelivery = &t
+		}
+		if !sn.FailingSince.IsZero() {
+			t := sn.FailingSince.UTC()
+			h.FailingSince = &t
+			if now.Sub(sn.FailingSince) > s.failAfter {
+				h.Healthy = false
+				status = http.StatusServiceUnavailable
+			}
+		}
+		out.Instances = append(out.Instances, h)
+	}
+	out.Status = "ok"
+	if status != http.StatusOK {
+		out.Status = "failing"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+const ns = "kube_audit_kafka"
+
+var (
+	lbl         = []string{"plugin_instance"}
+	descRecords = prometheus.NewDesc(ns+"_records_received_total", "Fluent Bit records received (each flush attempt counts, so retried chunks count again).", lbl, nil)
+	descEvents  = prometheus.NewDesc(ns+"_events_received_total", "Audit events decoded from the records (each flush attempt counts).", lbl, nil)
+	descShipped = prometheus.NewDesc(ns+"_events_shipped_total", "Messages acknowledged by the brokers, by severity.", append(lbl, "severity"), nil)
+	descDropped = prometheus.NewDesc(ns+"_dropped_total", "Records or events not shipped on purpose or because they cannot be, by reason.", append(lbl, "reason"), nil)
+	descRedact  = prometheus.NewDesc(ns+"_redactions_total", "Values redacted, by kind: the part of the event they were in (requestObject, responseObject, requestURI, annotations, ...; unlisted: beyond the listed paths). Each flush attempt counts.", append(lbl, "kind"), nil)
+	descBytesIn = prometheus.NewDesc(ns+"_bytes_received_total", "Bytes of audit event JSON received.", lbl, nil)
+	descBytesEn = prometheus.NewDesc(ns+"_bytes_encoded_total", "Bytes of message values acknowledged by the brokers, before compression.", lbl, nil)
+	descWire    = prometheus.NewDesc(ns+"_bytes_sent_total", "Bytes written to the broker connections: after compression, with Kafka protocol overhead.", lbl, nil)
+	descKErr    = prometheus.NewDesc(ns+"_kafka_errors_total", "Failed Kafka writes, by class (transient: retried; permanent) and cause.", append(lbl, "kind", "cause"), nil)
+	descRetries = prometheus.NewDesc(ns+"_flush_retries_total", "Flushes answered with retry (Fluent Bit delivers the chunk again later).", lbl, nil)
+	descErrors  = prometheus.NewDesc(ns+"_flush_errors_total", "Flushes answered with error (Fluent Bit drops the chunk).", lbl, nil)
+	descFlush   = prometheus.NewDesc(ns+"_flush_duration_seconds", "Time to process and deliver one chunk.", lbl, nil)
+	descLast    = prometheus.NewDesc(ns+"_last_delivery_timestamp_seconds", "Unix time of the last acknowledged write; 0: none yet.", lbl, nil)
+	descFailing = prometheus.NewDesc(ns+"_delivery_failing_seconds", "For how long writes have failed without a success; 0 when the last write succeeded.", lbl, nil)
+)
+
+type collector struct{ s *Server }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRecords, descEvents, descShipped, descDropped, descRedact, descBytesIn,
+		descBytesEn, descWire, descKErr, descRetries, descErrors, descFlush, descLast, descFailing} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	now := c.s.now()
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, sn := range c.s.snapshots() {
+		n := sn.name
+		counter(descRecords, sn.Records, n)
+		counter(descEvents, sn.Events, n)
+		for sev, v := range sn.BySeverity {
+			counter(descShipped, v, n, sev)
+		}
+		for reason, v := range sn.Dropped {
+			counter(descDropped, v, n, reason)
+		}
+		for kind, v := range sn.Redactions {
+			counter(descRedact, v, n, kind)
+		}
+		counter(descBytesIn, sn.BytesIn, n)
+		counter(descBytesEn, sn.BytesOut, n)
+		if sn.hasWire {
+			counter(descWire, sn.wire, n)
+		}
+		for k, v := range sn.KafkaErrors {
+			counter(descKErr, v, n, k.Kind, k.Cause)
+		}
+		counter(descRetries, sn.Retries, n)
+		counter(descErrors, sn.Errors, n)
+		bounds := pipeline.FlushBuckets()
+		buckets := make(map[float64]uint64, len(bounds))
+		var cum uint64
+		for i, b := range bounds {
+			cum += sn.FlushCounts[i]
+			buckets[b] = cum
+		}
+		cum += sn.FlushCounts[len(bounds)]
+		ch <- prometheus.MustNewConstHistogram(descFlush, cum, sn.Busy.Seconds(), buckets, n)
+		last := 0.0
+		if !sn.LastDelivery.IsZero() {
+			last = float64(sn.LastDelivery.UnixNano()) / 1e9
+		}
+		gauge(descLast, last, n)
+		failing := 0.0
+		if !sn.FailingSince.IsZero() {
+			failing = now.Sub(sn.FailingSince).Seconds()
+		}
+		gauge(descFailing, failing, n)
+	}
+}
