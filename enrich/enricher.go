@@ -8,6 +8,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 )
 
 // Drop reasons: why an event is not shipped. Each is counted by the pipeline.
@@ -23,11 +24,16 @@ const (
 type Enricher struct {
 	cfg    conf.Enrich
 	stages map[auditv1.Stage]bool
+	redact *redact.Redactor
 }
 
 // New builds an Enricher from validated configuration.
 func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
-	en := &Enricher{cfg: e, stages: map[auditv1.Stage]bool{}}
+	red, err := redact.New(r)
+	if err != nil {
+		return nil, err
+	}
+	en := &Enricher{cfg: e, stages: map[auditv1.Stage]bool{}, redact: red}
 	for _, s := range e.Stages {
 		en.stages[auditv1.Stage(s)] = true
 	}
@@ -41,6 +47,9 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 		return nil, DropStage
 	}
 	rec := &Record{Event: ev}
+	// Secrets go before anything reads the event. A body that cannot be
+	// walked is replaced whole and the event annotated (redact.Annotation).
+	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
 	en.summarise(rec)
 	return rec, DropNone
 }

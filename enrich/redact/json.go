@@ -1,0 +1,439 @@
+package redact
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small JSON tree that keeps key order and the original bytes of every
+// value, so that a body is parsed once, walked once, and re-serialised only
+// where something was redacted: untouched parts are copied byte for byte.
+
+type nodeKind uint8
+
+const (
+	kNull nodeKind = iota
+	kBool
+	kNum
+	kStr
+	kObj
+	kArr
+)
+
+type node struct {
+	kind nodeKind
+	// raw is the value's original text; nil once the node was changed.
+	raw []byte
+	// str is the decoded value of a string.
+	str string
+	// keys and vals are an object's members in order (keys decoded), or an
+	// array's elements (keys nil).
+	keys  []string
+	vals  []*node
+	dirty bool // changed below: re-serialise instead of copying raw
+}
+
+func (n *node) get(key string) *node {
+	for i, k := range n.keys {
+		if k == key {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+func (n *node) getStr(key string) string {
+	if v := n.get(key); v != nil && v.kind == kStr {
+		return v.str
+	}
+	return ""
+}
+
+// setStr replaces a node's value by a string.
+func (n *node) setStr(s string) {
+	*n = node{kind: kStr, str: s, dirty: true}
+}
+
+// remove deletes member i of an object.
+func (n *node) remove(i int) {
+	n.keys = append(n.keys[:i], n.keys[i+1:]...)
+	n.vals = append(n.vals[:i], n.vals[i+1:]...)
+	n.dirty = true
+}
+
+var (
+	errTooDeep  = errors.New("nested too deep")
+	errTooLarge = errors.New("too large")
+	errSyntax   = errors.New("invalid JSON")
+)
+
+// parser builds a tree with a depth and node budget. Nodes come from chunks
+// to keep allocations few.
+type parser struct {
+	b        []byte
+	pos      int
+	maxDepth int
+	nodes    int
+	maxNodes int
+	chunk    []node
+}
+
+func (p *parser) alloc() *node {
+	if len(p.chunk) == 0 {
+		p.chunk = make([]node, 64)
+	}
+	n := &p.chunk[0]
+	p.chunk = p.chunk[1:]
+	return n
+}
+
+// parse reads one JSON document. Errors never quote the input.
+func parse(b []byte, maxDepth, maxNodes int) (*node, error) {
+	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes}
+	p.ws()
+	n, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.pos != len(p.b) {
+		return nil, fmt.Errorf("%w: data after the value at byte %d", errSyntax, p.pos)
+	}
+	return n, nil
+}
+
+func (p *parser) ws() {
+	for p.pos < len(p.b) {
+		switch p.b[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) fail() error {
+	return fmt.Errorf("%w at byte %d", errSyntax, p.pos)
+}
+
+func (p *parser) value(depth int) (*node, error) {
+	if depth > p.maxDepth {
+		return nil, errTooDeep
+	}
+	p.nodes++
+	if p.nodes > p.maxNodes {
+		return nil, errTooLarge
+	}
+	if p.pos >= len(p.b) {
+		return nil, p.fail()
+	}
+	start := p.pos
+	n := p.alloc()
+	switch c := p.b[p.pos]; {
+	case c == '{':
+		n.kind = kObj
+		p.pos++
+		p.ws()
+		if p.pos < len(p.b) && p.b[p.pos] == '}' {
+			p.pos++
+			break
+		}
+		for {
+			p.ws()
+			if p.pos >= len(p.b) || p.b[p.pos] != '"' {
+				return nil, p.fail()
+			}
+			k, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			p.ws()
+			if p.pos >= len(p.b) || p.b[p.pos] != ':' {
+				return nil, p.fail()
+			}
+			p.pos++
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.keys = append(n.keys, k)
+			n.vals = append(n.vals, v)
+			p.ws()
+			if p.pos >= len(p.b) {
+				return nil, p.fail()
+			}
+			if p.b[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.b[p.pos] == '}' {
+				p.pos++
+				break
+			}
+			return nil, p.fail()
+		}
+	case c == '[':
+		n.kind = kArr
+		p.pos++
+		p.ws()
+		if p.pos < len(p.b) && p.b[p.pos] == ']' {
+			p.pos++
+			break
+		}
+		for {
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.vals = append(n.vals, v)
+			p.ws()
+			if p.pos >= len(p.b) {
+				return nil, p.fail()
+			}
+			if p.b[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.b[p.pos] == ']' {
+				p.pos++
+				break
+			}
+			return nil, p.fail()
+		}
+	case c == '"':
+		n.kind = kStr
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		n.str = s
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(p.b)-p.pos >= len(lit) && string(p.b[p.pos:p.pos+len(lit)]) == lit {
+				p.pos += len(lit)
+				n.kind = kBool
+				if lit == "null" {
+					n.kind = kNull
+				}
+				break
+			}
+		}
+		if p.pos == start {
+			return nil, p.fail()
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		n.kind = kNum
+		if err := p.num(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, p.fail()
+	}
+	n.raw = p.b[start:p.pos]
+	return n, nil
+}
+
+func (p *parser) num() error {
+	b, i := p.b, p.pos
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - s
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return p.fail()
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return p.fail()
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return p.fail()
+		}
+	}
+	p.pos = i
+	return nil
+}
+
+// str reads a string at p.pos (on its opening quote) and decodes it.
+func (p *parser) str() (string, error) {
+	b := p.b
+	i := p.pos + 1
+	start := i
+	for i < len(b) {
+		c := b[i]
+		if c == '"' {
+			p.pos = i + 1
+			return string(b[start:i]), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		i++
+	}
+	// Slow path: escapes.
+	buf := make([]byte, 0, i-start+16)
+	buf = append(buf, b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return string(buf), nil
+		case c < 0x20:
+			p.pos = i
+			return "", p.fail()
+		case c == '\\':
+			if i+1 >= len(b) {
+				p.pos = i
+				return "", p.fail()
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := hex4(b, i+2)
+				if !ok {
+					p.pos = i
+					return "", p.fail()
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							i += 6
+							buf = utf8.AppendRune(buf, d)
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, r)
+				continue
+			default:
+				p.pos = i
+				return "", p.fail()
+			}
+			i += 2
+		default:
+			buf = append(buf, c)
+			i++
+		}
+	}
+	p.pos = i
+	return "", p.fail()
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+	return rune(v), err == nil
+}
+
+// appendNode serialises n: raw bytes where unchanged.
+func appendNode(dst []byte, n *node) []byte {
+	if !n.dirty && n.raw != nil {
+		return append(dst, n.raw...)
+	}
+	switch n.kind {
+	case kObj:
+		dst = append(dst, '{')
+		for i, k := range n.keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendNode(dst, n.vals[i])
+		}
+		return append(dst, '}')
+	case kArr:
+		dst = append(dst, '[')
+		for i, v := range n.vals {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendNode(dst, v)
+		}
+		return append(dst, ']')
+	case kStr:
+		return appendString(dst, n.str)
+	}
+	return append(dst, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,82 @@
+package redact
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+)
+
+// uri redacts the query of requestURI: token, access_token and other
+// credential parameters, credential arguments of exec/attach commands
+// (?command=...), and secret shapes in any parameter.
+func (w *walker) uri(ev *auditv1.Event, q int) {
+	query := ev.RequestURI[q+1:]
+	params := strings.Split(query, "&")
+	changed := false
+	flag := false // the previous command argument was a credential flag
+	cmd := 0
+	for i, p := range params {
+		name, raw, hasValue := strings.Cut(p, "=")
+		if !hasValue {
+			continue
+		}
+		val, err := url.QueryUnescape(raw)
+		if err != nil {
+			val = raw
+		}
+		dname, err := url.QueryUnescape(name)
+		if err != nil {
+			dname = name
+		}
+		var (
+			secret bool   // the whole value goes
+			out    string // or the value with spans replaced
+			inline bool
+		)
+		w.path = append(w.path[:0], "requestURI", ".query", seg(dname))
+		if dname == "command" {
+			w.path = append(w.path, "["+strconv.Itoa(cmd)+"]")
+			cmd++
+			if flag && !strings.HasPrefix(val, "-") && val != "" && !isRedacted(val) {
+				secret = true
+			}
+			flag = w.credFlag(val)
+		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && val != "" && !isRedacted(val) {
+			secret = true
+		}
+		if !secret {
+			out, inline = w.scanText(val, false)
+		}
+		if !secret && !inline {
+			continue
+		}
+		changed = true
+		w.record()
+		switch {
+		case secret && w.r.mode == conf.RedactDrop && dname != "command":
+			params[i] = ""
+		case secret:
+			params[i] = name + "=" + url.QueryEscape(w.r.inline(val))
+		default:
+			params[i] = name + "=" + url.QueryEscape(out)
+		}
+	}
+	if !changed {
+		return
+	}
+	kept := params[:0]
+	for _, p := range params {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	u := ev.RequestURI[:q]
+	if len(kept) > 0 {
+		u += "?" + strings.Join(kept, "&")
+	}
+	ev.RequestURI = u
+}
