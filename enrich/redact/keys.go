@@ -47,6 +47,8 @@ var notCredSuffixes = [...][]byte{
 	[]byte("resources"), []byte("ids"), []byte("template"), []byte("label"),
 	[]byte("field"), []byte("algorithm"), []byte("strategy"), []byte("timestamp"),
 	[]byte("time"), []byte("generation"),
+	// --secrets=a,b and --cert-secrets=... list Secret names.
+	[]byte("secrets"), []byte("tokens"),
 }
 
 // credentialKey reports whether a key looks like it holds a credential:

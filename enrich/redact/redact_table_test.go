@@ -39,7 +39,7 @@ func cases() []tcase {
 		s1, s2, s3 := r.str(24), r.str(24), r.str(24)
 		obj := `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"db-creds","namespace":"prod"},"type":"Opaque","data":{"password":` + js(b64(s1)) + `,"ca.crt":` + js(b64(cert)) + `},"stringData":{"api-token":` + js(s2) + `,"x":` + js(s3) + `}}`
 		add(tcase{name: "secret create", doc: ev{Resource: "secrets", Req: obj, Resp: obj}.JSON(), secrets: []string{s1, s2, s3},
-			keep: []string{`"db-creds"`, `"password"`, `"api-token"`, js(b64(cert))},
+			keep:  []string{`"db-creds"`, `"password"`, `"api-token"`, js(b64(cert))},
 			paths: []string{"requestObject.data.password", "requestObject.stringData.api-token", "requestObject.stringData.x", "responseObject.data.password"}})
 	}
 	{ // SecretList items have no kind.

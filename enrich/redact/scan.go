@@ -20,7 +20,11 @@ const minShape = 8
 // assignRE finds `key = value`, `key: value`, `--key=value`, `KEY=value`
 // and `"key": "value"` where key holds a credential word. The key is
 // checked again with the key rules (so secretName: x stays).
-var assignRE = regexp.MustCompile(`(?i)(?:^|[^a-z0-9_.-])([a-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|auth)[a-z0-9_.-]*)["']?[ \t]*[=:][ \t]*("[^"\n]*"|'[^'\n]*'|[^\s"',;&}\])]+)`)
+//
+// A colon separates only when followed by a blank or after a quoted key
+// (YAML, properties, JSON): "system:openshift:cloud-credential-operator:x"
+// is a name, not an assignment.
+var assignRE = regexp.MustCompile(`(?i)(?:^|[^a-z0-9_.-])([a-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|auth)[a-z0-9_.-]*)(?:[ \t]*=[ \t]*|[ \t]*:[ \t]+|["'][ \t]*:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s"',;&}\])]+)`)
 
 // scanSpans returns the ranges of s that hold a secret, merged and sorted.
 func (r *Redactor) scanSpans(s string, depth int) []span {
