@@ -116,6 +116,11 @@ func (w *walker) redactMember(n *node, i int) (removed bool) {
 	return false
 }
 
+// nothingToHide: null, or a value already redacted.
+func nothingToHide(v *node) bool {
+	return v.kind == kNull || v.kind == kStr && isRedacted(v.str)
+}
+
 // scalarSecret reports whether v is a value the key rules redact: a string
 // (not empty, not a boolean word, not already redacted) or a number.
 func scalarSecret(v *node) bool {
@@ -274,7 +279,7 @@ func (w *walker) object(n *node, hint string) bool {
 func (w *walker) member(n *node, i int, kind string) (changed, removed bool) {
 	k, v := n.keys[i], n.vals[i]
 	if len(w.r.paths) > 0 && w.userPath() {
-		if v.kind == kStr && isRedacted(v.str) {
+		if nothingToHide(v) {
 			return false, false
 		}
 		return true, w.redactMember(n, i)
@@ -302,7 +307,7 @@ func (w *walker) member(n *node, i int, kind string) (changed, removed bool) {
 	}
 	switch w.r.classify(k) {
 	case keyUser:
-		if v.kind == kStr && isRedacted(v.str) {
+		if nothingToHide(v) {
 			return false, false
 		}
 		return true, w.redactMember(n, i)
