@@ -253,6 +253,8 @@ func prefixSpans(s string, sp []span) []span {
 }
 
 // urlSpans: the password of scheme://user:password@host (the host stays).
+// A password may hold a raw '/' (not valid, but typed); a port followed by a
+// path with an '@' in it (https://host:8443/x@y) is not a password.
 func urlSpans(s string, sp []span) []span {
 	for off := 0; ; {
 		i := strings.Index(s[off:], "://")
@@ -270,19 +272,36 @@ func urlSpans(s string, sp []span) []span {
 			}
 			if c == ':' && colon < 0 {
 				colon = j
+				continue
 			}
-			if c == '/' || c == '?' || c == '#' || c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' {
+			if c == '/' && colon < 0 || c == ':' && strings.HasPrefix(s[j:], "://") {
+				break
+			}
+			if c == '?' || c == '#' || c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' {
 				break
 			}
 		}
 		if at < 0 || colon < 0 || colon+1 >= at {
 			continue
 		}
-		if !isRedacted(s[colon+1 : at]) {
+		pw := s[colon+1 : at]
+		if k := strings.IndexByte(pw, '/'); k >= 0 && allDigits(pw[:k]) {
+			continue // a port, then a path
+		}
+		if !isRedacted(pw) {
 			sp = append(sp, span{colon + 1, at})
 		}
 		off = at
 	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // bearerSpans: "Bearer <token>" (header values copied into configs,

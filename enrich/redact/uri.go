@@ -45,10 +45,13 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 				secret = true
 			}
 			flag = w.credFlag(val)
+			if at := w.flagValue(val); at > 0 {
+				out, inline = val[:at]+w.r.inline(val[at:]), true
+			}
 		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && val != "" && !isRedacted(val) {
 			secret = true
 		}
-		if !secret {
+		if !secret && !inline {
 			out, inline = w.scanText(val, false)
 		}
 		if !secret && !inline {

@@ -502,6 +502,11 @@ func (w *walker) array(n *node, hint string) bool {
 			if flag && !strings.HasPrefix(v.str, "-") && scalarSecret(v) {
 				w.redactMember(n, i)
 				c = true
+			} else if at := w.flagValue(v.str); at > 0 {
+				v.setStr(v.str[:at] + w.r.inline(v.str[at:]))
+				n.dirty = true
+				w.record()
+				c = true
 			} else {
 				c = w.str(v)
 			}
@@ -525,6 +530,22 @@ func (w *walker) credFlag(arg string) bool {
 	}
 	v := w.r.classify(strings.TrimLeft(arg, "-"))
 	return v == keyCred || v == keyUser
+}
+
+// flagValue: for one argument --password=value (a whole argv element: the
+// value runs to its end, blanks included), where the value starts; else 0.
+func (w *walker) flagValue(arg string) int {
+	if len(arg) < 3 || arg[0] != '-' {
+		return 0
+	}
+	eq := strings.IndexByte(arg, '=')
+	if eq < 0 || eq == len(arg)-1 || strings.ContainsAny(arg[:eq], " \t") || isRedacted(arg[eq+1:]) {
+		return 0
+	}
+	if v := w.r.classify(strings.TrimLeft(arg[:eq], "-")); v != keyCred && v != keyUser {
+		return 0
+	}
+	return eq + 1
 }
 
 // env: container environment entries; the value of a variable whose name
