@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A small JSON tree that keeps key order and the original bytes of every
@@ -278,77 +279,100 @@ func (p *parser) num() error {
 // str reads a string at p.pos (on its opening quote) and decodes it.
 func (p *parser) str() (string, error) {
 	b := p.b
-	i := p.pos + 1
-	start := i
+	start := p.pos + 1
+	i := start
 	for i < len(b) {
 		c := b[i]
 		if c == '"' {
 			p.pos = i + 1
-			return string(b[start:i]), nil
+			if i == start {
+				return "", nil
+			}
+			// No copy: the string shares the body's bytes, which nothing
+			// writes to while the tree lives (a changed body gets a new
+			// buffer); every string that outlives the walk is built anew.
+			return unsafe.String(&b[start], i-start), nil
 		}
 		if c == '\\' || c < 0x20 {
 			break
 		}
 		i++
 	}
-	// Slow path: escapes.
-	buf := make([]byte, 0, i-start+16)
+	// Slow path: escapes. Find the end first to size the buffer once.
+	end := i
+	for end < len(b) && b[end] != '"' {
+		if b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	buf := make([]byte, 0, end-start)
 	buf = append(buf, b[start:i]...)
 	for i < len(b) {
-		c := b[i]
-		switch {
+		j := i
+		for j < len(b) {
+			if c := b[j]; c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			j++
+		}
+		buf = append(buf, b[i:j]...)
+		i = j
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
 		case c == '"':
 			p.pos = i + 1
 			return string(buf), nil
 		case c < 0x20:
 			p.pos = i
 			return "", p.fail()
-		case c == '\\':
-			if i+1 >= len(b) {
+		}
+		// A backslash.
+		if i+1 >= len(b) {
+			p.pos = i
+			return "", p.fail()
+		}
+		switch e := b[i+1]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(b, i+2)
+			if !ok {
 				p.pos = i
 				return "", p.fail()
 			}
-			switch e := b[i+1]; e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := hex4(b, i+2)
-				if !ok {
-					p.pos = i
-					return "", p.fail()
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if r2, ok := hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if r2, ok := hex4(b, i+2); ok {
 						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
 							i += 6
 							buf = utf8.AppendRune(buf, d)
 							continue
 						}
 					}
-					r = utf8.RuneError
 				}
-				buf = utf8.AppendRune(buf, r)
-				continue
-			default:
-				p.pos = i
-				return "", p.fail()
+				r = utf8.RuneError
 			}
-			i += 2
+			buf = utf8.AppendRune(buf, r)
+			continue
 		default:
-			buf = append(buf, c)
-			i++
+			p.pos = i
+			return "", p.fail()
 		}
+		i += 2
 	}
 	p.pos = i
 	return "", p.fail()

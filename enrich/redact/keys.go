@@ -57,7 +57,7 @@ var notCredSuffixes = [...][]byte{
 // secretName, secretRef, bearerTokenFile nor PWD (the working directory).
 func credentialKey(key string) bool {
 	var buf [128]byte
-	if len(key) > len(buf) {
+	if len(key) > len(buf) || !credStem(key) {
 		return false // no real credential key is that long
 	}
 	n := normKey(buf[:0], key)
@@ -89,6 +89,50 @@ func credentialKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// credStem is the cheap test before credentialKey's real one: does the key
+// hold, in any case, a stem of a credential word? Most keys (name, image,
+// metadata, containers...) stop here.
+func credStem(k string) bool {
+	for i := 0; i+3 <= len(k); i++ {
+		a, b, c := k[i]|0x20, k[i+1]|0x20, k[i+2]|0x20
+		switch a {
+		case 'p':
+			if b == 'a' && c == 's' || b == 'w' && c == 'd' || b == 'i' && c == 'n' {
+				return true
+			}
+		case 's':
+			if b == 'e' && c == 'c' {
+				return true
+			}
+		case 't':
+			if b == 'o' && c == 'k' {
+				return true
+			}
+		case 'k':
+			if b == 'e' && c == 'y' {
+				return true
+			}
+		case 'c':
+			if b == 'r' && c == 'e' {
+				return true
+			}
+		case 'a':
+			if b == 'u' && c == 't' {
+				return true
+			}
+		case 'b':
+			if b == 'e' && c == 'a' {
+				return true
+			}
+		case 'o':
+			if b == 'n' && c == 'n' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // glob is a case-insensitive pattern with * (any run) and ? (one byte).

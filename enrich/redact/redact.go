@@ -249,7 +249,7 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 func (w *walker) annotations(ev *auditv1.Event) {
 	var hits []string
 	for k, v := range ev.Annotations {
-		if k == legacyToken || k == Annotation || len(v) < minShape {
+		if len(v) < minShape || apiserverAnnotation(k) {
 			continue
 		}
 		if _, ok := w.scanText(v, false); ok {
@@ -266,6 +266,17 @@ func (w *walker) annotations(ev *auditv1.Event) {
 		}
 		w.record()
 	}
+}
+
+// apiserverAnnotation: annotations the apiserver itself writes, which hold
+// no request data (decisions, RBAC reasons, latencies, pod-security
+// verdicts, the legacy-token service-account name): not scanned.
+func apiserverAnnotation(k string) bool {
+	switch k {
+	case legacyToken, Annotation, "authorization.k8s.io/decision", "authorization.k8s.io/reason":
+		return true
+	}
+	return strings.HasPrefix(k, "apiserver.latency.k8s.io/") || strings.HasPrefix(k, "pod-security.kubernetes.io/")
 }
 
 func (w *walker) userExtra(ev *auditv1.Event) {

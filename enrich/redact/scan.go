@@ -2,7 +2,6 @@ package redact
 
 import (
 	"encoding/base64"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -17,28 +16,72 @@ type span struct{ from, to int }
 // minShape is the shortest string worth scanning: every shape below is longer.
 const minShape = 8
 
-// assignRE finds `key = value`, `key: value`, `--key=value`, `KEY=value`
-// and `"key": "value"` where key holds a credential word. The key is
-// checked again with the key rules (so secretName: x stays).
-//
-// A colon separates only when followed by a blank or after a quoted key
-// (YAML, properties, JSON): "system:openshift:cloud-credential-operator:x"
-// is a name, not an assignment.
-var assignRE = regexp.MustCompile(`(?i)(?:^|[^a-z0-9_.-])([a-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|auth)[a-z0-9_.-]*)(?:[ \t]*=[ \t]*|[ \t]*:[ \t]+|["'][ \t]*:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s"',;&}\])]+)`)
-
 // scanSpans returns the ranges of s that hold a secret, merged and sorted.
+// One pass: each byte selects the few shapes that can start there.
 func (r *Redactor) scanSpans(s string, depth int) []span {
 	if len(s) < minShape {
 		return nil
 	}
 	var sp []span
-	sp = pemSpans(s, sp)
-	sp = r.base64Spans(s, sp, depth)
-	sp = jwtSpans(s, sp)
-	sp = prefixSpans(s, sp)
-	sp = urlSpans(s, sp)
-	sp = bearerSpans(s, sp)
-	sp = r.assignSpans(s, sp)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '-':
+			if strings.HasPrefix(s[i:], "-----BEGIN ") {
+				end, secret := pemBlock(s, i)
+				if secret {
+					sp = append(sp, span{i, end})
+				}
+				i = end - 1
+			}
+		case 'L':
+			if depth == 0 && strings.HasPrefix(s[i:], "LS0tLS1CRUdJT") {
+				if j, ok := r.base64Secret(s, i, depth); ok {
+					sp = append(sp, span{i, j})
+					i = j - 1
+				}
+			}
+		case 'e':
+			if strings.HasPrefix(s[i:], "eyJ") && (i == 0 || !isB64URL(s[i-1])) {
+				if j := jwtEnd(s, i); j > 0 {
+					sp = append(sp, span{i, j})
+					i = j - 1
+				} else if depth == 0 {
+					if j, ok := r.base64Secret(s, i, depth); ok {
+						sp = append(sp, span{i, j})
+						i = j - 1
+					}
+				}
+			}
+		case 'A', 'g', 'G', 'x', 'h':
+			if from, to, ok := vendorToken(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		case 'b', 'B':
+			if from, to, ok := bearerToken(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		case ':':
+			if strings.HasPrefix(s[i:], "://") {
+				if from, to, ok := urlPassword(s, i+3); ok {
+					sp = append(sp, span{from, to})
+				}
+				continue
+			}
+			if (i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '\t')) || (i > 0 && (s[i-1] == '"' || s[i-1] == '\'')) {
+				if from, to, ok := r.assignment(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
+			}
+		case '=':
+			if from, to, ok := r.assignment(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		}
+	}
 	return merge(sp)
 }
 
@@ -61,38 +104,6 @@ func merge(sp []span) []span {
 	return out
 }
 
-// pemSpans: PEM private keys (RSA, EC, OPENSSH, PKCS#8, encrypted, PGP).
-// Certificates and public keys stay.
-func pemSpans(s string, sp []span) []span {
-	for off := 0; ; {
-		i := strings.Index(s[off:], "-----BEGIN ")
-		if i < 0 {
-			return sp
-		}
-		i += off
-		eol := strings.Index(s[i+11:], "-----")
-		if eol < 0 {
-			return sp
-		}
-		label := s[i+11 : i+11+eol]
-		off = i + 11 + eol + 5
-		if !strings.Contains(label, "PRIVATE KEY") {
-			continue
-		}
-		end := len(s)
-		if j := strings.Index(s[off:], "-----END "); j >= 0 {
-			end = off + j + 9
-			if k := strings.Index(s[end:], "-----"); k >= 0 {
-				end += k + 5
-			} else {
-				end = len(s)
-			}
-		}
-		sp = append(sp, span{i, end})
-		off = end
-	}
-}
-
 func isB64(c byte) bool {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' || c == '-' || c == '_'
 }
@@ -111,82 +122,10 @@ func decodeB64(s string) ([]byte, bool) {
 	return nil, false
 }
 
-// base64Spans: base64 of a PEM private key (kubeconfig client-key-data,
-// Secret data copied elsewhere) or of JSON holding a secret (a
-// .dockerconfigjson). Only runs starting like "-----BEGIN" or `{"` are
-// decoded.
-func (r *Redactor) base64Spans(s string, sp []span, depth int) []span {
-	if depth > 0 {
-		return sp
-	}
-	for _, prefix := range [...]string{"LS0tLS1CRUdJT", "eyJ"} {
-		for off := 0; ; {
-			i := strings.Index(s[off:], prefix)
-			if i < 0 {
-				break
-			}
-			i += off
-			j := i
-			for j < len(s) && isB64(s[j]) {
-				j++
-			}
-			off = j
-			if j-i < 16 || (i > 0 && isB64(s[i-1])) {
-				continue
-			}
-			dec, ok := decodeB64(s[i:j])
-			if !ok {
-				continue
-			}
-			ds := string(dec)
-			if strings.Contains(ds, "PRIVATE KEY") || (prefix == "eyJ" && dockerAuthJSON(ds)) || len(r.scanSpans(ds, depth+1)) > 0 {
-				sp = append(sp, span{i, j})
-			}
-		}
-	}
-	return sp
-}
-
 // dockerAuthJSON reports whether s looks like a docker config with
 // credentials (auths/auth/password/identitytoken).
 func dockerAuthJSON(s string) bool {
 	return strings.Contains(s, `"auth`) && (strings.Contains(s, `"auth"`) || strings.Contains(s, `"password"`) || strings.Contains(s, `"identitytoken"`) || strings.Contains(s, `"registrytoken"`))
-}
-
-// jwtSpans: header.payload.signature, both first parts base64url JSON.
-func jwtSpans(s string, sp []span) []span {
-	for off := 0; ; {
-		i := strings.Index(s[off:], "eyJ")
-		if i < 0 {
-			return sp
-		}
-		i += off
-		off = i + 3
-		if i > 0 && isB64URL(s[i-1]) {
-			continue
-		}
-		j := i
-		parts, n := 0, 0
-		for j < len(s) {
-			c := s[j]
-			if isB64URL(c) {
-				n++
-				j++
-				continue
-			}
-			if c == '.' && parts < 2 && n >= 8 {
-				parts++
-				n = 0
-				j++
-				continue
-			}
-			break
-		}
-		if parts == 2 {
-			sp = append(sp, span{i, j})
-			off = j
-		}
-	}
 }
 
 // tokenPrefix describes a vendor token: a fixed prefix then a run of
@@ -222,79 +161,6 @@ var tokenPrefixes = [...]tokenPrefix{
 	{"hooks.slack.com/services/", func(c byte) bool { return isAlnum(c) || c == '/' }, 10, 0},
 }
 
-func prefixSpans(s string, sp []span) []span {
-	for _, tp := range tokenPrefixes {
-		for off := 0; ; {
-			i := strings.Index(s[off:], tp.prefix)
-			if i < 0 {
-				break
-			}
-			i += off
-			j := i + len(tp.prefix)
-			for j < len(s) && tp.set(s[j]) {
-				j++
-			}
-			off = j
-			n := j - i - len(tp.prefix)
-			if n < tp.min || (tp.max > 0 && n != tp.max) {
-				continue
-			}
-			if tp.prefix[0] != 'h' && i > 0 && isAlnum(s[i-1]) {
-				continue // inside a longer word
-			}
-			from := i
-			if tp.prefix[0] == 'h' { // keep the Slack host, hide the path
-				from = i + len(tp.prefix)
-			}
-			sp = append(sp, span{from, j})
-		}
-	}
-	return sp
-}
-
-// urlSpans: the password of scheme://user:password@host (the host stays).
-// A password may hold a raw '/' (not valid, but typed); a port followed by a
-// path with an '@' in it (https://host:8443/x@y) is not a password.
-func urlSpans(s string, sp []span) []span {
-	for off := 0; ; {
-		i := strings.Index(s[off:], "://")
-		if i < 0 {
-			return sp
-		}
-		i += off + 3
-		off = i
-		colon, at := -1, -1
-		for j := i; j < len(s); j++ {
-			c := s[j]
-			if c == '@' {
-				at = j
-				break
-			}
-			if c == ':' && colon < 0 {
-				colon = j
-				continue
-			}
-			if c == '/' && colon < 0 || c == ':' && strings.HasPrefix(s[j:], "://") {
-				break
-			}
-			if c == '?' || c == '#' || c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' {
-				break
-			}
-		}
-		if at < 0 || colon < 0 || colon+1 >= at {
-			continue
-		}
-		pw := s[colon+1 : at]
-		if k := strings.IndexByte(pw, '/'); k >= 0 && allDigits(pw[:k]) {
-			continue // a port, then a path
-		}
-		if !isRedacted(pw) {
-			sp = append(sp, span{colon + 1, at})
-		}
-		off = at
-	}
-}
-
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -302,35 +168,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// bearerSpans: "Bearer <token>" (header values copied into configs,
-// commands, annotations).
-func bearerSpans(s string, sp []span) []span {
-	for off := 0; off < len(s); {
-		i := indexFold(s[off:], "bearer")
-		if i < 0 {
-			return sp
-		}
-		i += off + 6
-		off = i
-		j := i
-		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
-			j++
-		}
-		if j == i {
-			continue
-		}
-		k := j
-		for k < len(s) && (isTokenChar(s[k]) || s[k] == '.' || s[k] == '~' || s[k] == '+' || s[k] == '/' || s[k] == '=') {
-			k++
-		}
-		if k-j >= minShape {
-			sp = append(sp, span{j, k})
-			off = k
-		}
-	}
-	return sp
 }
 
 // indexFold is strings.Index for an ASCII lower-case needle, ignoring case.
@@ -354,68 +191,6 @@ func indexFold(s, needle string) int {
 	return -1
 }
 
-// hasCredWord is a cheap test before the assignment regexp: a separator
-// and a credential word, any case.
-func hasCredWord(s string) bool {
-	if strings.IndexByte(s, '=') < 0 && strings.IndexByte(s, ':') < 0 {
-		return false
-	}
-	for i := 0; i+3 <= len(s); i++ {
-		switch s[i] | 0x20 {
-		case 'p':
-			if s[i+1]|0x20 == 'a' && s[i+2]|0x20 == 's' || s[i+1]|0x20 == 'w' && s[i+2]|0x20 == 'd' {
-				return true
-			}
-		case 's':
-			if s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 'c' {
-				return true
-			}
-		case 't':
-			if s[i+1]|0x20 == 'o' && s[i+2]|0x20 == 'k' {
-				return true
-			}
-		case 'k':
-			if s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 'y' {
-				return true
-			}
-		case 'c':
-			if s[i+1]|0x20 == 'r' && s[i+2]|0x20 == 'e' {
-				return true
-			}
-		case 'a':
-			if s[i+1]|0x20 == 'u' && s[i+2]|0x20 == 't' {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// assignSpans: values of credential assignments inside a string, like the
-// `aws_secret_access_key = ...` lines of a ConfigMap properties file or
-// `--password=...` in a command.
-func (r *Redactor) assignSpans(s string, sp []span) []span {
-	if !hasCredWord(s) {
-		return sp
-	}
-	for _, m := range assignRE.FindAllStringSubmatchIndex(s, -1) {
-		key := s[m[2]:m[3]]
-		if v := r.classify(key); v != keyCred && v != keyUser {
-			continue
-		}
-		from, to := m[4], m[5]
-		if to-from >= 2 && (s[from] == '"' || s[from] == '\'') {
-			from, to = from+1, to-1
-		}
-		val := s[from:to]
-		if strings.HasPrefix(s[from:], mark) || val == "" || isRedacted(val) || val == "true" || val == "false" || val == "|" || val == ">" {
-			continue
-		}
-		sp = append(sp, span{from, to})
-	}
-	return sp
-}
-
 // mark is what replaces a value in mask mode.
 const mark = "[REDACTED]"
 
@@ -435,4 +210,243 @@ func isRedacted(v string) bool {
 		return true
 	}
 	return false
+}
+
+// pemBlock looks at the PEM block starting at i ("-----BEGIN "). It returns
+// where the block (or just its BEGIN line) ends, and whether it is a private
+// key. Certificates are skipped whole: public, and not worth scanning.
+func pemBlock(s string, i int) (end int, secret bool) {
+	const begin = len("-----BEGIN ")
+	eol := strings.Index(s[i+begin:], "-----")
+	if eol < 0 {
+		return len(s), false
+	}
+	label := s[i+begin : i+begin+eol]
+	after := i + begin + eol + 5
+	endLine := "-----END " + label + "-----"
+	j := strings.Index(s[after:], endLine)
+	if strings.Contains(label, "PRIVATE KEY") {
+		if j < 0 {
+			return len(s), true // no end: everything after is key material
+		}
+		return after + j + len(endLine), true
+	}
+	if label == "CERTIFICATE" && j >= 0 {
+		return after + j + len(endLine), false
+	}
+	return after, false
+}
+
+// base64Secret: a base64 run starting at i that decodes to a private key, a
+// docker config with credentials, or text holding another secret shape.
+func (r *Redactor) base64Secret(s string, i, depth int) (int, bool) {
+	j := i
+	for j < len(s) && isB64(s[j]) {
+		j++
+	}
+	if j-i < 16 || (i > 0 && isB64(s[i-1])) {
+		return j, false
+	}
+	dec, ok := decodeB64(s[i:j])
+	if !ok {
+		return j, false
+	}
+	ds := string(dec)
+	if strings.Contains(ds, "PRIVATE KEY") || dockerAuthJSON(ds) || len(r.scanSpans(ds, depth+1)) > 0 {
+		return j, true
+	}
+	return j, false
+}
+
+// jwtEnd: the end of a JWT (header.payload.signature, header and payload
+// base64url JSON) starting at i, or 0.
+func jwtEnd(s string, i int) int {
+	j, parts, n := i, 0, 0
+	for j < len(s) {
+		c := s[j]
+		if isB64URL(c) {
+			n++
+			j++
+			continue
+		}
+		if c == '.' && parts < 2 && n >= 8 {
+			if parts == 0 && !strings.HasPrefix(s[j+1:], "eyJ") {
+				return 0
+			}
+			parts++
+			n = 0
+			j++
+			continue
+		}
+		break
+	}
+	if parts == 2 {
+		return j
+	}
+	return 0
+}
+
+// vendorToken: a cloud, VCS or chat token starting at i.
+func vendorToken(s string, i int) (from, to int, ok bool) {
+	if len(s)-i < 14 {
+		return 0, 0, false
+	}
+	switch c1 := s[i+1]; s[i] {
+	case 'A':
+		if c1 != 'K' && c1 != 'S' && c1 != 'B' && c1 != 'C' {
+			return 0, 0, false
+		}
+	case 'g':
+		if c1 != 'h' && c1 != 'l' && c1 != 'i' {
+			return 0, 0, false
+		}
+	case 'x':
+		if c1 != 'o' && c1 != 'a' {
+			return 0, 0, false
+		}
+	case 'h':
+		if c1 != 'o' {
+			return 0, 0, false
+		}
+	case 'G':
+		if c1 != 'R' {
+			return 0, 0, false
+		}
+	}
+	for _, tp := range tokenPrefixes {
+		if s[i] != tp.prefix[0] || !strings.HasPrefix(s[i:], tp.prefix) {
+			continue
+		}
+		j := i + len(tp.prefix)
+		for j < len(s) && tp.set(s[j]) {
+			j++
+		}
+		n := j - i - len(tp.prefix)
+		if n < tp.min || (tp.max > 0 && n != tp.max) {
+			continue
+		}
+		if tp.prefix[0] == 'h' { // keep the Slack host, hide the path
+			return i + len(tp.prefix), j, true
+		}
+		if i > 0 && isAlnum(s[i-1]) {
+			continue // inside a longer word
+		}
+		return i, j, true
+	}
+	return 0, 0, false
+}
+
+// urlPassword: the password of scheme://user:password@host (the host
+// stays); i is just after "://". A password may hold a raw '/' (not valid,
+// but typed); a port followed by a path with an '@' in it
+// (https://host:8443/x@y) is not a password.
+func urlPassword(s string, i int) (from, to int, ok bool) {
+	colon, at := -1, -1
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		if c == '@' {
+			at = j
+			break
+		}
+		if c == ':' && colon < 0 {
+			colon = j
+			continue
+		}
+		if c == '/' && colon < 0 || c == ':' && strings.HasPrefix(s[j:], "://") {
+			break
+		}
+		if c == '?' || c == '#' || c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' {
+			break
+		}
+	}
+	if at < 0 || colon < 0 || colon+1 >= at {
+		return 0, 0, false
+	}
+	pw := s[colon+1 : at]
+	if k := strings.IndexByte(pw, '/'); k >= 0 && allDigits(pw[:k]) {
+		return 0, 0, false // a port, then a path
+	}
+	if isRedacted(pw) {
+		return 0, 0, false
+	}
+	return colon + 1, at, true
+}
+
+// bearerToken: "Bearer <token>" at i (header values copied into configs,
+// commands, annotations).
+func bearerToken(s string, i int) (from, to int, ok bool) {
+	if len(s)-i < 7 || (i > 0 && isAlnum(s[i-1])) {
+		return 0, 0, false
+	}
+	for k := 1; k < 6; k++ {
+		if s[i+k]|0x20 != "bearer"[k] {
+			return 0, 0, false
+		}
+	}
+	j := i + 6
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j == i+6 {
+		return 0, 0, false
+	}
+	k := j
+	for k < len(s) && (isTokenChar(s[k]) || s[k] == '.' || s[k] == '~' || s[k] == '+' || s[k] == '/' || s[k] == '=') {
+		k++
+	}
+	if k-j < minShape {
+		return 0, 0, false
+	}
+	return j, k, true
+}
+
+func isKeyChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' }
+
+// assignment: the value of a credential assignment whose separator ('=' or
+// ':') is at p — `aws_secret_access_key = x` in a properties file,
+// `password: x` in YAML, `"token": "x"` in JSON text, `--password=x`,
+// `PASSWORD=x` in a command. The key goes through the key rules, so
+// secretName: x stays.
+func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
+	ke := p
+	for ke > 0 && (s[ke-1] == ' ' || s[ke-1] == '\t') {
+		ke--
+	}
+	if ke > 0 && (s[ke-1] == '"' || s[ke-1] == '\'') {
+		ke--
+	}
+	ks := ke
+	for ks > 0 && isKeyChar(s[ks-1]) {
+		ks--
+	}
+	if ke-ks < 3 {
+		return 0, 0, false
+	}
+	if v := r.classify(s[ks:ke]); v != keyCred && v != keyUser {
+		return 0, 0, false
+	}
+	from = p + 1
+	for from < len(s) && (s[from] == ' ' || s[from] == '\t') {
+		from++
+	}
+	if from >= len(s) {
+		return 0, 0, false
+	}
+	if q := s[from]; q == '"' || q == '\'' {
+		end := strings.IndexAny(s[from+1:], string(q)+"\n")
+		if end < 0 || s[from+1+end] != q {
+			return 0, 0, false
+		}
+		from, to = from+1, from+1+end
+	} else {
+		to = from
+		for to < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[to])) {
+			to++
+		}
+	}
+	val := s[from:to]
+	if val == "" || isRedacted(val) || strings.HasPrefix(s[from:], mark) || val == "true" || val == "false" || val == "|" || val == ">" {
+		return 0, 0, false
+	}
+	return from, to, true
 }

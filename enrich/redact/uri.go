@@ -24,22 +24,13 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		if !hasValue {
 			continue
 		}
-		val, err := url.QueryUnescape(raw)
-		if err != nil {
-			val = raw
-		}
-		dname, err := url.QueryUnescape(name)
-		if err != nil {
-			dname = name
-		}
+		val, dname := unescape(raw), unescape(name)
 		var (
 			secret bool   // the whole value goes
 			out    string // or the value with spans replaced
 			inline bool
 		)
-		w.path = append(w.path[:0], "requestURI", ".query", seg(dname))
 		if dname == "command" {
-			w.path = append(w.path, "["+strconv.Itoa(cmd)+"]")
 			cmd++
 			if flag && !strings.HasPrefix(val, "-") && val != "" && !isRedacted(val) {
 				secret = true
@@ -58,6 +49,10 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			continue
 		}
 		changed = true
+		w.path = append(w.path[:0], "requestURI", ".query", seg(dname))
+		if dname == "command" {
+			w.path = append(w.path, "["+strconv.Itoa(cmd-1)+"]")
+		}
 		w.record()
 		switch {
 		case secret && w.r.mode == conf.RedactDrop && dname != "command":
@@ -82,4 +77,16 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		u += "?" + strings.Join(kept, "&")
 	}
 	ev.RequestURI = u
+}
+
+// unescape decodes a query component; one that does not decode is kept as
+// is (and still scanned).
+func unescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	if v, err := url.QueryUnescape(s); err == nil {
+		return v
+	}
+	return s
 }
