@@ -388,7 +388,7 @@ func hex4(b []byte, i int) (rune, bool) {
 
 // appendNode serialises n: raw bytes where unchanged.
 func appendNode(dst []byte, n *node) []byte {
-	if !n.dirty && n.raw != nil {
+	if n.raw != nil && (!n.dirty || n.kind == kNum || n.kind == kBool || n.kind == kNull) {
 		return append(dst, n.raw...)
 	}
 	switch n.kind {
