@@ -191,3 +191,48 @@ func TestManyRedactionsCapped(t *testing.T) {
 		t.Fatal("a value past the listing cap was not redacted")
 	}
 }
+
+// A JSON patch path deeper than the walk limit does not crash the walker:
+// the operation's value goes whole.
+func TestJSONPatchDeepPath(t *testing.T) {
+	r, _ := redact.New(conf.Redact{})
+	secret := newRnd(13).str(20)
+	path := strings.Repeat("/a", 2_000_000)
+	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
+		RequestObject: &runtime.Unknown{Raw: []byte(`[{"op":"add","path":"` + path + `","value":"` + secret + `"},{"op":"add","path":"/data/x","value":"plain"}]`)}}
+	res := r.Event(e)
+	if strings.Contains(string(e.RequestObject.Raw), secret) || !contains(res.Redactions, "requestObject[0].value") || !strings.Contains(string(e.RequestObject.Raw), `"plain"`) {
+		t.Fatalf("%q", res.Redactions)
+	}
+}
+
+// One Redactor serves concurrent flushes (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r, _ := redact.New(conf.Redact{Mode: conf.RedactHash, HMACKey: hmacKey})
+	docs := []string{}
+	for _, c := range cases()[:8] {
+		docs = append(docs, string(c.doc))
+	}
+	done := make(chan []string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var outs []string
+			for _, d := range docs {
+				var e auditv1.Event
+				if err := json.Unmarshal([]byte(d), &e); err != nil {
+					panic(err)
+				}
+				r.Event(&e)
+				b, _ := json.Marshal(&e)
+				outs = append(outs, string(b))
+			}
+			done <- outs
+		}()
+	}
+	first := <-done
+	for g := 1; g < 4; g++ {
+		if got := <-done; strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Fatal("concurrent results differ")
+		}
+	}
+}

@@ -178,6 +178,19 @@ func (w *walker) jsonPatch(n *node) bool {
 		}
 		segs := pointer(op.getStr("path"))
 		val := op.vals[vi]
+		if len(segs) > MaxDepth {
+			// Too deep to walk: the value goes whole (fail closed).
+			w.pushIndex(i)
+			w.push("value")
+			if !nothingToHide(val) {
+				op.vals[vi] = w.replacement(val)
+				op.dirty, n.dirty, changed = true, true, true
+				w.record()
+			}
+			w.pop()
+			w.pop()
+			continue
+		}
 		// Scaffolding: wrap the value in objects and arrays along its path.
 		root := val
 		for k := len(segs) - 1; k >= 0; k-- {
