@@ -86,6 +86,17 @@ func cases() []tcase {
 		bad := `{"kind":"ConfigMap","metadata":{"name":"x","annotations":{"kubectl.kubernetes.io/last-applied-configuration":` + js(`{"kind":"Secret","data":{"a":"`+r.str(4)+`"} broken `+s1) + `}}}`
 		add(tcase{name: "last-applied unparsable", doc: ev{Resource: "configmaps", Req: bad}.JSON(), secrets: []string{s1, "broken"}})
 	}
+	{ // kubectl apply on a Secret: a strategic merge patch carrying the new
+		// last-applied annotation; and the same annotation set by JSON patch.
+		s1, s2, s3 := r.str(20), r.str(20), r.str(20)
+		la := js(`{"apiVersion":"v1","data":{"password":"` + b64(s1) + `"},"kind":"Secret","metadata":{"annotations":{},"name":"db","namespace":"prod"},"type":"Opaque"}` + "\n")
+		add(tcase{name: "kubectl apply patch", doc: ev{Resource: "secrets", Verb: "patch", URI: "/api/v1/namespaces/prod/secrets/db?fieldManager=kubectl-client-side-apply&fieldValidation=Strict",
+			Req: `{"data":{"password":` + js(b64(s2)) + `},"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":` + la + `}}}`}.JSON(),
+			secrets: []string{s1, s2}, keep: []string{"fieldManager=kubectl-client-side-apply"}})
+		add(tcase{name: "json patch last-applied", doc: ev{Resource: "configmaps", Verb: "patch",
+			Req: `[{"op":"replace","path":"/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration","value":` + js(`{"kind":"ConfigMap","data":{"db_password":"`+s3+`","color":"blue-green-x"}}`) + `}]`}.JSON(),
+			secrets: []string{s3}, keep: []string{`blue-green-x`}, paths: []string{"requestObject[0].value.data.db_password"}})
+	}
 	{ // TokenReview and TokenRequest.
 		t1, t2 := jwt(r), jwt(r)
 		add(tcase{name: "tokenreview", doc: ev{Resource: "tokenreviews", Group: "authentication.k8s.io", URI: "/apis/authentication.k8s.io/v1/tokenreviews",
