@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -80,11 +81,37 @@ type parser struct {
 	nodes    int
 	maxNodes int
 	chunk    []node
+	// Members are gathered on stacks, then copied into exact-size slices
+	// carved from slabs: a few allocations per body, not a few per object.
+	stackK []string
+	stackV []*node
+	slabK  []string
+	slabV  []*node
+	grain  int // allocation unit, from the body size
+}
+
+func (p *parser) carveK(n int) []string {
+	if len(p.slabK) < n {
+		p.slabK = make([]string, max(p.grain, n))
+	}
+	s := p.slabK[:n:n]
+	p.slabK = p.slabK[n:]
+	return s
+}
+
+func (p *parser) carveV(n int) []*node {
+	if len(p.slabV) < n {
+		p.slabV = make([]*node, max(p.grain, n))
+	}
+	s := p.slabV[:n:n]
+	p.slabV = p.slabV[n:]
+	return s
 }
 
 func (p *parser) alloc() *node {
 	if len(p.chunk) == 0 {
-		p.chunk = make([]node, 64)
+		p.chunk = make([]node, p.grain)
+		p.grain = min(p.grain*2, 4096) // bodies with many values: fewer, larger chunks
 	}
 	n := &p.chunk[0]
 	p.chunk = p.chunk[1:]
@@ -93,7 +120,8 @@ func (p *parser) alloc() *node {
 
 // parse reads one JSON document. Errors never quote the input.
 func parse(b []byte, maxDepth, maxNodes int) (*node, error) {
-	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes}
+	// A first guess of one value per 32 bytes; chunks grow from there.
+	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes, grain: min(max(len(b)/32, 8), 256)}
 	p.ws()
 	n, err := p.value(0)
 	if err != nil {
@@ -143,6 +171,7 @@ func (p *parser) value(depth int) (*node, error) {
 			p.pos++
 			break
 		}
+		baseK, baseV := len(p.stackK), len(p.stackV)
 		for {
 			p.ws()
 			if p.pos >= len(p.b) || p.b[p.pos] != '"' {
@@ -162,8 +191,8 @@ func (p *parser) value(depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.keys = append(n.keys, k)
-			n.vals = append(n.vals, v)
+			p.stackK = append(p.stackK, k)
+			p.stackV = append(p.stackV, v)
 			p.ws()
 			if p.pos >= len(p.b) {
 				return nil, p.fail()
@@ -178,6 +207,12 @@ func (p *parser) value(depth int) (*node, error) {
 			}
 			return nil, p.fail()
 		}
+		n.keys = p.carveK(len(p.stackK) - baseK)
+		copy(n.keys, p.stackK[baseK:])
+		n.vals = p.carveV(len(p.stackV) - baseV)
+		copy(n.vals, p.stackV[baseV:])
+		clear(p.stackK[baseK:])
+		p.stackK, p.stackV = p.stackK[:baseK], p.stackV[:baseV]
 	case c == '[':
 		n.kind = kArr
 		p.pos++
@@ -186,13 +221,14 @@ func (p *parser) value(depth int) (*node, error) {
 			p.pos++
 			break
 		}
+		baseV := len(p.stackV)
 		for {
 			p.ws()
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
-			n.vals = append(n.vals, v)
+			p.stackV = append(p.stackV, v)
 			p.ws()
 			if p.pos >= len(p.b) {
 				return nil, p.fail()
@@ -207,6 +243,9 @@ func (p *parser) value(depth int) (*node, error) {
 			}
 			return nil, p.fail()
 		}
+		n.vals = p.carveV(len(p.stackV) - baseV)
+		copy(n.vals, p.stackV[baseV:])
+		p.stackV = p.stackV[:baseV]
 	case c == '"':
 		n.kind = kStr
 		s, err := p.str()
@@ -277,59 +316,59 @@ func (p *parser) num() error {
 }
 
 // str reads a string at p.pos (on its opening quote) and decodes it.
+// Quotes and backslashes are found with bytes.IndexByte (vectorised), each
+// position searched once.
 func (p *parser) str() (string, error) {
 	b := p.b
 	start := p.pos + 1
-	i := start
-	for i < len(b) {
-		c := b[i]
-		if c == '"' {
-			p.pos = i + 1
-			if i == start {
-				return "", nil
-			}
-			// No copy: the string shares the body's bytes, which nothing
-			// writes to while the tree lives (a changed body gets a new
-			// buffer); every string that outlives the walk is built anew.
-			return unsafe.String(&b[start], i-start), nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
-		i++
+	qpos := indexFrom(b, start, '"')
+	if qpos < 0 {
+		p.pos = len(b)
+		return "", p.fail()
 	}
-	// Slow path: escapes. Find the end first to size the buffer once.
-	end := i
-	for end < len(b) && b[end] != '"' {
-		if b[end] == '\\' {
-			end++
-		}
-		end++
-	}
-	buf := make([]byte, 0, end-start)
-	buf = append(buf, b[start:i]...)
-	for i < len(b) {
-		j := i
-		for j < len(b) {
-			if c := b[j]; c == '"' || c == '\\' || c < 0x20 {
-				break
-			}
-			j++
-		}
-		buf = append(buf, b[i:j]...)
-		i = j
-		if i >= len(b) {
-			break
-		}
-		switch c := b[i]; {
-		case c == '"':
-			p.pos = i + 1
-			return string(buf), nil
-		case c < 0x20:
-			p.pos = i
+	bpos := indexFrom(b[:qpos], start, '\\')
+	if bpos < 0 {
+		if c := ctl(b[start:qpos]); c >= 0 {
+			p.pos = start + c
 			return "", p.fail()
 		}
-		// A backslash.
+		p.pos = qpos + 1
+		if qpos == start {
+			return "", nil
+		}
+		// No copy: the string shares the body's bytes, which nothing
+		// writes to while the tree lives (a changed body gets a new
+		// buffer); every string that outlives the walk is built anew.
+		return unsafe.String(&b[start], qpos-start), nil
+	}
+	buf := make([]byte, 0, qpos-start+16)
+	i := start
+	for {
+		if qpos >= 0 && qpos < i {
+			qpos = indexFrom(b, i, '"')
+		}
+		if qpos < 0 {
+			p.pos = len(b)
+			return "", p.fail()
+		}
+		if bpos >= 0 && bpos < i {
+			bpos = indexFrom(b[:qpos], i, '\\')
+		}
+		if bpos < 0 || bpos > qpos {
+			if c := ctl(b[i:qpos]); c >= 0 {
+				p.pos = i + c
+				return "", p.fail()
+			}
+			buf = append(buf, b[i:qpos]...)
+			p.pos = qpos + 1
+			return string(buf), nil
+		}
+		if c := ctl(b[i:bpos]); c >= 0 {
+			p.pos = i + c
+			return "", p.fail()
+		}
+		buf = append(buf, b[i:bpos]...)
+		i = bpos
 		if i+1 >= len(b) {
 			p.pos = i
 			return "", p.fail()
@@ -374,8 +413,28 @@ func (p *parser) str() (string, error) {
 		}
 		i += 2
 	}
-	p.pos = i
-	return "", p.fail()
+}
+
+// indexFrom is bytes.IndexByte from position i, as an absolute position.
+func indexFrom(b []byte, i int, c byte) int {
+	if i >= len(b) {
+		return -1
+	}
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+// ctl is the position of the first control character (not allowed raw in
+// a JSON string), or -1.
+func ctl(b []byte) int {
+	for i, c := range b {
+		if c < 0x20 {
+			return i
+		}
+	}
+	return -1
 }
 
 func hex4(b []byte, i int) (rune, bool) {

@@ -48,7 +48,7 @@ const (
 type Redactor struct {
 	mode        conf.RedactionMode
 	key         []byte
-	paths       [][]string
+	paths       [][]patSeg
 	keyPatterns []glob
 	allow       []glob
 }
@@ -99,20 +99,32 @@ func New(c conf.Redact) (*Redactor, error) {
 	return r, nil
 }
 
+// patSeg is one segment of a redact_paths entry.
+type patSeg struct {
+	s   string
+	n   int // the segment as an index, or -1
+	any bool
+}
+
 // compilePath splits "spec.config.*.password" into segments.
-func compilePath(p string) ([]string, error) {
+func compilePath(p string) ([]patSeg, error) {
 	p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "."))
 	if p == "" {
 		return nil, fmt.Errorf("empty path")
 	}
-	segs := strings.Split(p, ".")
-	for _, s := range segs {
+	parts := strings.Split(p, ".")
+	if len(parts) == 1 && parts[0] == "*" {
+		return nil, fmt.Errorf("path %q would redact every body", p)
+	}
+	segs := make([]patSeg, len(parts))
+	for i, s := range parts {
 		if s == "" {
 			return nil, fmt.Errorf("path %q has an empty segment", p)
 		}
-	}
-	if len(segs) == 1 && segs[0] == "*" {
-		return nil, fmt.Errorf("path %q would redact every body", p)
+		segs[i] = patSeg{s: s, n: -1, any: s == "*"}
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			segs[i].n = n
+		}
 	}
 	return segs, nil
 }
@@ -139,7 +151,7 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	}
 	if ev.ResponseStatus != nil && len(ev.ResponseStatus.Message) >= minShape {
 		w.root = "responseStatus"
-		w.path = append(w.path[:0], "responseStatus", ".message")
+		w.at("responseStatus", ".message")
 		if s, ok := w.scanText(ev.ResponseStatus.Message, secretContext(ev.ObjectRef)); ok {
 			ev.ResponseStatus.Message = s
 			w.record()
@@ -216,8 +228,7 @@ func (r *Redactor) hash(v string) string {
 // replaced whole, or "".
 func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	w.root, w.hint = root, hint
-	w.path = append(w.path[:0], root)
-	w.raw = append(w.raw[:0], root)
+	w.at(root)
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
@@ -258,7 +269,8 @@ func (w *walker) annotations(ev *auditv1.Event) {
 	}
 	sort.Strings(hits)
 	for _, k := range hits {
-		w.path = append(w.path[:0], "annotations", seg(k))
+		w.at("annotations")
+		w.push(k)
 		if w.r.mode == conf.RedactDrop {
 			delete(ev.Annotations, k)
 		} else {
@@ -290,7 +302,9 @@ func (w *walker) userExtra(ev *auditv1.Event) {
 		for i, v := range vals {
 			if s, ok := w.scanText(v, false); ok {
 				vals[i] = s
-				w.path = append(w.path[:0], "user", ".extra", seg(k), "["+strconv.Itoa(i)+"]")
+				w.at("user", ".extra")
+				w.push(k)
+				w.pushIndex(i)
 				w.record()
 			}
 		}

@@ -2,7 +2,6 @@ package redact
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -49,9 +48,10 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			continue
 		}
 		changed = true
-		w.path = append(w.path[:0], "requestURI", ".query", seg(dname))
+		w.at("requestURI", ".query")
+		w.push(dname)
 		if dname == "command" {
-			w.path = append(w.path, "["+strconv.Itoa(cmd-1)+"]")
+			w.pushIndex(cmd - 1)
 		}
 		w.record()
 		switch {

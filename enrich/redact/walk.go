@@ -14,41 +14,44 @@ type walker struct {
 	r    *Redactor
 	root string
 	hint string // kind of the body when it does not say
-	// path is the rendered path (segments like ".data", "[0]",
-	// `["a.b"]`); "" segments are hidden (JSON patch scaffolding).
-	path []string
-	// raw is the same path as plain keys and indexes, for redact_paths.
-	raw   []string
-	ghost int // how many next pushes are scaffolding
+	// segs is where the walk is; rendered only when a redaction is listed.
+	segs  []pseg
+	ghost int // how many next pushes are scaffolding (JSON patch paths)
 	out   []string
 	more  int
 }
 
+// pseg is one step of a path.
+type pseg struct {
+	key   string // a key, or a literal (lit)
+	index int    // an array index, or -1
+	lit   bool   // rendered as is: "requestObject", ".query"
+	hide  bool   // not rendered: JSON patch scaffolding
+	noRaw bool   // not seen by redact_paths: the [i].value of a JSON patch
+}
+
+func (w *walker) at(lits ...string) {
+	w.segs = w.segs[:0]
+	for _, l := range lits {
+		w.segs = append(w.segs, pseg{key: l, index: -1, lit: true})
+	}
+}
+
 func (w *walker) push(key string) {
-	w.raw = append(w.raw, key)
+	w.segs = append(w.segs, pseg{key: key, index: -1, hide: w.ghost > 0})
 	if w.ghost > 0 {
 		w.ghost--
-		w.path = append(w.path, "")
-		return
 	}
-	w.path = append(w.path, seg(key))
 }
 
 func (w *walker) pushIndex(i int) {
-	s := strconv.Itoa(i)
-	w.raw = append(w.raw, s)
+	w.segs = append(w.segs, pseg{index: i, hide: w.ghost > 0})
 	if w.ghost > 0 {
 		w.ghost--
-		w.path = append(w.path, "")
-		return
 	}
-	w.path = append(w.path, "["+s+"]")
 }
 
-func (w *walker) pop() {
-	w.path = w.path[:len(w.path)-1]
-	w.raw = w.raw[:len(w.raw)-1]
-}
+func (w *walker) pop() { w.segs = w.segs[:len(w.segs)-1] }
 
 // record lists the current path as redacted.
 func (w *walker) record() {
@@ -57,8 +60,18 @@ func (w *walker) record() {
 		return
 	}
 	var b strings.Builder
-	for _, s := range w.path {
-		b.WriteString(s)
+	for _, s := range w.segs {
+		switch {
+		case s.hide:
+		case s.lit:
+			b.WriteString(s.key)
+		case s.index >= 0:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		default:
+			b.WriteString(seg(s.key))
+		}
 	}
 	p := b.String()
 	if n := len(w.out); n > 0 && w.out[n-1] == p {
@@ -67,26 +80,41 @@ func (w *walker) record() {
 	w.out = append(w.out, p)
 }
 
-// userPath reports whether the current body path is one of redact_paths.
+// userPath reports whether the current body path is one of redact_paths,
+// counted from the body's root or from its name (requestObject...).
 func (w *walker) userPath() bool {
 	for _, p := range w.r.paths {
-		if matchPath(p, w.raw) || matchPath(p, w.raw[1:]) {
+		if w.matchPath(p, 0) || w.matchPath(p, 1) {
 			return true
 		}
 	}
 	return false
 }
 
-func matchPath(p, raw []string) bool {
-	if len(p) != len(raw) {
-		return false
-	}
-	for i, s := range p {
-		if s != "*" && s != raw[i] {
+func (w *walker) matchPath(p []patSeg, from int) bool {
+	k := 0
+	for _, s := range w.segs[from:] {
+		if s.noRaw {
+			continue
+		}
+		if k >= len(p) {
 			return false
 		}
+		ps := p[k]
+		k++
+		switch {
+		case ps.any:
+		case s.index >= 0:
+			if ps.n != s.index {
+				return false
+			}
+		default:
+			if ps.s != s.key {
+				return false
+			}
+		}
 	}
-	return true
+	return k == len(p)
 }
 
 // replacement is the redacted form of a whole value.
@@ -202,7 +230,8 @@ func (w *walker) jsonPatch(n *node) bool {
 		}
 		w.pushIndex(i)
 		w.push("value")
-		w.raw = w.raw[:len(w.raw)-2] // redact_paths see the patched path
+		// redact_paths see the patched path, not [i].value.
+		w.segs[len(w.segs)-1].noRaw, w.segs[len(w.segs)-2].noRaw = true, true
 		w.ghost = len(segs)
 		var c bool
 		if len(segs) == 0 {
@@ -223,7 +252,6 @@ func (w *walker) jsonPatch(n *node) bool {
 			}
 		}
 		w.ghost = 0
-		w.raw = append(w.raw, strconv.Itoa(i), "value")
 		w.pop()
 		w.pop()
 		if c {
