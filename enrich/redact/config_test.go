@@ -236,3 +236,24 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// Hostile strings: every scan stays linear (a quadratic one would make this
+// test run for minutes, not milliseconds), and the results stay redacted.
+func TestHostileStrings(t *testing.T) {
+	r, _ := redact.New(conf.Redact{})
+	const n = 1 << 20
+	for _, unit := range []string{
+		"-----BEGIN CERTIFICATE-----", "-----BEGIN X-----", "-----BEGIN ", "AKIA", "xglpat-", "glpat-", "LS0tLS1CRUdJT", "eyJhbGciOi.",
+		"eyJ", "a=", "password: ", "password=", "https://a:", "Bearer ", "ghp_", "xoxb-", "://", "\\u00e9", "hooks.slack.com/services/",
+	} {
+		s := strings.Repeat(unit, n/len(unit))
+		body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": s}})
+		e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
+			RequestURI:    "/api/v1/namespaces/a/configmaps?x=" + strings.Repeat(unit, 4096/len(unit)),
+			RequestObject: &runtime.Unknown{Raw: body}}
+		r.Event(e)
+		if !json.Valid(e.RequestObject.Raw) {
+			t.Fatalf("%q: body no longer JSON", unit)
+		}
+	}
+}

@@ -23,18 +23,19 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 		return nil
 	}
 	var sp []span
+	certEnd := true // an END CERTIFICATE line may still follow
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '-':
 			if strings.HasPrefix(s[i:], "-----BEGIN ") {
-				end, secret := pemBlock(s, i)
+				end, secret := pemBlock(s, i, &certEnd)
 				if secret {
 					sp = append(sp, span{i, end})
 				}
 				i = end - 1
 			}
 		case 'L':
-			if depth == 0 && strings.HasPrefix(s[i:], "LS0tLS1CRUdJT") {
+			if depth == 0 && (i == 0 || !isB64(s[i-1])) && strings.HasPrefix(s[i:], "LS0tLS1CRUdJT") {
 				if j, ok := r.base64Secret(s, i, depth); ok {
 					sp = append(sp, span{i, j})
 					i = j - 1
@@ -214,25 +215,30 @@ func isRedacted(v string) bool {
 
 // pemBlock looks at the PEM block starting at i ("-----BEGIN "). It returns
 // where the block (or just its BEGIN line) ends, and whether it is a private
-// key. Certificates are skipped whole: public, and not worth scanning.
-func pemBlock(s string, i int) (end int, secret bool) {
+// key. Certificates are skipped whole: public, and not worth scanning. Each
+// byte is searched a bounded number of times: once no END CERTIFICATE line
+// follows (*certEnd false), none is looked for again.
+func pemBlock(s string, i int, certEnd *bool) (end int, secret bool) {
 	const begin = len("-----BEGIN ")
-	eol := strings.Index(s[i+begin:], "-----")
+	eol := strings.Index(s[i+begin:min(len(s), i+begin+64)], "-----")
 	if eol < 0 {
-		return len(s), false
+		return i + begin, false
 	}
 	label := s[i+begin : i+begin+eol]
 	after := i + begin + eol + 5
-	endLine := "-----END " + label + "-----"
-	j := strings.Index(s[after:], endLine)
 	if strings.Contains(label, "PRIVATE KEY") {
-		if j < 0 {
-			return len(s), true // no end: everything after is key material
+		endLine := "-----END " + label + "-----"
+		if j := strings.Index(s[after:], endLine); j >= 0 {
+			return after + j + len(endLine), true
 		}
-		return after + j + len(endLine), true
+		return len(s), true // no end: everything after is key material
 	}
-	if label == "CERTIFICATE" && j >= 0 {
-		return after + j + len(endLine), false
+	if label == "CERTIFICATE" && *certEnd {
+		const endLine = "-----END CERTIFICATE-----"
+		if j := strings.Index(s[after:], endLine); j >= 0 {
+			return after + j + len(endLine), false
+		}
+		*certEnd = false
 	}
 	return after, false
 }
@@ -313,23 +319,28 @@ func vendorToken(s string, i int) (from, to int, ok bool) {
 			return 0, 0, false
 		}
 	}
+	hook := s[i] == 'h'
+	if !hook && i > 0 && isAlnum(s[i-1]) {
+		return 0, 0, false // inside a longer word
+	}
 	for _, tp := range tokenPrefixes {
 		if s[i] != tp.prefix[0] || !strings.HasPrefix(s[i:], tp.prefix) {
 			continue
 		}
 		j := i + len(tp.prefix)
-		for j < len(s) && tp.set(s[j]) {
+		limit := len(s)
+		if tp.max > 0 {
+			limit = min(limit, j+tp.max+1)
+		}
+		for j < limit && tp.set(s[j]) {
 			j++
 		}
 		n := j - i - len(tp.prefix)
 		if n < tp.min || (tp.max > 0 && n != tp.max) {
 			continue
 		}
-		if tp.prefix[0] == 'h' { // keep the Slack host, hide the path
+		if hook { // keep the Slack host, hide the path
 			return i + len(tp.prefix), j, true
-		}
-		if i > 0 && isAlnum(s[i-1]) {
-			continue // inside a longer word
 		}
 		return i, j, true
 	}
@@ -416,7 +427,7 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 		ke--
 	}
 	ks := ke
-	for ks > 0 && isKeyChar(s[ks-1]) {
+	for ks > 0 && ke-ks <= 128 && isKeyChar(s[ks-1]) {
 		ks--
 	}
 	if ke-ks < 3 {
