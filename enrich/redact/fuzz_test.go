@@ -183,7 +183,7 @@ func FuzzRedact(f *testing.F) {
 		en := ens[mode]
 		msgs, recs := ship(t, en, doc)
 		for _, s := range secrets {
-			if why := leaks(msgs[0], s); why != "" {
+			if why := leaksFrom(msgs[0], s, 16); why != "" {
 				t.Fatalf("%s: %s\nin:  %s\nout: %s", mode, why, doc, msgs[0])
 			}
 		}

@@ -64,7 +64,12 @@ func ship(t testing.TB, en *enrich.Enricher, doc []byte) ([][]byte, []*enrich.Re
 
 // leaks reports how secret (or its base64, or any 8-byte substring of it)
 // shows in msg, or "".
-func leaks(msg []byte, secret string) string {
+func leaks(msg []byte, secret string) string { return leaksFrom(msg, secret, len(secret)) }
+
+// leaksFrom is leaks checking only the 8-byte windows that start in the
+// first starts bytes (the random part of a fuzz value: a fuzzer-made tail
+// like "0.000000" also occurs in timestamps).
+func leaksFrom(msg []byte, secret string, starts int) string {
 	forms := []string{secret}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		forms = append(forms, enc.EncodeToString([]byte(secret)))
@@ -82,7 +87,7 @@ func leaks(msg []byte, secret string) string {
 	q, _ := json.Marshal(secret)
 	esc := string(q[1 : len(q)-1])
 	for _, s := range []string{secret, esc} {
-		for i := 0; i+8 <= len(s); i++ {
+		for i := 0; i+8 <= len(s) && i < starts; i++ {
 			if bytes.Contains(msg, []byte(s[i:i+8])) {
 				return fmt.Sprintf("substring at %d of the value present", i)
 			}
