@@ -14,7 +14,7 @@ func TestCredentialKey(t *testing.T) {
 	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "PWD", "OLDPWD", "oauth",
 		"name", "key", "keys", "monkey", "authorization", "creationTimestamp", "kubernetes.io/legacy-token-last-used", "serviceAccountName",
 		"service.alpha.openshift.io/serving-cert-secret-name", "secrets", "cert-secrets", "tokenExpirationSeconds", "IMAGE_OAUTH_SERVER", "token-ttl",
-		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author"}
+		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author", "TOKEN_SIDECAR_IMAGE", "SECRET_HOST", "PASSWORD_USERNAME", "publicKey", "sshAuthorizedKeys", "keyUsage", "passwordPolicy"}
 	for _, k := range yes {
 		if !credentialKey(k) {
 			t.Errorf("%q should be a credential key", k)

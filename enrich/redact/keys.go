@@ -49,6 +49,9 @@ var notCredSuffixes = [...][]byte{
 	[]byte("time"), []byte("generation"),
 	// --secrets=a,b and --cert-secrets=... list Secret names.
 	[]byte("secrets"), []byte("tokens"),
+	// TOKEN_IMAGE, SECRET_HOST, PASSWORD_USERNAME name other things.
+	[]byte("image"), []byte("images"), []byte("host"), []byte("hostname"), []byte("port"),
+	[]byte("username"), []byte("user"), []byte("email"),
 }
 
 // credentialKey reports whether a key looks like it holds a credential:
