@@ -11,16 +11,22 @@ import (
 
 // uri redacts the query of requestURI: token, access_token and other
 // credential parameters, credential arguments of exec/attach commands
-// (?command=...), and secret shapes in any parameter.
+// (?command=...), and secret shapes in any parameter. A query with nothing
+// to redact costs no allocation.
 func (w *walker) uri(ev *auditv1.Event, q int) {
 	query := ev.RequestURI[q+1:]
-	params := strings.Split(query, "&")
-	changed := false
-	flag := false // the previous command argument was a credential flag
+	var params []string // split only once something changes
+	flag := false       // the previous command argument was a credential flag
 	cmd := 0
-	for i, p := range params {
+	for k, rest := 0, query; rest != ""; k++ {
+		var p string
+		p, rest, _ = strings.Cut(rest, "&")
 		name, raw, hasValue := strings.Cut(p, "=")
-		if !hasValue {
+		if !hasValue || raw == "" || safeParam(name) {
+			if name == "command" {
+				cmd++
+				flag = false
+			}
 			continue
 		}
 		val, dname := unescape(raw), unescape(name)
@@ -31,14 +37,14 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		)
 		if dname == "command" {
 			cmd++
-			if flag && !strings.HasPrefix(val, "-") && val != "" && !isRedacted(val) {
+			if flag && !strings.HasPrefix(val, "-") && !isRedacted(val) {
 				secret = true
 			}
 			flag = w.credFlag(val)
 			if at := w.flagValue(val); at > 0 {
 				out, inline = val[:at]+w.r.inline(val[at:]), true
 			}
-		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && val != "" && !isRedacted(val) {
+		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && !isRedacted(val) {
 			secret = true
 		}
 		if !secret && !inline {
@@ -47,7 +53,9 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		if !secret && !inline {
 			continue
 		}
-		changed = true
+		if params == nil {
+			params = strings.Split(query, "&")
+		}
 		w.at("requestURI", ".query")
 		w.push(dname)
 		if dname == "command" {
@@ -56,14 +64,14 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		w.record()
 		switch {
 		case secret && w.r.mode == conf.RedactDrop && dname != "command":
-			params[i] = ""
+			params[k] = ""
 		case secret:
-			params[i] = name + "=" + url.QueryEscape(w.r.inline(val))
+			params[k] = name + "=" + url.QueryEscape(w.r.inline(val))
 		default:
-			params[i] = name + "=" + url.QueryEscape(out)
+			params[k] = name + "=" + url.QueryEscape(out)
 		}
 	}
-	if !changed {
+	if params == nil {
 		return
 	}
 	kept := params[:0]
@@ -77,6 +85,20 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		u += "?" + strings.Join(kept, "&")
 	}
 	ev.RequestURI = u
+}
+
+// safeParam: query parameters of the Kubernetes API whose values are
+// numbers, booleans, enums or names, never credentials: not scanned.
+func safeParam(name string) bool {
+	switch name {
+	case "watch", "resourceVersion", "resourceVersionMatch", "timeout", "timeoutSeconds", "allowWatchBookmarks",
+		"sendInitialEvents", "limit", "fieldManager", "fieldValidation", "dryRun", "pretty", "propagationPolicy",
+		"gracePeriodSeconds", "orphanDependents", "force", "container", "stdin", "stdout", "stderr", "tty", "follow",
+		"tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes", "insecureSkipTLSVerifyBackend",
+		"includeObject", "ports", "port":
+		return true
+	}
+	return false
 }
 
 // unescape decodes a query component; one that does not decode is kept as
