@@ -39,7 +39,7 @@ const (
 	// Limits of what is walked; beyond them a body is replaced whole.
 	MaxBodyBytes = 8 << 20
 	MaxDepth     = 200
-	MaxNodes     = 1 << 20
+	MaxNodes     = 1 << 19
 	// MaxPaths is how many redaction paths an event lists; more are counted.
 	MaxPaths = 100
 )
