@@ -60,8 +60,10 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{}`, `[]`, `{"a":[1,2.5e-3,-0,true,false,null,"x\u00e9\n\"\\/"]}`, `{"a":`, `[1,]`, `"\ud83d\ude00"`, ` {"k" : "v" } `, `01`, `1.`, `"\x"`, "\"a\tb\""} {
 		f.Add([]byte(s))
 	}
+	reused := new(arena) // arenas are reused from event to event: so here
 	f.Fuzz(func(t *testing.T, b []byte) {
-		n, err := parse(b, 64, 1<<16)
+		defer reused.reset()
+		n, err := parse(b, 64, 1<<16, reused)
 		if err == errTooDeep || err == errTooLarge {
 			return
 		}

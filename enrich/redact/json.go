@@ -72,27 +72,71 @@ var (
 	errSyntax   = errors.New("invalid JSON")
 )
 
-// parser builds a tree with a depth and node budget. Nodes come from chunks
-// to keep allocations few.
+// arena holds the memory of parsed trees, reused from event to event (a
+// Redactor keeps a pool of them): node chunks, member slabs and the stacks
+// members are gathered on.
+type arena struct {
+	nodes  [][]node
+	ks     [][]string
+	vs     [][]*node
+	ni     int // chunks in use
+	ki, vi int
+	stackK []string
+	stackV []*node
+	held   int // values the chunks can hold
+}
+
+// maxPooledValues bounds what an arena keeps between events.
+const maxPooledValues = 1 << 16
+
+// reset clears what the last tree used (no reference to an old body stays)
+// and reports whether the arena is worth keeping.
+func (a *arena) reset() bool {
+	for _, c := range a.nodes[:a.ni] {
+		clear(c)
+	}
+	for _, c := range a.ks[:a.ki] {
+		clear(c)
+	}
+	for _, c := range a.vs[:a.vi] {
+		clear(c)
+	}
+	clear(a.stackK[:cap(a.stackK)])
+	clear(a.stackV[:cap(a.stackV)])
+	a.stackK, a.stackV = a.stackK[:0], a.stackV[:0]
+	a.ni, a.ki, a.vi = 0, 0, 0
+	return a.held <= maxPooledValues
+}
+
+// parser builds a tree with a depth and value budget.
 type parser struct {
 	b        []byte
 	pos      int
 	maxDepth int
 	nodes    int
 	maxNodes int
+	a        *arena
 	chunk    []node
-	// Members are gathered on stacks, then copied into exact-size slices
-	// carved from slabs: a few allocations per body, not a few per object.
-	stackK []string
-	stackV []*node
-	slabK  []string
-	slabV  []*node
-	grain  int // allocation unit, from the body size
+	slabK    []string
+	slabV    []*node
+	grain    int // allocation unit, from the body size
 }
 
 func (p *parser) carveK(n int) []string {
 	if len(p.slabK) < n {
-		p.slabK = make([]string, max(p.grain, n))
+		a := p.a
+		if a.ki < len(a.ks) && len(a.ks[a.ki]) >= n {
+			p.slabK = a.ks[a.ki]
+		} else {
+			c := make([]string, max(p.grain, n))
+			if a.ki < len(a.ks) {
+				a.ks[a.ki] = c
+			} else {
+				a.ks = append(a.ks, c)
+			}
+			p.slabK = c
+		}
+		a.ki++
 	}
 	s := p.slabK[:n:n]
 	p.slabK = p.slabK[n:]
@@ -101,7 +145,19 @@ func (p *parser) carveK(n int) []string {
 
 func (p *parser) carveV(n int) []*node {
 	if len(p.slabV) < n {
-		p.slabV = make([]*node, max(p.grain, n))
+		a := p.a
+		if a.vi < len(a.vs) && len(a.vs[a.vi]) >= n {
+			p.slabV = a.vs[a.vi]
+		} else {
+			c := make([]*node, max(p.grain, n))
+			if a.vi < len(a.vs) {
+				a.vs[a.vi] = c
+			} else {
+				a.vs = append(a.vs, c)
+			}
+			p.slabV = c
+		}
+		a.vi++
 	}
 	s := p.slabV[:n:n]
 	p.slabV = p.slabV[n:]
@@ -110,18 +166,28 @@ func (p *parser) carveV(n int) []*node {
 
 func (p *parser) alloc() *node {
 	if len(p.chunk) == 0 {
-		p.chunk = make([]node, p.grain)
-		p.grain = min(p.grain*2, 4096) // bodies with many values: fewer, larger chunks
+		a := p.a
+		if a.ni < len(a.nodes) {
+			p.chunk = a.nodes[a.ni]
+		} else {
+			c := make([]node, p.grain)
+			a.nodes = append(a.nodes, c)
+			a.held += len(c)
+			p.chunk = c
+			p.grain = min(p.grain*2, 4096) // bodies with many values: fewer, larger chunks
+		}
+		a.ni++
 	}
 	n := &p.chunk[0]
 	p.chunk = p.chunk[1:]
 	return n
 }
 
-// parse reads one JSON document. Errors never quote the input.
-func parse(b []byte, maxDepth, maxNodes int) (*node, error) {
+// parse reads one JSON document into a tree held by a (until a.reset).
+// Errors never quote the input.
+func parse(b []byte, maxDepth, maxNodes int, a *arena) (*node, error) {
 	// A first guess of one value per 32 bytes; chunks grow from there.
-	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes, grain: min(max(len(b)/32, 8), 256)}
+	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes, a: a, grain: min(max(len(b)/32, 8), 256)}
 	p.ws()
 	n, err := p.value(0)
 	if err != nil {
@@ -171,7 +237,7 @@ func (p *parser) value(depth int) (*node, error) {
 			p.pos++
 			break
 		}
-		baseK, baseV := len(p.stackK), len(p.stackV)
+		baseK, baseV := len(p.a.stackK), len(p.a.stackV)
 		for {
 			p.ws()
 			if p.pos >= len(p.b) || p.b[p.pos] != '"' {
@@ -191,8 +257,8 @@ func (p *parser) value(depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			p.stackK = append(p.stackK, k)
-			p.stackV = append(p.stackV, v)
+			p.a.stackK = append(p.a.stackK, k)
+			p.a.stackV = append(p.a.stackV, v)
 			p.ws()
 			if p.pos >= len(p.b) {
 				return nil, p.fail()
@@ -207,12 +273,12 @@ func (p *parser) value(depth int) (*node, error) {
 			}
 			return nil, p.fail()
 		}
-		n.keys = p.carveK(len(p.stackK) - baseK)
-		copy(n.keys, p.stackK[baseK:])
-		n.vals = p.carveV(len(p.stackV) - baseV)
-		copy(n.vals, p.stackV[baseV:])
-		clear(p.stackK[baseK:])
-		p.stackK, p.stackV = p.stackK[:baseK], p.stackV[:baseV]
+		n.keys = p.carveK(len(p.a.stackK) - baseK)
+		copy(n.keys, p.a.stackK[baseK:])
+		n.vals = p.carveV(len(p.a.stackV) - baseV)
+		copy(n.vals, p.a.stackV[baseV:])
+		clear(p.a.stackK[baseK:])
+		p.a.stackK, p.a.stackV = p.a.stackK[:baseK], p.a.stackV[:baseV]
 	case c == '[':
 		n.kind = kArr
 		p.pos++
@@ -221,14 +287,14 @@ func (p *parser) value(depth int) (*node, error) {
 			p.pos++
 			break
 		}
-		baseV := len(p.stackV)
+		baseV := len(p.a.stackV)
 		for {
 			p.ws()
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
-			p.stackV = append(p.stackV, v)
+			p.a.stackV = append(p.a.stackV, v)
 			p.ws()
 			if p.pos >= len(p.b) {
 				return nil, p.fail()
@@ -243,9 +309,9 @@ func (p *parser) value(depth int) (*node, error) {
 			}
 			return nil, p.fail()
 		}
-		n.vals = p.carveV(len(p.stackV) - baseV)
-		copy(n.vals, p.stackV[baseV:])
-		p.stackV = p.stackV[:baseV]
+		n.vals = p.carveV(len(p.a.stackV) - baseV)
+		copy(n.vals, p.a.stackV[baseV:])
+		p.a.stackV = p.a.stackV[:baseV]
 	case c == '"':
 		n.kind = kStr
 		s, err := p.str()

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -46,6 +47,7 @@ const (
 
 // Redactor redacts audit events in place.
 type Redactor struct {
+	arenas      sync.Pool // *arena: parse memory reused across events
 	mode        conf.RedactionMode
 	key         []byte
 	paths       [][]patSeg
@@ -208,6 +210,21 @@ func secretContext(ref *auditv1.ObjectReference) bool {
 	return ref != nil && ref.APIGroup == "" && ref.Resource == "secrets"
 }
 
+// arena takes parse memory from the pool; release gives it back once no
+// tree in it is used any more.
+func (r *Redactor) arena() *arena {
+	if a, ok := r.arenas.Get().(*arena); ok {
+		return a
+	}
+	return new(arena)
+}
+
+func (r *Redactor) release(a *arena) {
+	if a.reset() {
+		r.arenas.Put(a)
+	}
+}
+
 // inline is what replaces a secret inside a longer string (drop cannot
 // remove part of a string: it masks).
 func (r *Redactor) inline(v string) string {
@@ -233,7 +250,9 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
 	} else {
-		n, err := parse(u.Raw, MaxDepth, MaxNodes)
+		a := w.r.arena()
+		defer w.r.release(a)
+		n, err := parse(u.Raw, MaxDepth, MaxNodes, a)
 		switch {
 		case err == errTooDeep:
 			why = "nested deeper than " + strconv.Itoa(MaxDepth)

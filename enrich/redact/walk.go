@@ -508,7 +508,9 @@ func (w *walker) lastApplied(n *node, i int, kind string) (changed, removed bool
 	if isRedacted(v.str) {
 		return false, false
 	}
-	inner, err := parse([]byte(v.str), MaxDepth, MaxNodes)
+	a := w.r.arena()
+	defer w.r.release(a)
+	inner, err := parse([]byte(v.str), MaxDepth, MaxNodes, a)
 	if err != nil {
 		return true, w.redactMember(n, i)
 	}
@@ -710,7 +712,9 @@ func (w *walker) str(n *node) bool {
 	}
 	// A docker config (or JSON with auth members) as text: walk it.
 	if strings.Contains(s, `"auths"`) || (s[0] == '{' && dockerAuthJSON(s)) {
-		inner, err := parse([]byte(s), MaxDepth, MaxNodes)
+		a := w.r.arena()
+		defer w.r.release(a)
+		inner, err := parse([]byte(s), MaxDepth, MaxNodes, a)
 		if err != nil {
 			n.setStr(w.r.inline(s))
 			w.record()
