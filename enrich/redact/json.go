@@ -427,7 +427,10 @@ func (p *parser) str() (string, error) {
 			}
 			buf = append(buf, b[i:qpos]...)
 			p.pos = qpos + 1
-			return string(buf), nil
+			if len(buf) == 0 {
+				return "", nil
+			}
+			return unsafe.String(&buf[0], len(buf)), nil // buf is ours alone and never written again
 		}
 		if c := ctl(b[i:bpos]); c >= 0 {
 			p.pos = i + c
