@@ -6,6 +6,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 )
 
 // Drop reasons: why an event is not shipped. Each is counted by the pipeline.
@@ -25,13 +26,18 @@ type Enricher struct {
 	stages map[auditv1.Stage]bool
 	rules  *rules
 	policy *relevel // nil without policy_file
+	redact *redact.Redactor
 }
 
 // New builds an Enricher from validated configuration: it compiles the rules
 // (embedded defaults and rules_file) and loads policy_file. A bad rule or
 // policy is an error naming the file and the rule.
 func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
-	en := &Enricher{cfg: e, stages: map[auditv1.Stage]bool{}}
+	red, err := redact.New(r)
+	if err != nil {
+		return nil, err
+	}
+	en := &Enricher{cfg: e, stages: map[auditv1.Stage]bool{}, redact: red}
 	stages := e.Stages
 	if len(stages) == 0 {
 		stages = []string{string(auditv1.StageResponseComplete), string(auditv1.StagePanic)}
@@ -84,8 +90,11 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 	}
 	// Rules read the event as logged (configmap_credentials looks at values).
 	en.rules.evaluate(&v, &rec.Enrichment)
-	// Redaction belongs here: after the rules, before the summary, which
-	// quotes the request URI's exec command.
+	// Secrets go after re-levelling (bodies it strips are not walked) and the
+	// rules (which only name what matched), and before the summary, which
+	// quotes the request URI's exec command. A body that cannot be walked is
+	// replaced whole and the event annotated (redact.Annotation).
+	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
 	en.summarise(&v, &rec.Enrichment)
 	return rec, DropNone
 }

@@ -1,0 +1,105 @@
+package redact
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCredentialKey(t *testing.T) {
+	yes := []string{"password", "PASSWORD", "db.password", "DB_PASSWD", "db_pwd", "passphrase", "secret", "client-secret", "clientSecret",
+		"token", "access_token", "api_key", "apiKey", "X-API-KEY", "AWS_ACCESS_KEY_ID", "aws_secret_access_key", "SSH_PRIVATE_KEY", "privateKey",
+		"credentials", "VAULT_CREDENTIAL", "auth", "BASIC_AUTH", "bearer", "connectionString", "signing-key", "pin", "openshift.io/token-secret.value"}
+	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "PWD", "OLDPWD", "oauth",
+		"name", "key", "keys", "monkey", "authorization", "creationTimestamp", "kubernetes.io/legacy-token-last-used", "serviceAccountName",
+		"service.alpha.openshift.io/serving-cert-secret-name", "secrets", "cert-secrets", "tokenExpirationSeconds", "IMAGE_OAUTH_SERVER", "token-ttl",
+		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author", "TOKEN_SIDECAR_IMAGE", "SECRET_HOST", "PASSWORD_USERNAME", "publicKey", "sshAuthorizedKeys", "keyUsage", "passwordPolicy"}
+	for _, k := range yes {
+		if !credentialKey(k) {
+			t.Errorf("%q should be a credential key", k)
+		}
+	}
+	for _, k := range no {
+		if credentialKey(k) {
+			t.Errorf("%q should not be a credential key", k)
+		}
+	}
+}
+
+func TestGlob(t *testing.T) {
+	for _, c := range []struct {
+		p, s string
+		ok   bool
+	}{
+		{"*_pin", "ATM_PIN", true}, {"*_pin", "pin", false}, {"*pass*", "my-passphrase", true}, {"a?c", "abc", true},
+		{"a?c", "ac", false}, {"x*y*z", "xaaybbz", true}, {"x*y*z", "xaaybb", false}, {"exact", "Exact", true}, {"*.crt", "ca-bundle.crt", true},
+	} {
+		g, err := compileGlob(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.match(c.s) != c.ok {
+			t.Errorf("%q ~ %q: want %v", c.p, c.s, c.ok)
+		}
+	}
+}
+
+func TestCertOnly(t *testing.T) {
+	cert := "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	key := "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+	if !certOnly(cert+cert, false) || certOnly(cert+key, false) || certOnly("x"+cert, false) || certOnly(cert+"trailing", false) {
+		t.Fatal("certOnly")
+	}
+}
+
+// The parser accepts exactly what encoding/json accepts (within its
+// limits), and an unchanged tree serialises to the input bytes; a fully
+// re-serialised tree means the same JSON.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,2.5e-3,-0,true,false,null,"x\u00e9\n\"\\/"]}`, `{"a":`, `[1,]`, `"\ud83d\ude00"`, ` {"k" : "v" } `, `01`, `1.`, `"\x"`, "\"a\tb\""} {
+		f.Add([]byte(s))
+	}
+	reused := new(arena) // arenas are reused from event to event: so here
+	f.Fuzz(func(t *testing.T, b []byte) {
+		defer reused.reset()
+		n, err := parse(b, 64, 1<<16, reused)
+		if err == errTooDeep || err == errTooLarge {
+			return
+		}
+		if (err == nil) != json.Valid(b) {
+			t.Fatalf("parse err %v, json.Valid %v", err, json.Valid(b))
+		}
+		if err != nil {
+			return
+		}
+		if got := appendNode(nil, n); string(got) != strings.Trim(string(b), " \t\r\n") {
+			t.Fatalf("unchanged tree re-serialised differently: %q", got)
+		}
+		markDirty(n)
+		out := appendNode(nil, n)
+		a, err1 := decodeNumbers(b)
+		c, err2 := decodeNumbers(out)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("re-serialised %q is not JSON (%v, %v)", out, err1, err2)
+		}
+		if !reflect.DeepEqual(a, c) {
+			t.Fatalf("meaning changed: %q -> %q", b, out)
+		}
+	})
+}
+
+func markDirty(n *node) {
+	n.dirty = true
+	for _, v := range n.vals {
+		markDirty(v)
+	}
+}
+
+func decodeNumbers(b []byte) (any, error) {
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
+}

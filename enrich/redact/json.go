@@ -1,0 +1,591 @@
+package redact
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// A small JSON tree that keeps key order and the original bytes of every
+// value, so that a body is parsed once, walked once, and re-serialised only
+// where something was redacted: untouched parts are copied byte for byte.
+
+type nodeKind uint8
+
+const (
+	kNull nodeKind = iota
+	kBool
+	kNum
+	kStr
+	kObj
+	kArr
+)
+
+type node struct {
+	kind nodeKind
+	// raw is the value's original text; nil once the node was changed.
+	raw []byte
+	// str is the decoded value of a string.
+	str string
+	// keys and vals are an object's members in order (keys decoded), or an
+	// array's elements (keys nil).
+	keys  []string
+	vals  []*node
+	dirty bool // changed below: re-serialise instead of copying raw
+}
+
+func (n *node) get(key string) *node {
+	for i, k := range n.keys {
+		if k == key {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+func (n *node) getStr(key string) string {
+	if v := n.get(key); v != nil && v.kind == kStr {
+		return v.str
+	}
+	return ""
+}
+
+// setStr replaces a node's value by a string.
+func (n *node) setStr(s string) {
+	*n = node{kind: kStr, str: s, dirty: true}
+}
+
+// remove deletes member i of an object.
+func (n *node) remove(i int) {
+	n.keys = append(n.keys[:i], n.keys[i+1:]...)
+	n.vals = append(n.vals[:i], n.vals[i+1:]...)
+	n.dirty = true
+}
+
+var (
+	errTooDeep  = errors.New("nested too deep")
+	errTooLarge = errors.New("too large")
+	errSyntax   = errors.New("invalid JSON")
+)
+
+// arena holds the memory of parsed trees, reused from event to event (a
+// Redactor keeps a pool of them): node chunks, member slabs and the stacks
+// members are gathered on.
+type arena struct {
+	nodes  [][]node
+	ks     [][]string
+	vs     [][]*node
+	ni     int // chunks in use
+	ki, vi int
+	stackK []string
+	stackV []*node
+	held   int // values the chunks can hold
+}
+
+// maxPooledValues bounds what an arena keeps between events.
+const maxPooledValues = 1 << 16
+
+// reset clears what the last tree used (no reference to an old body stays)
+// and reports whether the arena is worth keeping.
+func (a *arena) reset() bool {
+	for _, c := range a.nodes[:a.ni] {
+		clear(c)
+	}
+	for _, c := range a.ks[:a.ki] {
+		clear(c)
+	}
+	for _, c := range a.vs[:a.vi] {
+		clear(c)
+	}
+	clear(a.stackK[:cap(a.stackK)])
+	clear(a.stackV[:cap(a.stackV)])
+	a.stackK, a.stackV = a.stackK[:0], a.stackV[:0]
+	a.ni, a.ki, a.vi = 0, 0, 0
+	return a.held <= maxPooledValues
+}
+
+// parser builds a tree with a depth and value budget.
+type parser struct {
+	b        []byte
+	pos      int
+	maxDepth int
+	nodes    int
+	maxNodes int
+	a        *arena
+	chunk    []node
+	slabK    []string
+	slabV    []*node
+	grain    int // allocation unit, from the body size
+}
+
+func (p *parser) carveK(n int) []string {
+	if len(p.slabK) < n {
+		a := p.a
+		if a.ki < len(a.ks) && len(a.ks[a.ki]) >= n {
+			p.slabK = a.ks[a.ki]
+		} else {
+			c := make([]string, max(p.grain, n))
+			if a.ki < len(a.ks) {
+				a.ks[a.ki] = c
+			} else {
+				a.ks = append(a.ks, c)
+			}
+			p.slabK = c
+		}
+		a.ki++
+	}
+	s := p.slabK[:n:n]
+	p.slabK = p.slabK[n:]
+	return s
+}
+
+func (p *parser) carveV(n int) []*node {
+	if len(p.slabV) < n {
+		a := p.a
+		if a.vi < len(a.vs) && len(a.vs[a.vi]) >= n {
+			p.slabV = a.vs[a.vi]
+		} else {
+			c := make([]*node, max(p.grain, n))
+			if a.vi < len(a.vs) {
+				a.vs[a.vi] = c
+			} else {
+				a.vs = append(a.vs, c)
+			}
+			p.slabV = c
+		}
+		a.vi++
+	}
+	s := p.slabV[:n:n]
+	p.slabV = p.slabV[n:]
+	return s
+}
+
+func (p *parser) alloc() *node {
+	if len(p.chunk) == 0 {
+		a := p.a
+		if a.ni < len(a.nodes) {
+			p.chunk = a.nodes[a.ni]
+		} else {
+			c := make([]node, p.grain)
+			a.nodes = append(a.nodes, c)
+			a.held += len(c)
+			p.chunk = c
+			p.grain = min(p.grain*2, 4096) // bodies with many values: fewer, larger chunks
+		}
+		a.ni++
+	}
+	n := &p.chunk[0]
+	p.chunk = p.chunk[1:]
+	return n
+}
+
+// parse reads one JSON document into a tree held by a (until a.reset).
+// Errors never quote the input.
+func parse(b []byte, maxDepth, maxNodes int, a *arena) (*node, error) {
+	// A first guess of one value per 32 bytes; chunks grow from there.
+	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes, a: a, grain: min(max(len(b)/32, 8), 256)}
+	p.ws()
+	n, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.pos != len(p.b) {
+		return nil, fmt.Errorf("%w: data after the value at byte %d", errSyntax, p.pos)
+	}
+	return n, nil
+}
+
+func (p *parser) ws() {
+	for p.pos < len(p.b) {
+		switch p.b[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) fail() error {
+	return fmt.Errorf("%w at byte %d", errSyntax, p.pos)
+}
+
+func (p *parser) value(depth int) (*node, error) {
+	if depth > p.maxDepth {
+		return nil, errTooDeep
+	}
+	p.nodes++
+	if p.nodes > p.maxNodes {
+		return nil, errTooLarge
+	}
+	if p.pos >= len(p.b) {
+		return nil, p.fail()
+	}
+	start := p.pos
+	n := p.alloc()
+	switch c := p.b[p.pos]; {
+	case c == '{':
+		n.kind = kObj
+		p.pos++
+		p.ws()
+		if p.pos < len(p.b) && p.b[p.pos] == '}' {
+			p.pos++
+			break
+		}
+		baseK, baseV := len(p.a.stackK), len(p.a.stackV)
+		for {
+			p.ws()
+			if p.pos >= len(p.b) || p.b[p.pos] != '"' {
+				return nil, p.fail()
+			}
+			k, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			p.ws()
+			if p.pos >= len(p.b) || p.b[p.pos] != ':' {
+				return nil, p.fail()
+			}
+			p.pos++
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			p.a.stackK = append(p.a.stackK, k)
+			p.a.stackV = append(p.a.stackV, v)
+			p.ws()
+			if p.pos >= len(p.b) {
+				return nil, p.fail()
+			}
+			if p.b[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.b[p.pos] == '}' {
+				p.pos++
+				break
+			}
+			return nil, p.fail()
+		}
+		n.keys = p.carveK(len(p.a.stackK) - baseK)
+		copy(n.keys, p.a.stackK[baseK:])
+		n.vals = p.carveV(len(p.a.stackV) - baseV)
+		copy(n.vals, p.a.stackV[baseV:])
+		clear(p.a.stackK[baseK:])
+		p.a.stackK, p.a.stackV = p.a.stackK[:baseK], p.a.stackV[:baseV]
+	case c == '[':
+		n.kind = kArr
+		p.pos++
+		p.ws()
+		if p.pos < len(p.b) && p.b[p.pos] == ']' {
+			p.pos++
+			break
+		}
+		baseV := len(p.a.stackV)
+		for {
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			p.a.stackV = append(p.a.stackV, v)
+			p.ws()
+			if p.pos >= len(p.b) {
+				return nil, p.fail()
+			}
+			if p.b[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.b[p.pos] == ']' {
+				p.pos++
+				break
+			}
+			return nil, p.fail()
+		}
+		n.vals = p.carveV(len(p.a.stackV) - baseV)
+		copy(n.vals, p.a.stackV[baseV:])
+		p.a.stackV = p.a.stackV[:baseV]
+	case c == '"':
+		n.kind = kStr
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		n.str = s
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(p.b)-p.pos >= len(lit) && string(p.b[p.pos:p.pos+len(lit)]) == lit {
+				p.pos += len(lit)
+				n.kind = kBool
+				if lit == "null" {
+					n.kind = kNull
+				}
+				break
+			}
+		}
+		if p.pos == start {
+			return nil, p.fail()
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		n.kind = kNum
+		if err := p.num(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, p.fail()
+	}
+	n.raw = p.b[start:p.pos]
+	return n, nil
+}
+
+func (p *parser) num() error {
+	b, i := p.b, p.pos
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - s
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return p.fail()
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return p.fail()
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return p.fail()
+		}
+	}
+	p.pos = i
+	return nil
+}
+
+// str reads a string at p.pos (on its opening quote) and decodes it.
+// Quotes and backslashes are found with bytes.IndexByte (vectorised), each
+// position searched once.
+func (p *parser) str() (string, error) {
+	b := p.b
+	start := p.pos + 1
+	qpos := indexFrom(b, start, '"')
+	if qpos < 0 {
+		p.pos = len(b)
+		return "", p.fail()
+	}
+	bpos := indexFrom(b[:qpos], start, '\\')
+	if bpos < 0 {
+		if c := ctl(b[start:qpos]); c >= 0 {
+			p.pos = start + c
+			return "", p.fail()
+		}
+		p.pos = qpos + 1
+		if qpos == start {
+			return "", nil
+		}
+		// No copy: the string shares the body's bytes, which nothing
+		// writes to while the tree lives (a changed body gets a new
+		// buffer); every string that outlives the walk is built anew.
+		return unsafe.String(&b[start], qpos-start), nil
+	}
+	buf := make([]byte, 0, qpos-start+16)
+	i := start
+	for {
+		if qpos >= 0 && qpos < i {
+			qpos = indexFrom(b, i, '"')
+		}
+		if qpos < 0 {
+			p.pos = len(b)
+			return "", p.fail()
+		}
+		if bpos >= 0 && bpos < i {
+			bpos = indexFrom(b[:qpos], i, '\\')
+		}
+		if bpos < 0 || bpos > qpos {
+			if c := ctl(b[i:qpos]); c >= 0 {
+				p.pos = i + c
+				return "", p.fail()
+			}
+			buf = append(buf, b[i:qpos]...)
+			p.pos = qpos + 1
+			if len(buf) == 0 {
+				return "", nil
+			}
+			return unsafe.String(&buf[0], len(buf)), nil // buf is ours alone and never written again
+		}
+		if c := ctl(b[i:bpos]); c >= 0 {
+			p.pos = i + c
+			return "", p.fail()
+		}
+		buf = append(buf, b[i:bpos]...)
+		i = bpos
+		if i+1 >= len(b) {
+			p.pos = i
+			return "", p.fail()
+		}
+		switch e := b[i+1]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(b, i+2)
+			if !ok {
+				p.pos = i
+				return "", p.fail()
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if r2, ok := hex4(b, i+2); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							i += 6
+							buf = utf8.AppendRune(buf, d)
+							continue
+						}
+					}
+				}
+				r = utf8.RuneError
+			}
+			buf = utf8.AppendRune(buf, r)
+			continue
+		default:
+			p.pos = i
+			return "", p.fail()
+		}
+		i += 2
+	}
+}
+
+// indexFrom is bytes.IndexByte from position i, as an absolute position.
+func indexFrom(b []byte, i int, c byte) int {
+	if i >= len(b) {
+		return -1
+	}
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+// ctl is the position of the first control character (not allowed raw in
+// a JSON string), or -1.
+func ctl(b []byte) int {
+	for i, c := range b {
+		if c < 0x20 {
+			return i
+		}
+	}
+	return -1
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+	return rune(v), err == nil
+}
+
+// appendNode serialises n: raw bytes where unchanged.
+func appendNode(dst []byte, n *node) []byte {
+	if n.raw != nil && (!n.dirty || n.kind == kNum || n.kind == kBool || n.kind == kNull) {
+		return append(dst, n.raw...)
+	}
+	switch n.kind {
+	case kObj:
+		dst = append(dst, '{')
+		for i, k := range n.keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendNode(dst, n.vals[i])
+		}
+		return append(dst, '}')
+	case kArr:
+		dst = append(dst, '[')
+		for i, v := range n.vals {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendNode(dst, v)
+		}
+		return append(dst, ']')
+	case kStr:
+		return appendString(dst, n.str)
+	}
+	return append(dst, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

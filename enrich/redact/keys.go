@@ -1,0 +1,214 @@
+package redact
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// normKey lowercases a key and removes separators, so that DB_PASSWORD,
+// db-password, dbPassword and db.password all read "dbpassword". It appends
+// to dst (a stack buffer on the hot path: no allocation).
+func normKey(dst []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c+'a'-'A')
+		case (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// credWords are the fragments of a normalised key that mark a credential.
+var credWords = [...][]byte{
+	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("secret"),
+	[]byte("token"), []byte("apikey"), []byte("accesskey"), []byte("privatekey"),
+	[]byte("credential"), []byte("signingkey"), []byte("encryptionkey"),
+	[]byte("masterkey"), []byte("sessionkey"), []byte("connectionstring"),
+	[]byte("clientkey"), []byte("bearer"),
+}
+
+// notCredSuffixes mark keys that name, point at or describe a credential
+// without holding it: secretName, secretRef, bearerTokenFile, tokenPath,
+// token-ttl, kubernetes.io/legacy-token-last-used, ...
+var notCredSuffixes = [...][]byte{
+	[]byte("name"), []byte("names"), []byte("ref"), []byte("refs"), []byte("file"),
+	[]byte("files"), []byte("path"), []byte("paths"), []byte("dir"), []byte("directory"),
+	[]byte("mount"), []byte("namespace"), []byte("type"), []byte("kind"), []byte("uid"),
+	[]byte("lastused"), []byte("ttl"), []byte("seconds"), []byte("expiration"),
+	[]byte("expiry"), []byte("expires"), []byte("url"), []byte("uri"), []byte("endpoint"),
+	[]byte("audience"), []byte("audiences"), []byte("issuer"), []byte("header"),
+	[]byte("version"), []byte("policy"), []byte("format"), []byte("mode"), []byte("count"),
+	[]byte("length"), []byte("size"), []byte("enabled"), []byte("required"),
+	[]byte("source"), []byte("selector"), []byte("provider"), []byte("resource"),
+	[]byte("resources"), []byte("ids"), []byte("template"), []byte("label"),
+	[]byte("field"), []byte("algorithm"), []byte("strategy"), []byte("timestamp"),
+	[]byte("time"), []byte("generation"),
+	// --secrets=a,b and --cert-secrets=... list Secret names.
+	[]byte("secrets"), []byte("tokens"),
+	// TOKEN_IMAGE, SECRET_HOST, PASSWORD_USERNAME name other things.
+	[]byte("image"), []byte("images"), []byte("host"), []byte("hostname"), []byte("port"),
+	[]byte("username"), []byte("user"), []byte("email"),
+}
+
+// credentialKey reports whether a key looks like it holds a credential:
+// PASSWORD, db_passwd, apiKey, AWS_SECRET_ACCESS_KEY, aws_access_key_id,
+// client-secret, token, auth (docker config), BASIC_AUTH, DB_PWD... but not
+// secretName, secretRef, bearerTokenFile nor PWD (the working directory).
+func credentialKey(key string) bool {
+	var buf [128]byte
+	if len(key) > len(buf) || !credStem(key) {
+		return false // no real credential key is that long
+	}
+	n := normKey(buf[:0], key)
+	if len(n) < 3 {
+		return false
+	}
+	hit := false
+	for _, w := range credWords {
+		if bytes.Contains(n, w) {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		switch string(n) {
+		case "auth", "pass", "pin":
+			return true
+		case "pwd", "oldpwd", "oauth":
+			return false
+		}
+		hit = bytes.HasSuffix(n, []byte("auth")) || bytes.HasSuffix(n, []byte("pwd"))
+	}
+	if !hit {
+		return false
+	}
+	for _, s := range notCredSuffixes {
+		if bytes.HasSuffix(n, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// credStem is the cheap test before credentialKey's real one: does the key
+// hold, in any case, a stem of a credential word? Most keys (name, image,
+// metadata, containers...) stop here.
+func credStem(k string) bool {
+	for i := 0; i+3 <= len(k); i++ {
+		a, b, c := k[i]|0x20, k[i+1]|0x20, k[i+2]|0x20
+		switch a {
+		case 'p':
+			if b == 'a' && c == 's' || b == 'w' && c == 'd' || b == 'i' && c == 'n' {
+				return true
+			}
+		case 's':
+			if b == 'e' && c == 'c' {
+				return true
+			}
+		case 't':
+			if b == 'o' && c == 'k' {
+				return true
+			}
+		case 'k':
+			if b == 'e' && c == 'y' {
+				return true
+			}
+		case 'c':
+			if b == 'r' && c == 'e' {
+				return true
+			}
+		case 'a':
+			if b == 'u' && c == 't' {
+				return true
+			}
+		case 'b':
+			if b == 'e' && c == 'a' {
+				return true
+			}
+		case 'o':
+			if b == 'n' && c == 'n' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// glob is a case-insensitive pattern with * (any run) and ? (one byte).
+type glob string
+
+func compileGlob(p string) (glob, error) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "", fmt.Errorf("empty pattern")
+	}
+	if strings.Trim(p, "*") == "" {
+		return "", fmt.Errorf("pattern %q matches every key", p)
+	}
+	return glob(strings.ToLower(p)), nil
+}
+
+func (g glob) match(key string) bool {
+	return globMatch(string(g), strings.ToLower(key))
+}
+
+func globMatch(p, s string) bool {
+	// Iterative matcher with backtracking on the last star.
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+func anyGlob(gs []glob, key string) bool {
+	for _, g := range gs {
+		if g.match(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyVerdict says what the key rules make of a key.
+type keyVerdict uint8
+
+const (
+	keyPlain   keyVerdict = iota
+	keyCred               // built-in credential name: scalar values redacted
+	keyUser               // matches redact_key_patterns: whole value redacted
+	keyAllowed            // redact_allow_keys: never redacted by its name
+)
+
+func (r *Redactor) classify(key string) keyVerdict {
+	if len(r.allow) > 0 && anyGlob(r.allow, key) {
+		return keyAllowed
+	}
+	if len(r.keyPatterns) > 0 && anyGlob(r.keyPatterns, key) {
+		return keyUser
+	}
+	if credentialKey(key) {
+		return keyCred
+	}
+	return keyPlain
+}

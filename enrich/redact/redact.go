@@ -1,0 +1,347 @@
+// Package redact removes secrets from kube-apiserver audit events before
+// they leave the node: Secret data, tokens, credentials in container env,
+// ConfigMaps and URIs, and any value shaped like a known secret (private
+// keys, JWTs, cloud and VCS tokens, docker auths, basic-auth URLs,
+// credential assignments in config text). It fails closed: a body it cannot
+// walk is replaced whole.
+//
+// A Redactor is built once from configuration and is read-only afterwards:
+// safe for concurrent use. It never logs, and its errors never hold a value
+// from an event.
+package redact
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+)
+
+const (
+	hashPrefix = "sha256:"
+	// MarkerKey is the only member of a body replaced whole (fail closed).
+	MarkerKey = "kube-audit-kafka"
+	// Annotation marks an event one of whose bodies was replaced whole.
+	Annotation = "kube-audit-kafka.io/redaction"
+	// lastApplied holds the previous manifest as JSON text.
+	lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+	// legacyToken names a service account, not a token.
+	legacyToken = "authentication.k8s.io/legacy-token"
+
+	// Limits of what is walked; beyond them a body is replaced whole.
+	MaxBodyBytes = 8 << 20
+	MaxDepth     = 200
+	MaxNodes     = 1 << 19
+	// MaxPaths is how many redaction paths an event lists; more are counted.
+	MaxPaths = 100
+)
+
+// Redactor redacts audit events in place.
+type Redactor struct {
+	arenas      sync.Pool // *arena: parse memory reused across events
+	mode        conf.RedactionMode
+	key         []byte
+	paths       [][]patSeg
+	keyPatterns []glob
+	allow       []glob
+}
+
+// New builds a Redactor. Its errors name the property and the offending
+// pattern (patterns are configuration, not secrets), never the HMAC key.
+func New(c conf.Redact) (*Redactor, error) {
+	r := &Redactor{mode: c.Mode}
+	var probs conf.Problems
+	bad := func(key string, err error) { probs = append(probs, &conf.PropertyError{Key: key, Err: err}) }
+	switch c.Mode {
+	case conf.RedactMask, conf.RedactDrop:
+	case conf.RedactHash:
+		if len(c.HMACKey) < 16 {
+			bad("redaction_hmac_key", fmt.Errorf("redaction_mode hash needs a key of at least 16 characters"))
+		}
+		r.key = []byte(c.HMACKey)
+	default:
+		bad("redaction_mode", fmt.Errorf("unknown mode %d", c.Mode))
+	}
+	for _, p := range c.Paths {
+		segs, err := compilePath(p)
+		if err != nil {
+			bad("redact_paths", err)
+			continue
+		}
+		r.paths = append(r.paths, segs)
+	}
+	for _, p := range c.KeyPatterns {
+		g, err := compileGlob(p)
+		if err != nil {
+			bad("redact_key_patterns", err)
+			continue
+		}
+		r.keyPatterns = append(r.keyPatterns, g)
+	}
+	for _, p := range c.AllowKeys {
+		g, err := compileGlob(p)
+		if err != nil {
+			bad("redact_allow_keys", err)
+			continue
+		}
+		r.allow = append(r.allow, g)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return r, nil
+}
+
+// patSeg is one segment of a redact_paths entry.
+type patSeg struct {
+	s   string
+	n   int // the segment as an index, or -1
+	any bool
+}
+
+// compilePath splits "spec.config.*.password" into segments.
+func compilePath(p string) ([]patSeg, error) {
+	p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "."))
+	if p == "" {
+		return nil, fmt.Errorf("empty path")
+	}
+	parts := strings.Split(p, ".")
+	if len(parts) == 1 && parts[0] == "*" {
+		return nil, fmt.Errorf("path %q would redact every body", p)
+	}
+	segs := make([]patSeg, len(parts))
+	for i, s := range parts {
+		if s == "" {
+			return nil, fmt.Errorf("path %q has an empty segment", p)
+		}
+		segs[i] = patSeg{s: s, n: -1, any: s == "*"}
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			segs[i].n = n
+		}
+	}
+	return segs, nil
+}
+
+// Result is what redaction did to one event.
+type Result struct {
+	// Redactions lists where values were redacted, as paths
+	// (requestObject.data.password), never with the value.
+	Redactions []string
+	// BodyRemoved is set when a body could not be walked and was replaced
+	// whole (fail closed); the event then carries Annotation too.
+	BodyRemoved bool
+}
+
+// Event redacts ev in place: requestURI, annotations, response status
+// message, user extra, request and response bodies.
+func (r *Redactor) Event(ev *auditv1.Event) Result {
+	w := walker{r: r}
+	if i := strings.IndexByte(ev.RequestURI, '?'); i >= 0 {
+		w.uri(ev, i)
+	}
+	if len(ev.Annotations) > 0 {
+		w.annotations(ev)
+	}
+	if ev.ResponseStatus != nil && len(ev.ResponseStatus.Message) >= minShape {
+		w.root = "responseStatus"
+		w.at("responseStatus", ".message")
+		if s, ok := w.scanText(ev.ResponseStatus.Message, secretContext(ev.ObjectRef)); ok {
+			ev.ResponseStatus.Message = s
+			w.record()
+		}
+	}
+	if len(ev.User.Extra) > 0 {
+		w.userExtra(ev)
+	}
+	hint := kindHint(ev.ObjectRef)
+	var removed []string
+	if ev.RequestObject != nil && len(ev.RequestObject.Raw) > 0 {
+		if why := w.body("requestObject", ev.RequestObject, hint); why != "" {
+			removed = append(removed, "requestObject removed: "+why)
+		}
+	}
+	if ev.ResponseObject != nil && len(ev.ResponseObject.Raw) > 0 {
+		if why := w.body("responseObject", ev.ResponseObject, hint); why != "" {
+			removed = append(removed, "responseObject removed: "+why)
+		}
+	}
+	res := Result{Redactions: w.out}
+	if w.more > 0 {
+		res.Redactions = append(res.Redactions, "+"+strconv.Itoa(w.more)+" more")
+	}
+	if len(removed) > 0 {
+		res.BodyRemoved = true
+		if ev.Annotations == nil {
+			ev.Annotations = map[string]string{}
+		}
+		ev.Annotations[Annotation] = strings.Join(removed, "; ")
+	}
+	return res
+}
+
+// kindHint is the kind of a body that does not say (patches, some clients).
+func kindHint(ref *auditv1.ObjectReference) string {
+	if ref == nil || ref.APIGroup != "" && ref.APIGroup != "authentication.k8s.io" {
+		return ""
+	}
+	switch {
+	case ref.Resource == "secrets" && ref.Subresource == "":
+		return "Secret"
+	case ref.Resource == "configmaps" && ref.Subresource == "":
+		return "ConfigMap"
+	case ref.Resource == "tokenreviews":
+		return "TokenReview"
+	case ref.Resource == "serviceaccounts" && ref.Subresource == "token":
+		return "TokenRequest"
+	}
+	return ""
+}
+
+func secretContext(ref *auditv1.ObjectReference) bool {
+	return ref != nil && ref.APIGroup == "" && ref.Resource == "secrets"
+}
+
+// arena takes parse memory from the pool; release gives it back once no
+// tree in it is used any more.
+func (r *Redactor) arena() *arena {
+	if a, ok := r.arenas.Get().(*arena); ok {
+		return a
+	}
+	return new(arena)
+}
+
+func (r *Redactor) release(a *arena) {
+	if a.reset() {
+		r.arenas.Put(a)
+	}
+}
+
+// inline is what replaces a secret inside a longer string (drop cannot
+// remove part of a string: it masks).
+func (r *Redactor) inline(v string) string {
+	if r.mode == conf.RedactHash {
+		return r.hash(v)
+	}
+	return mark
+}
+
+func (r *Redactor) hash(v string) string {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(v))
+	var sum [sha256.Size]byte
+	return hashPrefix + hex.EncodeToString(m.Sum(sum[:0]))
+}
+
+// body redacts one request or response body. It returns why the body was
+// replaced whole, or "".
+func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
+	w.root, w.hint = root, hint
+	w.at(root)
+	var why string
+	if len(u.Raw) > MaxBodyBytes {
+		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
+	} else {
+		a := w.r.arena()
+		defer w.r.release(a)
+		n, err := parse(u.Raw, MaxDepth, MaxNodes, a)
+		switch {
+		case err == errTooDeep:
+			why = "nested deeper than " + strconv.Itoa(MaxDepth)
+		case err == errTooLarge:
+			why = "more than " + strconv.Itoa(MaxNodes) + " values"
+		case err != nil:
+			why = err.Error()
+		default:
+			if w.top(n) {
+				u.Raw = appendNode(make([]byte, 0, len(u.Raw)), n)
+			}
+			return ""
+		}
+	}
+	u.Raw = appendString([]byte(`{"`+MarkerKey+`":`), "body removed: "+why)
+	u.Raw = append(u.Raw, '}')
+	u.ContentType = runtime.ContentTypeJSON
+	w.record()
+	return why
+}
+
+// annotations: secret shapes in event annotation values. Keys say nothing
+// here (legacy-token holds a name).
+func (w *walker) annotations(ev *auditv1.Event) {
+	var hits []string
+	for k, v := range ev.Annotations {
+		if len(v) < minShape || apiserverAnnotation(k) {
+			continue
+		}
+		if _, ok := w.scanText(v, false); ok {
+			hits = append(hits, k)
+		}
+	}
+	sort.Strings(hits)
+	for _, k := range hits {
+		w.at("annotations")
+		w.push(k)
+		if w.r.mode == conf.RedactDrop {
+			delete(ev.Annotations, k)
+		} else {
+			ev.Annotations[k], _ = w.scanText(ev.Annotations[k], false)
+		}
+		w.record()
+	}
+}
+
+// apiserverAnnotation: annotations the apiserver itself writes, which hold
+// no request data (decisions, RBAC reasons, latencies, pod-security
+// verdicts, the legacy-token service-account name): not scanned.
+func apiserverAnnotation(k string) bool {
+	switch k {
+	case legacyToken, Annotation, "authorization.k8s.io/decision", "authorization.k8s.io/reason":
+		return true
+	}
+	return strings.HasPrefix(k, "apiserver.latency.k8s.io/") || strings.HasPrefix(k, "pod-security.kubernetes.io/")
+}
+
+func (w *walker) userExtra(ev *auditv1.Event) {
+	keys := make([]string, 0, len(ev.User.Extra))
+	for k := range ev.User.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		vals := ev.User.Extra[k]
+		for i, v := range vals {
+			if s, ok := w.scanText(v, false); ok {
+				vals[i] = s
+				w.at("user", ".extra")
+				w.push(k)
+				w.pushIndex(i)
+				w.record()
+			}
+		}
+	}
+}
+
+// seg renders a key as a path segment: .key, or ["key.with/dots"].
+func seg(k string) string {
+	plain := k != ""
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(isAlnum(c) || c == '_' || c == '-') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return "." + k
+	}
+	return "[" + string(appendString(nil, k)) + "]"
+}

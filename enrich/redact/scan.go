@@ -1,0 +1,463 @@
+package redact
+
+import (
+	"encoding/base64"
+	"sort"
+	"strings"
+)
+
+// Content shapes: secrets recognised by what they look like, wherever they
+// are. Every detector starts with a cheap substring test; a regexp only
+// confirms a credential assignment once a credential word was seen.
+
+// span is a byte range of a string to redact.
+type span struct{ from, to int }
+
+// minShape is the shortest string worth scanning: every shape below is longer.
+const minShape = 8
+
+// scanSpans returns the ranges of s that hold a secret, merged and sorted.
+// One pass: each byte selects the few shapes that can start there.
+func (r *Redactor) scanSpans(s string, depth int) []span {
+	if len(s) < minShape {
+		return nil
+	}
+	var sp []span
+	certEnd := true // an END CERTIFICATE line may still follow
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '-':
+			if strings.HasPrefix(s[i:], "-----BEGIN ") {
+				end, secret := pemBlock(s, i, &certEnd)
+				if secret {
+					sp = append(sp, span{i, end})
+				}
+				i = end - 1
+			}
+		case 'L':
+			if depth == 0 && (i == 0 || !isB64(s[i-1])) && strings.HasPrefix(s[i:], "LS0tLS1CRUdJT") {
+				if j, ok := r.base64Secret(s, i, depth); ok {
+					sp = append(sp, span{i, j})
+					i = j - 1
+				}
+			}
+		case 'e':
+			if strings.HasPrefix(s[i:], "eyJ") && (i == 0 || !isB64URL(s[i-1])) {
+				if j := jwtEnd(s, i); j > 0 {
+					sp = append(sp, span{i, j})
+					i = j - 1
+				} else if depth == 0 {
+					if j, ok := r.base64Secret(s, i, depth); ok {
+						sp = append(sp, span{i, j})
+						i = j - 1
+					}
+				}
+			}
+		case 'A', 'g', 'G', 'x', 'h':
+			if from, to, ok := vendorToken(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		case 'b', 'B':
+			if from, to, ok := bearerToken(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		case ':':
+			if strings.HasPrefix(s[i:], "://") {
+				if from, to, ok := urlPassword(s, i+3); ok {
+					sp = append(sp, span{from, to})
+				}
+				continue
+			}
+			if (i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '\t')) || (i > 0 && (s[i-1] == '"' || s[i-1] == '\'')) {
+				if from, to, ok := r.assignment(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
+			}
+		case '=':
+			if from, to, ok := r.assignment(s, i); ok {
+				sp = append(sp, span{from, to})
+				i = to - 1
+			}
+		}
+	}
+	return merge(sp)
+}
+
+func merge(sp []span) []span {
+	if len(sp) < 2 {
+		return sp
+	}
+	sort.Slice(sp, func(i, j int) bool { return sp[i].from < sp[j].from })
+	out := sp[:1]
+	for _, x := range sp[1:] {
+		last := &out[len(out)-1]
+		if x.from <= last.to {
+			if x.to > last.to {
+				last.to = x.to
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func isB64(c byte) bool {
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' || c == '-' || c == '_'
+}
+
+func isB64URL(c byte) bool {
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+}
+
+// decodeB64 decodes standard or URL base64, padded or not.
+func decodeB64(s string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// dockerAuthJSON reports whether s looks like a docker config with
+// credentials (auths/auth/password/identitytoken).
+func dockerAuthJSON(s string) bool {
+	return strings.Contains(s, `"auth`) && (strings.Contains(s, `"auth"`) || strings.Contains(s, `"password"`) || strings.Contains(s, `"identitytoken"`) || strings.Contains(s, `"registrytoken"`))
+}
+
+// tokenPrefix describes a vendor token: a fixed prefix then a run of
+// characters from set of at least min (and, when max > 0, exactly max).
+type tokenPrefix struct {
+	prefix   string
+	set      func(byte) bool
+	min, max int
+}
+
+func isUpperDigit(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') }
+func isAlnum(c byte) bool {
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+}
+func isAlnumUnder(c byte) bool { return isAlnum(c) || c == '_' }
+func isTokenChar(c byte) bool  { return isAlnum(c) || c == '_' || c == '-' }
+
+var tokenPrefixes = [...]tokenPrefix{
+	// AWS access key ids (long-term and STS).
+	{"AKIA", isUpperDigit, 16, 16}, {"ASIA", isUpperDigit, 16, 16},
+	{"ABIA", isUpperDigit, 16, 16}, {"ACCA", isUpperDigit, 16, 16},
+	// GitHub.
+	{"ghp_", isAlnum, 30, 0}, {"gho_", isAlnum, 30, 0}, {"ghu_", isAlnum, 30, 0},
+	{"ghs_", isAlnum, 30, 0}, {"ghr_", isAlnum, 30, 0}, {"github_pat_", isAlnumUnder, 22, 0},
+	// GitLab.
+	{"glpat-", isTokenChar, 20, 0}, {"gldt-", isTokenChar, 20, 0}, {"glrt-", isTokenChar, 20, 0},
+	{"glptt-", isTokenChar, 20, 0}, {"glcbt-", isTokenChar, 20, 0}, {"gloas-", isTokenChar, 20, 0},
+	{"glsoat-", isTokenChar, 20, 0}, {"glffct-", isTokenChar, 20, 0}, {"GR1348941", isTokenChar, 20, 0},
+	// Slack.
+	{"xoxb-", isTokenChar, 10, 0}, {"xoxp-", isTokenChar, 10, 0}, {"xoxa-", isTokenChar, 10, 0},
+	{"xoxr-", isTokenChar, 10, 0}, {"xoxs-", isTokenChar, 10, 0}, {"xoxe-", isTokenChar, 10, 0},
+	{"xapp-", isTokenChar, 10, 0},
+	{"hooks.slack.com/services/", func(c byte) bool { return isAlnum(c) || c == '/' }, 10, 0},
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// indexFold is strings.Index for an ASCII lower-case needle, ignoring case.
+func indexFold(s, needle string) int {
+	first := needle[0]
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if s[i]|0x20 != first {
+			continue
+		}
+		ok := true
+		for k := 1; k < len(needle); k++ {
+			if s[i+k]|0x20 != needle[k] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// mark is what replaces a value in mask mode.
+const mark = "[REDACTED]"
+
+// isRedacted reports whether v is already a redaction (mask or hash), so
+// that redacting twice equals redacting once.
+func isRedacted(v string) bool {
+	if v == mark {
+		return true
+	}
+	if len(v) == len(hashPrefix)+64 && strings.HasPrefix(v, hashPrefix) {
+		for i := len(hashPrefix); i < len(v); i++ {
+			c := v[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// pemBlock looks at the PEM block starting at i ("-----BEGIN "). It returns
+// where the block (or just its BEGIN line) ends, and whether it is a private
+// key. Certificates are skipped whole: public, and not worth scanning. Each
+// byte is searched a bounded number of times: once no END CERTIFICATE line
+// follows (*certEnd false), none is looked for again.
+func pemBlock(s string, i int, certEnd *bool) (end int, secret bool) {
+	const begin = len("-----BEGIN ")
+	eol := strings.Index(s[i+begin:min(len(s), i+begin+64)], "-----")
+	if eol < 0 {
+		return i + begin, false
+	}
+	label := s[i+begin : i+begin+eol]
+	after := i + begin + eol + 5
+	if strings.Contains(label, "PRIVATE KEY") {
+		endLine := "-----END " + label + "-----"
+		if j := strings.Index(s[after:], endLine); j >= 0 {
+			return after + j + len(endLine), true
+		}
+		return len(s), true // no end: everything after is key material
+	}
+	if label == "CERTIFICATE" && *certEnd {
+		const endLine = "-----END CERTIFICATE-----"
+		if j := strings.Index(s[after:], endLine); j >= 0 {
+			return after + j + len(endLine), false
+		}
+		*certEnd = false
+	}
+	return after, false
+}
+
+// base64Secret: a base64 run starting at i that decodes to a private key, a
+// docker config with credentials, or text holding another secret shape.
+func (r *Redactor) base64Secret(s string, i, depth int) (int, bool) {
+	j := i
+	for j < len(s) && isB64(s[j]) {
+		j++
+	}
+	if j-i < 16 || (i > 0 && isB64(s[i-1])) {
+		return j, false
+	}
+	dec, ok := decodeB64(s[i:j])
+	if !ok {
+		return j, false
+	}
+	ds := string(dec)
+	if strings.Contains(ds, "PRIVATE KEY") || dockerAuthJSON(ds) || len(r.scanSpans(ds, depth+1)) > 0 {
+		return j, true
+	}
+	return j, false
+}
+
+// jwtEnd: the end of a JWT (header.payload.signature, header and payload
+// base64url JSON) starting at i, or 0.
+func jwtEnd(s string, i int) int {
+	j, parts, n := i, 0, 0
+	for j < len(s) {
+		c := s[j]
+		if isB64URL(c) {
+			n++
+			j++
+			continue
+		}
+		if c == '.' && parts < 2 && n >= 8 {
+			if parts == 0 && !strings.HasPrefix(s[j+1:], "eyJ") {
+				return 0
+			}
+			parts++
+			n = 0
+			j++
+			continue
+		}
+		break
+	}
+	if parts == 2 {
+		return j
+	}
+	return 0
+}
+
+// vendorToken: a cloud, VCS or chat token starting at i.
+func vendorToken(s string, i int) (from, to int, ok bool) {
+	if len(s)-i < 14 {
+		return 0, 0, false
+	}
+	switch c1 := s[i+1]; s[i] {
+	case 'A':
+		if c1 != 'K' && c1 != 'S' && c1 != 'B' && c1 != 'C' {
+			return 0, 0, false
+		}
+	case 'g':
+		if c1 != 'h' && c1 != 'l' && c1 != 'i' {
+			return 0, 0, false
+		}
+	case 'x':
+		if c1 != 'o' && c1 != 'a' {
+			return 0, 0, false
+		}
+	case 'h':
+		if c1 != 'o' {
+			return 0, 0, false
+		}
+	case 'G':
+		if c1 != 'R' {
+			return 0, 0, false
+		}
+	}
+	hook := s[i] == 'h'
+	if !hook && i > 0 && isAlnum(s[i-1]) {
+		return 0, 0, false // inside a longer word
+	}
+	for _, tp := range tokenPrefixes {
+		if s[i] != tp.prefix[0] || !strings.HasPrefix(s[i:], tp.prefix) {
+			continue
+		}
+		j := i + len(tp.prefix)
+		limit := len(s)
+		if tp.max > 0 {
+			limit = min(limit, j+tp.max+1)
+		}
+		for j < limit && tp.set(s[j]) {
+			j++
+		}
+		n := j - i - len(tp.prefix)
+		if n < tp.min || (tp.max > 0 && n != tp.max) {
+			continue
+		}
+		if hook { // keep the Slack host, hide the path
+			return i + len(tp.prefix), j, true
+		}
+		return i, j, true
+	}
+	return 0, 0, false
+}
+
+// urlPassword: the password of scheme://user:password@host (the host
+// stays); i is just after "://". A password may hold a raw '/' (not valid,
+// but typed); a port followed by a path with an '@' in it
+// (https://host:8443/x@y) is not a password.
+func urlPassword(s string, i int) (from, to int, ok bool) {
+	colon, at := -1, -1
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		if c == '@' {
+			at = j
+			break
+		}
+		if c == ':' && colon < 0 {
+			colon = j
+			continue
+		}
+		if c == '/' && colon < 0 || c == ':' && strings.HasPrefix(s[j:], "://") {
+			break
+		}
+		if c == '?' || c == '#' || c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' {
+			break
+		}
+	}
+	if at < 0 || colon < 0 || colon+1 >= at {
+		return 0, 0, false
+	}
+	pw := s[colon+1 : at]
+	if k := strings.IndexByte(pw, '/'); k >= 0 && allDigits(pw[:k]) {
+		return 0, 0, false // a port, then a path
+	}
+	if isRedacted(pw) {
+		return 0, 0, false
+	}
+	return colon + 1, at, true
+}
+
+// bearerToken: "Bearer <token>" at i (header values copied into configs,
+// commands, annotations).
+func bearerToken(s string, i int) (from, to int, ok bool) {
+	if len(s)-i < 7 || (i > 0 && isAlnum(s[i-1])) {
+		return 0, 0, false
+	}
+	for k := 1; k < 6; k++ {
+		if s[i+k]|0x20 != "bearer"[k] {
+			return 0, 0, false
+		}
+	}
+	j := i + 6
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j == i+6 {
+		return 0, 0, false
+	}
+	k := j
+	for k < len(s) && (isTokenChar(s[k]) || s[k] == '.' || s[k] == '~' || s[k] == '+' || s[k] == '/' || s[k] == '=') {
+		k++
+	}
+	if k-j < minShape {
+		return 0, 0, false
+	}
+	return j, k, true
+}
+
+func isKeyChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' }
+
+// assignment: the value of a credential assignment whose separator ('=' or
+// ':') is at p — `aws_secret_access_key = x` in a properties file,
+// `password: x` in YAML, `"token": "x"` in JSON text, `--password=x`,
+// `PASSWORD=x` in a command. The key goes through the key rules, so
+// secretName: x stays.
+func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
+	ke := p
+	for ke > 0 && (s[ke-1] == ' ' || s[ke-1] == '\t') {
+		ke--
+	}
+	if ke > 0 && (s[ke-1] == '"' || s[ke-1] == '\'') {
+		ke--
+	}
+	ks := ke
+	for ks > 0 && ke-ks <= 128 && isKeyChar(s[ks-1]) {
+		ks--
+	}
+	if ke-ks < 3 {
+		return 0, 0, false
+	}
+	if v := r.classify(s[ks:ke]); v != keyCred && v != keyUser {
+		return 0, 0, false
+	}
+	from = p + 1
+	for from < len(s) && (s[from] == ' ' || s[from] == '\t') {
+		from++
+	}
+	if from >= len(s) {
+		return 0, 0, false
+	}
+	if q := s[from]; q == '"' || q == '\'' {
+		end := strings.IndexAny(s[from+1:], string(q)+"\n")
+		if end < 0 || s[from+1+end] != q {
+			return 0, 0, false
+		}
+		from, to = from+1, from+1+end
+	} else {
+		to = from
+		for to < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[to])) {
+			to++
+		}
+	}
+	val := s[from:to]
+	if val == "" || isRedacted(val) || strings.HasPrefix(s[from:], mark) || val == "true" || val == "false" || val == "|" || val == ">" {
+		return 0, 0, false
+	}
+	return from, to, true
+}
