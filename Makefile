@@ -27,6 +27,7 @@ run: $(CMD)
 test: build lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./pipeline ./output
+	$(GO) test -count=1 -race -skip Boundary ./plugin
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
