@@ -28,6 +28,7 @@ test: build lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./pipeline ./output ./metrics
 	$(GO) test -count=1 -race -run Concurrent ./enrich
+	$(GO) test -count=1 -race -skip Boundary ./plugin
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

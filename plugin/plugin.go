@@ -2,8 +2,39 @@
 // -buildmode=c-shared into out_kube_audit_kafka.so. It is the only cgo code:
 // it reads properties, builds a pipeline per instance, maps results to
 // Fluent Bit's return codes, and never lets a panic reach Fluent Bit.
+//
+// Fluent Bit's Go proxy (src/proxy/go/go.c) calls, per .so:
+// FLBPluginRegister once; per output instance FLBPluginInit, then
+// FLBPluginFlushCtx any number of times (concurrently with `workers` > 1),
+// then FLBPluginExitCtx; finally FLBPluginUnregister. plugin/testdata/flbhost
+// replays that sequence for the boundary tests.
 package main
 
+/*
+#include <stdlib.h>
+
+// The part of Fluent Bit's struct flbgo_output_plugin (src/proxy/go/go.h)
+// the plugin reads at init, as fluent-bit-go's output/flb_output.h declares
+// it: the instance's proxy context is the fourth pointer.
+struct kak_proxy_context {
+    void *remote_context;
+};
+
+struct kak_output_plugin {
+    void *name;
+    void *api;
+    void *o_ins;
+    struct kak_proxy_context *context;
+};
+
+static void kak_set_remote_context(void *plugin, void *ctx) {
+    ((struct kak_output_plugin *) plugin)->context->remote_context = ctx;
+}
+
+static int kak_has_context(void *plugin) {
+    return plugin != NULL && ((struct kak_output_plugin *) plugin)->context != NULL;
+}
+*/
 import "C"
 
 import (
@@ -13,7 +44,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/fluent/fluent-bit-go/output"
@@ -22,52 +52,64 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
-const pluginName = "kube_audit_kafka"
+const (
+	pluginName = "kube_audit_kafka"
+	pluginDesc = "Kubernetes audit events, enriched and redacted, to Kafka"
+)
 
-// instanceSeq numbers instances for their log prefix; it is the only
-// package-level state besides fluent-bit-go's context map.
-var instanceSeq atomic.Int64
+// cInt is C.int for the in-process tests, which cannot use cgo.
+type cInt = C.int
 
-type instance struct {
-	name string
-	cfg  *conf.Config
-	log  *slog.Logger
-	p    *pipeline.Pipeline
-}
+// Fluent Bit's return codes. They exist only here: the pipeline speaks
+// pipeline.Status.
+const (
+	flbOK    = output.FLB_OK
+	flbRetry = output.FLB_RETRY
+	flbError = output.FLB_ERROR
+	// flbRegisterFailed is what Fluent Bit's flb_plugin_proxy_register takes
+	// for a failed FLBPluginRegister (it ignores every other value).
+	flbRegisterFailed = -1
+)
 
-// getter reads properties through Fluent Bit's output_get_property.
+// getter reads properties through Fluent Bit's output_get_property. Fluent
+// Bit answers NULL (here "") for a key that is unset or set empty, and for
+// the keys it keeps for itself (alias, log_level, workers, tls, match…).
 type getter struct{ plugin unsafe.Pointer }
 
 func (g getter) Get(key string) string { return output.FLBPluginConfigKey(g.plugin, key) }
 
-// guard turns a panic into a logged error and the given return code.
-func guard(where string, log *slog.Logger, ret *int, code int) {
-	if r := recover(); r != nil {
-		if log == nil {
-			log = bootLogger()
-		}
-		log.Error("recovered from a panic; Fluent Bit keeps running", "in", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*ret = code
-	}
-}
-
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret int) {
-	defer guard("FLBPluginRegister", nil, &ret, output.FLB_ERROR)
-	return output.FLBPluginRegister(def, pluginName, "Kubernetes audit events, enriched and redacted, to Kafka")
+	defer guard("FLBPluginRegister", nil, &ret, flbRegisterFailed)
+	if def == nil {
+		bootLogger().Error("FLBPluginRegister called without a definition")
+		return flbRegisterFailed
+	}
+	return output.FLBPluginRegister(def, pluginName, pluginDesc)
 }
 
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
-	defer guard("FLBPluginInit", nil, &ret, output.FLB_ERROR)
-	return initInstance(getter{plugin}, func(inst *instance) { output.FLBPluginSetContext(plugin, inst) })
+	defer guard("FLBPluginInit", nil, &ret, flbError)
+	if C.kak_has_context(plugin) == 0 {
+		bootLogger().Error("FLBPluginInit called without an instance context; this Fluent Bit is too old or not Fluent Bit")
+		return flbError
+	}
+	inst := initInstance(getter{plugin})
+	if inst == nil {
+		return flbError
+	}
+	C.kak_set_remote_context(plugin, inst.handle)
+	return flbOK
 }
 
-func initInstance(g conf.Getter, setContext func(*instance)) int {
-	name := fmt.Sprintf("%s.%d", pluginName, instanceSeq.Add(1)-1)
+// initInstance loads the configuration and opens the pipeline. It returns
+// nil after logging every problem, one line each, naming the property.
+func initInstance(g conf.Getter) *instance {
+	inst := instances.add()
 	cfg, err := conf.Load(g)
 	if err != nil {
-		log := bootLogger().With("instance", name)
+		log := newLogger(inst.name, conf.LogInfo)
 		var probs conf.Problems
 		if errors.As(err, &probs) {
 			for _, p := range probs {
@@ -76,73 +118,94 @@ func initInstance(g conf.Getter, setContext func(*instance)) int {
 		} else {
 			log.Error("invalid configuration: " + err.Error())
 		}
-		return output.FLB_ERROR
+		instances.remove(inst)
+		return nil
 	}
-	log := newLogger(cfg.Observe.LogLevel).With("instance", name)
+	log := newLogger(inst.name, cfg.Observe.LogLevel)
 	p, err := pipeline.Open(cfg, log)
 	if err != nil {
 		log.Error("cannot start: " + err.Error())
-		return output.FLB_ERROR
+		instances.remove(inst)
+		return nil
 	}
 	if addr := cfg.Observe.MetricsListen; addr != "" {
-		if err := startMetrics(addr, name, p); err != nil {
+		if err := startMetrics(addr, inst.name, p); err != nil {
 			log.Error("cannot serve metrics: " + err.Error())
 			_ = p.Close(0)
-			return output.FLB_ERROR
+			instances.remove(inst)
+			return nil
 		}
 		log.Info("serving /metrics and /healthz", "listen", metricsAddr(addr))
 	}
-	setContext(&instance{name: name, cfg: cfg, log: log, p: p})
+	inst.cfg, inst.log, inst.p = cfg, log, p
+	instances.publish(inst)
 	log.Info("started", "brokers", cfg.Output.Brokers, "topic", cfg.Output.Topic, "compression", cfg.Output.Compression.String(), "format", cfg.Enrich.Format.String())
 	log.Debug("configuration", "config", cfg.String())
-	return output.FLB_OK
+	return inst
 }
 
 //export FLBPluginFlush
-func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) int {
+func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) (ret int) {
+	defer guard("FLBPluginFlush", nil, &ret, flbError)
 	// Only called by Fluent Bit versions without FlushCtx, which cannot hand
 	// us an instance: refuse clearly instead of guessing one.
 	bootLogger().Error("this Fluent Bit does not call FLBPluginFlushCtx; use Fluent Bit 1.3 or later")
-	return output.FLB_ERROR
+	return flbError
 }
 
 //export FLBPluginFlushCtx
 func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret int) {
-	inst, _ := output.FLBPluginGetContext(ctx).(*instance)
+	var log *slog.Logger
+	// A panic may come from a bug on a good chunk: let Fluent Bit retry it
+	// (its retry_limit bounds the attempts).
+	defer guard("FLBPluginFlushCtx", &log, &ret, flbRetry)
+	inst := instances.get(ctx)
 	if inst == nil {
-		bootLogger().Error("flush for an unknown plugin instance (init failed or context lost); chunk rejected")
-		return output.FLB_ERROR
+		bootLogger().Error("flush for an unknown plugin instance (its init failed, or it already exited); chunk rejected", "bytes", int(length))
+		return flbError
 	}
-	// A panic may come from a bug on a good chunk: let Fluent Bit retry it.
-	defer guard("FLBPluginFlushCtx", inst.log, &ret, output.FLB_RETRY)
+	log = inst.log
 	if data == nil || length <= 0 {
-		return output.FLB_OK
+		return flbOK
 	}
+	// Copied: Fluent Bit frees the chunk when we return, and the pipeline
+	// may keep slices of it until the broker acknowledged.
 	chunk := C.GoBytes(data, length)
-	res := inst.p.Flush(context.Background(), chunk)
-	return flushCode(inst, res)
+	return flushCode(inst, inst.p.Flush(context.Background(), chunk))
 }
 
+// flushCode maps a pipeline result to Fluent Bit's return code:
+//
+//	OK     every event in the chunk was acknowledged by the broker, or counted
+//	       as dropped with a reason (not an audit event, filtered stage…)
+//	RETRY  the broker could not take it now (down, timeout, leader change…);
+//	       Fluent Bit re-delivers the identical chunk later
+//	ERROR  the chunk can never be delivered (undecodable, or a permanent
+//	       broker refusal); Fluent Bit drops it
 func flushCode(inst *instance, res pipeline.FlushResult) int {
 	switch res.Status {
 	case pipeline.OK:
 		inst.log.Debug("flushed", "records", res.Records, "events", res.Events, "shipped", res.Shipped, "dropped", res.Dropped)
-		return output.FLB_OK
+		return flbOK
 	case pipeline.Retry:
 		inst.log.Warn("delivery failed; Fluent Bit will retry the chunk", "records", res.Records, "error", res.Err)
-		return output.FLB_RETRY
+		return flbRetry
 	}
-	inst.log.Error("chunk cannot be delivered; Fluent Bit drops it", "records", res.Records, "error", res.Err)
-	return output.FLB_ERROR
+	inst.log.Error("chunk cannot be delivered; Fluent Bit drops it", "records", res.Records, "dropped", res.Dropped, "error", res.Err)
+	return flbError
 }
 
 //export FLBPluginExitCtx
 func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
-	inst, _ := output.FLBPluginGetContext(ctx).(*instance)
+	var log *slog.Logger
+	defer guard("FLBPluginExitCtx", &log, &ret, flbError)
+	inst := instances.get(ctx)
 	if inst == nil {
-		return output.FLB_OK
+		return flbOK
 	}
-	defer guard("FLBPluginExitCtx", inst.log, &ret, output.FLB_ERROR)
+	log = inst.log
+	// Unlisted first: a late flush is refused rather than racing the close.
+	instances.remove(inst)
 	if addr := inst.cfg.Observe.MetricsListen; addr != "" {
 		defer stopMetrics(addr, inst.name)
 	}
@@ -151,23 +214,47 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 	}
 	s := inst.p.Stats().Snapshot()
 	inst.log.Info("stopped", "records", s.Records, "shipped", s.Shipped, "dropped", s.Dropped, "retries", s.Retries)
-	return output.FLB_OK
+	return flbOK
 }
 
+// FLBPluginExit is only called by Fluent Bit versions without ExitCtx; there
+// is no instance to close then.
+//
 //export FLBPluginExit
-func FLBPluginExit() int { return output.FLB_OK }
+func FLBPluginExit() (ret int) {
+	defer guard("FLBPluginExit", nil, &ret, flbError)
+	return flbOK
+}
 
 //export FLBPluginUnregister
 func FLBPluginUnregister(def unsafe.Pointer) {
-	defer func() { _ = recover() }()
-	output.FLBPluginUnregister(def)
+	var ret int
+	defer guard("FLBPluginUnregister", nil, &ret, 0)
+	if def != nil {
+		output.FLBPluginUnregister(def)
+	}
 }
 
-func bootLogger() *slog.Logger { return newLogger(conf.LogInfo) }
+// guard turns a panic into a logged error and the given return code. log
+// points at the instance's logger once known.
+func guard(where string, log **slog.Logger, ret *int, code int) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	l := bootLogger()
+	if log != nil && *log != nil {
+		l = *log
+	}
+	l.Error("recovered from a panic; Fluent Bit keeps running", "in", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	*ret = code
+}
 
-func newLogger(level conf.LogLevel) *slog.Logger {
+func bootLogger() *slog.Logger { return newLogger("", conf.LogInfo) }
+
+func newLogger(instance string, level conf.LogLevel) *slog.Logger {
 	lv := map[conf.LogLevel]slog.Level{conf.LogError: slog.LevelError, conf.LogWarn: slog.LevelWarn, conf.LogInfo: slog.LevelInfo, conf.LogDebug: slog.LevelDebug}[level]
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("plugin", pluginName)
+	return slog.New(newLineHandler(os.Stderr, lv, instance))
 }
 
 func main() {}
