@@ -15,7 +15,7 @@ import (
 // lineHandler writes one line per record, shaped like Fluent Bit's own log
 // lines so that they read well interleaved with them:
 //
-//	[2026/11/22 02:50:53] [ warn] [kube_audit_kafka#1] delivery failed; … records=12 error="…"
+//	[2026/11/22 02:50:53.123] [ warn] [kube_audit_kafka#1] delivery failed; … records=12 error="…"
 //
 // The bracketed prefix names the plugin and the instance (#n: the n-th
 // kube_audit_kafka output of the configuration); lines of the plugin as a
@@ -72,7 +72,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	b.WriteString(t.Format("[2006/01/02 15:04:05] "))
+	b.WriteString(t.Format("[2006/01/02 15:04:05.000] "))
 	b.WriteString(levelTag(r.Level))
 	b.WriteByte(' ')
 	b.WriteString(h.prefix)

@@ -216,7 +216,7 @@ func TestLineHandlerFormat(t *testing.T) {
 	log.Debug("hidden")
 	log.Warn("delivery failed;\nretry", "records", 12, "error", errors.New(`dial tcp: "refused"`), slog.Group("g", "k", "v w"), "empty", "")
 	got := buf.String()
-	re := regexp.MustCompile(`^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] \[ warn\] \[kube_audit_kafka#3\] delivery failed;\\nretry topic=audit records=12 error="dial tcp: \\"refused\\"" g\.k="v w" empty=""\n$`)
+	re := regexp.MustCompile(`^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}\] \[ warn\] \[kube_audit_kafka#3\] delivery failed;\\nretry topic=audit records=12 error="dial tcp: \\"refused\\"" g\.k="v w" empty=""\n$`)
 	if !re.MatchString(got) {
 		t.Fatalf("log line %q", got)
 	}
