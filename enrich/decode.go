@@ -37,6 +37,28 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
+	// Fast path: one pass straight into the event (see unmarshalEvent). It
+	// applies the same checks as below to the same values; anything else
+	// takes the general path.
+	var ev auditv1.Event
+	if ts, ok := unmarshalEvent(doc, &ev); ok && auditAPIVersion(ev.APIVersion) &&
+		(ev.Kind == "Event" || ev.Kind == "") && ev.AuditID != "" && ev.Stage != "" {
+		if err := check(&ev); err != nil {
+			return append(dst, ev)[:len(dst)], err // as the general path leaves dst
+		}
+		if ev.RequestReceivedTimestamp.IsZero() && ts != nil && string(ts) != "null" {
+			_ = json.Unmarshal(ts, &ev.RequestReceivedTimestamp)
+		}
+		ev.APIVersion = auditv1.SchemeGroupVersion.String()
+		ev.Kind = "Event"
+		return append(dst, ev), nil
+	}
+	return decodeGeneral(doc, dst)
+}
+
+// decodeGeneral is Decode with encoding/json: an envelope first, then the
+// event or the list.
+func decodeGeneral(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	var env envelope
 	if err := json.Unmarshal(doc, &env); err != nil {
 		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))

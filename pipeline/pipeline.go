@@ -61,6 +61,8 @@ type Pipeline struct {
 	mu       sync.RWMutex // held for reading by each flush, for writing by Close
 	closed   bool
 	inflight sync.WaitGroup
+
+	scratch sync.Pool // *scratch: per-flush buffers, reused
 }
 
 // New builds a pipeline over sink from a validated configuration.
@@ -99,11 +101,11 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	p.inflight.Add(1)
 	p.mu.RUnlock()
 	defer p.inflight.Done()
-	var (
-		msgs   []output.Message
-		events []auditv1.Event
-		buf    []byte
-	)
+	sc, _ := p.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
 	r := NewChunkReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
 		entry, err := r.Next()
@@ -148,7 +150,15 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 			})
 		}
 	}
-	if err := p.sink.Write(ctx, msgs); err != nil {
+	err := p.sink.Write(ctx, msgs)
+	if err == nil {
+		// The sink acknowledged every message and holds none of them any
+		// more: the buffers go back to the pool. After an error they do
+		// not (a timed-out write may still be reading them).
+		sc.msgs, sc.events, sc.buf = msgs, events, buf
+		defer p.putScratch(sc)
+	}
+	if err != nil {
 		res.Err = err
 		res.Status = Retry
 		var oe *output.Error
@@ -165,6 +175,30 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 }
 
 var errClosed = errors.New("plugin instance is shutting down")
+
+// scratch is the per-flush working memory: decoded events, messages, and the
+// buffer their values are encoded into. Flushes reuse it through a pool, so a
+// steady stream of flushes does not allocate (and zero) a chunk-sized output
+// buffer each time.
+type scratch struct {
+	msgs   []output.Message
+	events []auditv1.Event
+	buf    []byte
+}
+
+// maxPooledBuf bounds the output buffer kept for reuse: an unusually large
+// flush does not pin its memory.
+const maxPooledBuf = 32 << 20
+
+func (p *Pipeline) putScratch(sc *scratch) {
+	if cap(sc.buf) > maxPooledBuf {
+		sc.buf = nil
+	}
+	// Drop the references to this flush's events and strings.
+	clear(sc.msgs[:cap(sc.msgs)])
+	clear(sc.events[:cap(sc.events)])
+	p.scratch.Put(sc)
+}
 
 // Close waits up to grace for in-flight flushes to be acknowledged, then
 // releases the sink. Later flushes return Retry.
