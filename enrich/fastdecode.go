@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,6 +46,57 @@ const maxFastDepth = 1000
 type fastDec struct {
 	b []byte
 	i int
+	// arena holds the bytes of the event's strings: one allocation for
+	// most events instead of one per string. Bytes are only ever appended,
+	// never changed, so the strings made over them stay valid (a grown
+	// arena leaves them on the old array).
+	arena []byte
+}
+
+// commonStrings are values that recur in almost every event; they are
+// returned without allocating. A read-only table.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{
+		"Event", "audit.k8s.io/v1", "audit.k8s.io/v1beta1", "v1", "Status", "Success", "Failure",
+		"None", "Metadata", "Request", "RequestResponse",
+		"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic",
+		"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy",
+		"system:authenticated", "system:unauthenticated", "system:masters", "system:nodes", "system:anonymous",
+		"system:serviceaccounts", "system:apiserver", "system:kube-controller-manager", "system:kube-scheduler",
+		"authorization.k8s.io/decision", "authorization.k8s.io/reason", "allow", "forbid",
+		"NotFound", "Forbidden", "AlreadyExists", "Conflict", "Unauthorized", "Invalid", "BadRequest", "Expired",
+		"pods", "configmaps", "secrets", "namespaces", "serviceaccounts", "services", "endpoints", "events",
+		"nodes", "leases", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs",
+		"clusterroles", "clusterrolebindings", "roles", "rolebindings", "customresourcedefinitions",
+		"apiservices", "flowschemas", "prioritylevelconfigurations", "endpointslices", "tokenreviews",
+		"subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews",
+		"status", "exec", "attach", "portforward", "log", "token", "binding", "eviction", "scale",
+		"rbac.authorization.k8s.io", "apps", "batch", "coordination.k8s.io", "apiextensions.k8s.io",
+		"apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "discovery.k8s.io",
+		"authentication.k8s.io", "authorization.k8s.io", "networking.k8s.io", "policy",
+		"admissionregistration.k8s.io", "storage.k8s.io", "certificates.k8s.io",
+		"kube-system", "kube-public", "kube-node-lease", "default", "127.0.0.1", "::1",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
+// text makes the string of b: a common value, or bytes in the arena.
+func (d *fastDec) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := commonStrings[string(b)]; ok {
+		return s
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, max(len(b), min(len(d.b), 2048)))
+	}
+	off := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[off], len(b))
 }
 
 // JSON field names per Go type, as encoding/json sees them. A key that is not
@@ -187,7 +239,7 @@ func (d *fastDec) str() (string, bool) {
 		switch {
 		case c == '"':
 			d.i++
-			return string(d.b[start : d.i-1]), true
+			return d.text(d.b[start : d.i-1]), true
 		case c < 0x20:
 			return "", false
 		case c == '\\' || c >= utf8.RuneSelf:
@@ -209,7 +261,7 @@ func (d *fastDec) unquote(start int) (string, bool) {
 		switch {
 		case c == '"':
 			d.i++
-			return string(out), true
+			return d.text(out), true
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -300,9 +352,10 @@ func (d *fastDec) strings() ([]string, bool) {
 	if !d.eat('[') {
 		return nil, false
 	}
-	out := []string{}
+	var small [8]string // most lists are short: one allocation of the exact size
+	out := small[:0]
 	if d.eat(']') {
-		return out, true
+		return []string{}, true
 	}
 	for {
 		s, ok := d.str()
@@ -314,6 +367,9 @@ func (d *fastDec) strings() ([]string, bool) {
 			continue
 		}
 		if d.eat(']') {
+			if len(out) <= len(small) {
+				out = append([]string(nil), out...)
+			}
 			return out, true
 		}
 		return nil, false
