@@ -33,32 +33,22 @@ type envelope struct {
 // or an EventList from the webhook backend, split into its events.
 // It returns ErrNotAudit (wrapped) for anything else.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
+	return decode(doc, dst, true)
+}
+
+// decode is Decode; with fast false it uses encoding/json only (the tests
+// hold the fast path to giving exactly the same results).
+func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
 	doc = bytes.TrimSpace(doc)
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
-	// Fast path: one pass straight into the event (see unmarshalEvent). It
-	// applies the same checks as below to the same values; anything else
-	// takes the general path.
-	var ev auditv1.Event
-	if ts, ok := unmarshalEvent(doc, &ev); ok && auditAPIVersion(ev.APIVersion) &&
-		(ev.Kind == "Event" || ev.Kind == "") && ev.AuditID != "" && ev.Stage != "" {
-		if err := check(&ev); err != nil {
-			return append(dst, ev)[:len(dst)], err // as the general path leaves dst
+	if fast {
+		if out, ok, err := decodeFast(doc, dst); ok {
+			return out, err
 		}
-		if ev.RequestReceivedTimestamp.IsZero() && ts != nil && string(ts) != "null" {
-			_ = json.Unmarshal(ts, &ev.RequestReceivedTimestamp)
-		}
-		ev.APIVersion = auditv1.SchemeGroupVersion.String()
-		ev.Kind = "Event"
-		return append(dst, ev), nil
 	}
-	return decodeGeneral(doc, dst)
-}
-
-// decodeGeneral is Decode with encoding/json: an envelope first, then the
-// event or the list.
-func decodeGeneral(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
+	// General path, encoding/json: an envelope first, then the event or list.
 	var env envelope
 	if err := json.Unmarshal(doc, &env); err != nil {
 		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
@@ -134,4 +124,24 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("field %s: expected %s", te.Field, te.Type)
 	}
 	return "invalid JSON"
+}
+
+// decodeFast is the fast path of decode: one pass straight into the event
+// (see unmarshalEvent), then the same checks as the general path applies to
+// the same values. ok is false when the general path must decide.
+func decodeFast(doc []byte, dst []auditv1.Event) (out []auditv1.Event, ok bool, err error) {
+	var ev auditv1.Event
+	ts, fast := unmarshalEvent(doc, &ev)
+	if !fast || !auditAPIVersion(ev.APIVersion) || (ev.Kind != "Event" && ev.Kind != "") || ev.AuditID == "" || ev.Stage == "" {
+		return dst, false, nil
+	}
+	if err := check(&ev); err != nil {
+		return append(dst, ev)[:len(dst)], true, err // as the general path leaves dst
+	}
+	if ev.RequestReceivedTimestamp.IsZero() && ts != nil && string(ts) != "null" {
+		_ = json.Unmarshal(ts, &ev.RequestReceivedTimestamp)
+	}
+	ev.APIVersion = auditv1.SchemeGroupVersion.String()
+	ev.Kind = "Event"
+	return append(dst, ev), true, nil
 }

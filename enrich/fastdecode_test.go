@@ -17,54 +17,10 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
 
-// fdReferenceDecode is Decode as it was before the fast path (commit
-// fc5db96): the envelope, then the event, both with encoding/json. Decode
-// must give exactly its results and errors.
+// fdReferenceDecode is Decode without the fast path: encoding/json only, as
+// Decode was before it. Decode must give exactly its results and errors.
 func fdReferenceDecode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	doc = bytes.TrimSpace(doc)
-	if len(doc) == 0 || doc[0] != '{' {
-		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
-	}
-	var env envelope
-	if err := json.Unmarshal(doc, &env); err != nil {
-		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
-	}
-	if !auditAPIVersion(env.APIVersion) {
-		return dst, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, env.APIVersion)
-	}
-	switch env.Kind {
-	case "EventList":
-		var list auditv1.EventList
-		if err := json.Unmarshal(doc, &list); err != nil {
-			return dst, fmt.Errorf("%w: EventList: %s", ErrNotAudit, jsonProblem(err))
-		}
-		for i := range list.Items {
-			if err := check(&list.Items[i]); err != nil {
-				return dst, fmt.Errorf("EventList item %d: %w", i, err)
-			}
-		}
-		return append(dst, list.Items...), nil
-	case "Event", "":
-	default:
-		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, env.Kind)
-	}
-	if env.AuditID == "" || env.Stage == "" {
-		return dst, fmt.Errorf("%w: no auditID or stage", ErrNotAudit)
-	}
-	dst = append(dst, auditv1.Event{})
-	ev := &dst[len(dst)-1]
-	if err := json.Unmarshal(doc, ev); err != nil {
-		return dst[:len(dst)-1], fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
-	}
-	if err := check(ev); err != nil {
-		return dst[:len(dst)-1], err
-	}
-	if ev.RequestReceivedTimestamp.IsZero() && env.Timestamp != nil {
-		_ = json.Unmarshal(*env.Timestamp, &ev.RequestReceivedTimestamp)
-	}
-	ev.APIVersion = auditv1.SchemeGroupVersion.String()
-	ev.Kind = "Event"
-	return dst, nil
+	return decode(doc, dst, false)
 }
 
 // fdEdgeCases are documents built to exercise every branch of the fast path
