@@ -83,13 +83,19 @@ var commonStrings = func() map[string]string {
 	return m
 }()
 
+// maxCommonLen is the length of the longest commonStrings value: longer
+// strings (ids, URIs, user agents) are not looked up.
+const maxCommonLen = 30
+
 // text makes the string of b: a common value, or bytes in the arena.
 func (d *fastDec) text(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if s, ok := commonStrings[string(b)]; ok {
-		return s
+	if len(b) <= maxCommonLen {
+		if s, ok := commonStrings[string(b)]; ok {
+			return s
+		}
 	}
 	if cap(d.arena)-len(d.arena) < len(b) {
 		d.arena = make([]byte, 0, max(len(b), min(len(d.b), 2048)))

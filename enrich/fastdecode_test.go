@@ -206,6 +206,14 @@ func TestFastDecodeFieldTables(t *testing.T) {
 	}
 }
 
+func TestCommonStringsFitMaxLen(t *testing.T) {
+	for s := range commonStrings {
+		if len(s) > maxCommonLen {
+			t.Errorf("%q is longer than maxCommonLen %d", s, maxCommonLen)
+		}
+	}
+}
+
 func fdJSONNames(t reflect.Type) []string {
 	var out []string
 	for i := 0; i < t.NumField(); i++ {
