@@ -30,8 +30,11 @@ test: build lint
 	$(GO) test -count=1 -race -run Concurrent ./enrich
 	$(GO) test -count=1 -race -skip Boundary ./plugin
 
+# The speed suite (issue 6) on one core: per-stage benchmarks, the flush
+# against its baseline and against compression alone, and the soak (which
+# runs once: one iteration is 10,000 flushes). See README "Performance".
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 1s ./enrich/... ./pipeline
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -41,12 +41,26 @@ type wireItem struct {
 // events. Every event comes out as audit.k8s.io/v1. It returns an error
 // wrapping ErrNotAudit for anything else; the error never quotes the input.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
+	return decode(doc, dst, true)
+}
+
+// decode is Decode; with fast false it uses encoding/json only (the tests
+// hold the fast path to giving exactly the same results).
+func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
 	doc = bytes.TrimSpace(doc)
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
 	var w wire
-	if err := json.Unmarshal(doc, &w); err != nil {
+	ts, ok := []byte(nil), false
+	if fast {
+		// One pass without reflection; anything it does not handle exactly
+		// like encoding/json (EventList, odd keys, errors) goes the slow way.
+		ts, ok = unmarshalEvent(doc, &w.Event)
+	}
+	if ok {
+		w.Timestamp = ts
+	} else if err := json.Unmarshal(doc, &w); err != nil {
 		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
 	}
 	if !auditAPIVersion(w.APIVersion) {

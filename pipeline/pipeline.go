@@ -72,6 +72,8 @@ type Pipeline struct {
 	closeErr  error
 	// oversize remembers which oversized-event outcomes were logged.
 	oversize oversizeLog
+
+	scratch sync.Pool // *scratch: per-flush buffers, reused
 }
 
 // New builds a pipeline over sink from a validated configuration.
@@ -116,11 +118,11 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	p.inflight.Add(1)
 	p.mu.RUnlock()
 	defer p.inflight.Done()
-	var (
-		msgs   []output.Message
-		events []auditv1.Event
-		buf    []byte
-	)
+	sc, _ := p.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
 	r := NewChunkReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
 		entry, err := r.Next()
@@ -171,7 +173,15 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(p.stop, cancel)()
-	if err := p.write(ctx, msgs, &res); err != nil {
+	err := p.write(ctx, msgs, &res)
+	if err == nil {
+		// The sink acknowledged every message and holds none of them any
+		// more: the buffers go back to the pool. After an error they do
+		// not (a timed-out write may still be reading them).
+		sc.msgs, sc.events, sc.buf = msgs, events, buf
+		defer p.putScratch(sc)
+	}
+	if err != nil {
 		res.Err = err
 		res.Status = Retry
 		var oe *output.Error
@@ -229,6 +239,30 @@ func (p *Pipeline) write(ctx context.Context, msgs []output.Message, res *FlushR
 }
 
 var errClosed = errors.New("plugin instance is shutting down")
+
+// scratch is the per-flush working memory: decoded events, messages, and the
+// buffer their values are encoded into. Flushes reuse it through a pool, so a
+// steady stream of flushes does not allocate (and zero) a chunk-sized output
+// buffer each time.
+type scratch struct {
+	msgs   []output.Message
+	events []auditv1.Event
+	buf    []byte
+}
+
+// maxPooledBuf bounds the output buffer kept for reuse: an unusually large
+// flush does not pin its memory.
+const maxPooledBuf = 32 << 20
+
+func (p *Pipeline) putScratch(sc *scratch) {
+	if cap(sc.buf) > maxPooledBuf {
+		sc.buf = nil
+	}
+	// Drop the references to this flush's events and strings.
+	clear(sc.msgs[:cap(sc.msgs)])
+	clear(sc.events[:cap(sc.events)])
+	p.scratch.Put(sc)
+}
 
 // Close waits up to grace for in-flight flushes to be acknowledged, then
 // cancels the ones still waiting (they return Retry: Fluent Bit keeps their

@@ -1,0 +1,884 @@
+package enrich
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	authnv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// unmarshalEvent is the fast path of Decode: it decodes doc, one JSON object,
+// into *ev (which must be the zero Event) exactly as json.Unmarshal(doc, ev)
+// would, in one pass and without reflection, and returns the raw value of the
+// top-level "timestamp" key (v1beta1 events), nil when absent.
+//
+// It handles what real audit logs hold and gives up (ok false, *ev reset to
+// zero) on anything else: a syntax error anywhere, a type that encoding/json
+// would reject, a key that matches a field only case-insensitively, a repeated
+// field, a non-ASCII or escaped field name, an "items" key (EventList), deep
+// nesting. The caller then uses encoding/json, which yields the result or the
+// exact error. TestUnmarshalEventMatchesEncodingJSON and
+// FuzzUnmarshalEvent hold it to that.
+func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
+	d := fastDec{b: doc}
+	if ts, ok := d.event(ev); ok {
+		d.ws()
+		if d.i == len(d.b) {
+			return ts, true
+		}
+	}
+	*ev = auditv1.Event{}
+	return nil, false
+}
+
+// maxFastDepth bounds nesting on the fast path (encoding/json allows 10000;
+// deeper documents take the slow path, which reports them).
+const maxFastDepth = 1000
+
+type fastDec struct {
+	b []byte
+	i int
+	// arena holds the bytes of the event's strings: one allocation for
+	// most events instead of one per string. Bytes are only ever appended,
+	// never changed, so the strings made over them stay valid (a grown
+	// arena leaves them on the old array).
+	arena []byte
+}
+
+// commonStrings are values that recur in almost every event; they are
+// returned without allocating. A read-only table.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{
+		"Event", "audit.k8s.io/v1", "audit.k8s.io/v1beta1", "v1", "Status", "Success", "Failure",
+		"None", "Metadata", "Request", "RequestResponse",
+		"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic",
+		"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy",
+		"system:authenticated", "system:unauthenticated", "system:masters", "system:nodes", "system:anonymous",
+		"system:serviceaccounts", "system:apiserver", "system:kube-controller-manager", "system:kube-scheduler",
+		"authorization.k8s.io/decision", "authorization.k8s.io/reason", "allow", "forbid",
+		"NotFound", "Forbidden", "AlreadyExists", "Conflict", "Unauthorized", "Invalid", "BadRequest", "Expired",
+		"pods", "configmaps", "secrets", "namespaces", "serviceaccounts", "services", "endpoints", "events",
+		"nodes", "leases", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs",
+		"clusterroles", "clusterrolebindings", "roles", "rolebindings", "customresourcedefinitions",
+		"apiservices", "flowschemas", "prioritylevelconfigurations", "endpointslices", "tokenreviews",
+		"subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews",
+		"status", "exec", "attach", "portforward", "log", "token", "binding", "eviction", "scale",
+		"rbac.authorization.k8s.io", "apps", "batch", "coordination.k8s.io", "apiextensions.k8s.io",
+		"apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "discovery.k8s.io",
+		"authentication.k8s.io", "authorization.k8s.io", "networking.k8s.io", "policy",
+		"admissionregistration.k8s.io", "storage.k8s.io", "certificates.k8s.io",
+		"kube-system", "kube-public", "kube-node-lease", "default", "127.0.0.1", "::1",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
+// maxCommonLen is the length of the longest commonStrings value: longer
+// strings (ids, URIs, user agents) are not looked up.
+const maxCommonLen = 30
+
+// text makes the string of b: a common value, or bytes in the arena.
+func (d *fastDec) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) <= maxCommonLen {
+		if s, ok := commonStrings[string(b)]; ok {
+			return s
+		}
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, max(len(b), min(len(d.b), 2048)))
+	}
+	off := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[off], len(b))
+}
+
+// JSON field names per Go type, as encoding/json sees them. A key that is not
+// one of them exactly but equals one case-insensitively makes the fast path
+// give up (encoding/json would fill the field). TestFastDecodeFieldTables
+// checks these against the types by reflection.
+var (
+	eventFields      = []string{"kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user", "impersonatedUser", "authenticationMetadata", "sourceIPs", "userAgent", "objectRef", "responseStatus", "requestObject", "responseObject", "requestReceivedTimestamp", "stageTimestamp", "annotations"}
+	userFields       = []string{"username", "uid", "groups", "extra"}
+	authnMetaFields  = []string{"impersonationConstraint"}
+	objectRefFields  = []string{"resource", "namespace", "name", "uid", "apiGroup", "apiVersion", "resourceVersion", "subresource"}
+	statusFields     = []string{"kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"}
+	listMetaFields   = []string{"selfLink", "resourceVersion", "continue", "remainingItemCount", "shardInfo"}
+	detailsFields    = []string{"name", "group", "kind", "uid", "causes", "retryAfterSeconds"}
+	causeFields      = []string{"reason", "message", "field"}
+	topLevelExtras   = []string{"timestamp", "items"}
+	eventFieldsExtra = append(append([]string(nil), eventFields...), topLevelExtras...)
+)
+
+func (d *fastDec) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte (0 at the end).
+func (d *fastDec) peek() byte {
+	d.ws()
+	if d.i < len(d.b) {
+		return d.b[d.i]
+	}
+	return 0
+}
+
+func (d *fastDec) eat(c byte) bool {
+	if d.peek() == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// null consumes a null literal if one is next.
+func (d *fastDec) null() bool {
+	if d.peek() == 'n' && len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+// fields iterates over the members of an object whose keys are struct field
+// names: for a known name it calls set with the name's index in names and
+// with d positioned at the value; an unknown key's value is skipped.
+func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
+	if depth > maxFastDepth || !d.eat('{') {
+		return false
+	}
+	if d.eat('}') {
+		return true
+	}
+	var seen uint64
+	for {
+		if d.peek() != '"' {
+			return false
+		}
+		key, ok := d.plainKey()
+		if !ok || !d.eat(':') {
+			return false
+		}
+		idx := -1
+		for j, n := range names {
+			if n == string(key) {
+				idx = j
+				break
+			}
+		}
+		if idx < 0 {
+			for _, n := range names {
+				if bytes.EqualFold([]byte(n), key) {
+					return false // encoding/json would match it
+				}
+			}
+			d.ws()
+			if !d.skip(depth + 1) {
+				return false
+			}
+		} else {
+			if seen&(1<<idx) != 0 {
+				return false // repeated field: merging semantics, leave it to encoding/json
+			}
+			seen |= 1 << idx
+			d.ws()
+			if !set(idx) {
+				return false
+			}
+		}
+		if d.eat(',') {
+			continue
+		}
+		return d.eat('}')
+	}
+}
+
+// plainKey reads an object key made of printable ASCII without escapes.
+func (d *fastDec) plainKey() ([]byte, bool) {
+	d.i++ // '"'
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			d.i++
+			return d.b[start : d.i-1], true
+		}
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return nil, false
+		}
+		d.i++
+	}
+	return nil, false
+}
+
+// str reads a string value (null gives ""), unquoted as encoding/json does.
+func (d *fastDec) str() (string, bool) {
+	if d.null() {
+		return "", true
+	}
+	if d.peek() != '"' {
+		return "", false
+	}
+	d.i++
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return d.text(d.b[start : d.i-1]), true
+		case c < 0x20:
+			return "", false
+		case c == '\\' || c >= utf8.RuneSelf:
+			return d.unquote(start)
+		}
+		d.i++
+	}
+	return "", false
+}
+
+// unquote decodes the string starting at start (after its opening quote),
+// with escapes and non-ASCII bytes: invalid UTF-8 and unpaired surrogates
+// become U+FFFD, as with encoding/json.
+func (d *fastDec) unquote(start int) (string, bool) {
+	out := make([]byte, 0, d.i-start+16)
+	out = append(out, d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return d.text(out), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return "", false
+			}
+			e := d.b[d.i+1]
+			d.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", false
+				}
+				if utf16.IsSurrogate(r) {
+					save := d.i
+					if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
+						d.i += 2
+						if r2, ok := d.hex4(); ok {
+							if p := utf16.DecodeRune(r, r2); p != utf8.RuneError {
+								out = utf8.AppendRune(out, p)
+								continue
+							}
+						}
+					}
+					d.i = save // the next escape, if any, is read on its own
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", false
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			d.i++
+		default:
+			r, size := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+			} else {
+				out = append(out, d.b[d.i:d.i+size]...)
+			}
+			d.i += size
+		}
+	}
+	return "", false
+}
+
+func (d *fastDec) hex4() (rune, bool) {
+	if len(d.b)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.i : d.i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	d.i += 4
+	return r, true
+}
+
+// strings reads an array of strings (null gives nil, [] an empty slice).
+func (d *fastDec) strings() ([]string, bool) {
+	if d.null() {
+		return nil, true
+	}
+	if !d.eat('[') {
+		return nil, false
+	}
+	var small [8]string // most lists are short: one allocation of the exact size
+	out := small[:0]
+	if d.eat(']') {
+		return []string{}, true
+	}
+	for {
+		s, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		if d.eat(',') {
+			continue
+		}
+		if d.eat(']') {
+			if len(out) <= len(small) {
+				out = append([]string(nil), out...)
+			}
+			return out, true
+		}
+		return nil, false
+	}
+}
+
+// stringMap reads an object of strings (null gives nil, {} an empty map).
+func (d *fastDec) stringMap() (map[string]string, bool) {
+	if d.null() {
+		return nil, true
+	}
+	if !d.eat('{') {
+		return nil, false
+	}
+	out := map[string]string{}
+	if d.eat('}') {
+		return out, true
+	}
+	for {
+		if d.peek() != '"' {
+			return nil, false
+		}
+		k, ok := d.str()
+		if !ok || !d.eat(':') {
+			return nil, false
+		}
+		v, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		out[k] = v
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return out, true
+		}
+		return nil, false
+	}
+}
+
+func (d *fastDec) extraMap() (map[string]authnv1.ExtraValue, bool) {
+	if d.null() {
+		return nil, true
+	}
+	if !d.eat('{') {
+		return nil, false
+	}
+	out := map[string]authnv1.ExtraValue{}
+	if d.eat('}') {
+		return out, true
+	}
+	for {
+		if d.peek() != '"' {
+			return nil, false
+		}
+		k, ok := d.str()
+		if !ok || !d.eat(':') {
+			return nil, false
+		}
+		v, ok := d.strings()
+		if !ok {
+			return nil, false
+		}
+		out[k] = v
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return out, true
+		}
+		return nil, false
+	}
+}
+
+// integer reads an integer that fits in bits (null leaves zero).
+func (d *fastDec) integer(bits int) (int64, bool) {
+	if d.null() {
+		return 0, true
+	}
+	start := d.i
+	if !d.number() {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(d.b[start:d.i]), 10, bits)
+	return n, err == nil
+}
+
+// number skips a JSON number, checking its grammar.
+func (d *fastDec) number() bool {
+	b, i := d.b, d.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	d.i = i
+	return true
+}
+
+// skip moves past one value, checking its syntax as encoding/json's scanner
+// does. d is at the value's first byte.
+func (d *fastDec) skip(depth int) bool {
+	if depth > maxFastDepth || d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.skipString()
+	case c == '{':
+		d.i++
+		if d.eat('}') {
+			return true
+		}
+		for {
+			if d.peek() != '"' || !d.skipString() || !d.eat(':') {
+				return false
+			}
+			d.ws()
+			if !d.skip(depth + 1) {
+				return false
+			}
+			if d.eat(',') {
+				continue
+			}
+			return d.eat('}')
+		}
+	case c == '[':
+		d.i++
+		if d.eat(']') {
+			return true
+		}
+		for {
+			d.ws()
+			if !d.skip(depth + 1) {
+				return false
+			}
+			if d.eat(',') {
+				continue
+			}
+			return d.eat(']')
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		return d.number()
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
+			d.i += len(lit)
+			return true
+		}
+	}
+	return false
+}
+
+// skipString moves past a string, checking control characters and escapes.
+func (d *fastDec) skipString() bool {
+	b := d.b
+	i := d.i + 1
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= len(b) {
+				return false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				d.i = i + 2
+				if _, ok := d.hex4(); !ok {
+					return false
+				}
+				i = d.i
+			default:
+				return false
+			}
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// raw skips a value and returns its bytes.
+func (d *fastDec) raw(depth int) ([]byte, bool) {
+	d.ws()
+	start := d.i
+	if !d.skip(depth) {
+		return nil, false
+	}
+	return d.b[start:d.i], true
+}
+
+// microTime reads a metav1.MicroTime as its UnmarshalJSON does.
+func (d *fastDec) microTime(t *metav1.MicroTime) bool {
+	start := d.i
+	if d.peek() == '"' {
+		d.i++
+		s := d.i
+		for d.i < len(d.b) && d.b[d.i] != '"' && d.b[d.i] != '\\' && d.b[d.i] >= 0x20 && d.b[d.i] < utf8.RuneSelf {
+			d.i++
+		}
+		if d.i < len(d.b) && d.b[d.i] == '"' {
+			pt, err := time.Parse(metav1.RFC3339Micro, string(d.b[s:d.i]))
+			if err != nil {
+				return false
+			}
+			d.i++
+			t.Time = pt.Local()
+			return true
+		}
+		d.i = start
+	}
+	raw, ok := d.raw(0)
+	return ok && t.UnmarshalJSON(raw) == nil
+}
+
+// unknown reads a *runtime.Unknown body: null gives nil, anything else is
+// handed to its UnmarshalJSON, as encoding/json does.
+func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
+	if d.null() {
+		return nil, true
+	}
+	raw, ok := d.raw(depth)
+	if !ok {
+		return nil, false
+	}
+	u := new(runtime.Unknown)
+	return u, u.UnmarshalJSON(raw) == nil
+}
+
+func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
+	var ts []byte
+	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
+		var ok bool
+		switch eventFieldsExtra[k] {
+		case "kind":
+			ev.Kind, ok = d.str()
+		case "apiVersion":
+			ev.APIVersion, ok = d.str()
+		case "level":
+			var s string
+			s, ok = d.str()
+			ev.Level = auditv1.Level(s)
+		case "auditID":
+			var s string
+			s, ok = d.str()
+			ev.AuditID = types.UID(s)
+		case "stage":
+			var s string
+			s, ok = d.str()
+			ev.Stage = auditv1.Stage(s)
+		case "requestURI":
+			ev.RequestURI, ok = d.str()
+		case "verb":
+			ev.Verb, ok = d.str()
+		case "user":
+			ok = d.null() || d.user(&ev.User, 1)
+		case "impersonatedUser":
+			if d.null() {
+				return true
+			}
+			ev.ImpersonatedUser = new(authnv1.UserInfo)
+			ok = d.user(ev.ImpersonatedUser, 1)
+		case "authenticationMetadata":
+			if d.null() {
+				return true
+			}
+			m := new(auditv1.AuthenticationMetadata)
+			ev.AuthenticationMetadata = m
+			ok = d.fields(authnMetaFields, 1, func(int) bool {
+				var ok bool
+				m.ImpersonationConstraint, ok = d.str()
+				return ok
+			})
+		case "sourceIPs":
+			ev.SourceIPs, ok = d.strings()
+		case "userAgent":
+			ev.UserAgent, ok = d.str()
+		case "objectRef":
+			if d.null() {
+				return true
+			}
+			ev.ObjectRef = new(auditv1.ObjectReference)
+			ok = d.objectRef(ev.ObjectRef)
+		case "responseStatus":
+			if d.null() {
+				return true
+			}
+			ev.ResponseStatus = new(metav1.Status)
+			ok = d.status(ev.ResponseStatus)
+		case "requestObject":
+			ev.RequestObject, ok = d.unknown(1)
+		case "responseObject":
+			ev.ResponseObject, ok = d.unknown(1)
+		case "requestReceivedTimestamp":
+			ok = d.microTime(&ev.RequestReceivedTimestamp)
+		case "stageTimestamp":
+			ok = d.microTime(&ev.StageTimestamp)
+		case "annotations":
+			ev.Annotations, ok = d.stringMap()
+		case "timestamp": // v1beta1: not an Event field, returned raw
+			ts, ok = d.raw(1)
+		}
+		return ok // "items" and anything unhandled: give up
+	})
+	return ts, ok
+}
+
+func (d *fastDec) user(u *authnv1.UserInfo, depth int) bool {
+	return d.fields(userFields, depth, func(k int) bool {
+		var ok bool
+		switch k {
+		case 0:
+			u.Username, ok = d.str()
+		case 1:
+			u.UID, ok = d.str()
+		case 2:
+			u.Groups, ok = d.strings()
+		case 3:
+			u.Extra, ok = d.extraMap()
+		}
+		return ok
+	})
+}
+
+func (d *fastDec) objectRef(r *auditv1.ObjectReference) bool {
+	return d.fields(objectRefFields, 1, func(k int) bool {
+		s, ok := d.str()
+		switch k {
+		case 0:
+			r.Resource = s
+		case 1:
+			r.Namespace = s
+		case 2:
+			r.Name = s
+		case 3:
+			r.UID = types.UID(s)
+		case 4:
+			r.APIGroup = s
+		case 5:
+			r.APIVersion = s
+		case 6:
+			r.ResourceVersion = s
+		case 7:
+			r.Subresource = s
+		}
+		return ok
+	})
+}
+
+func (d *fastDec) status(st *metav1.Status) bool {
+	return d.fields(statusFields, 1, func(k int) bool {
+		var ok bool
+		switch k {
+		case 0:
+			st.Kind, ok = d.str()
+		case 1:
+			st.APIVersion, ok = d.str()
+		case 2:
+			ok = d.null() || d.listMeta(&st.ListMeta)
+		case 3:
+			st.Status, ok = d.str()
+		case 4:
+			st.Message, ok = d.str()
+		case 5:
+			var s string
+			s, ok = d.str()
+			st.Reason = metav1.StatusReason(s)
+		case 6:
+			if d.null() {
+				return true
+			}
+			st.Details = new(metav1.StatusDetails)
+			ok = d.details(st.Details)
+		case 7:
+			var n int64
+			n, ok = d.integer(32)
+			st.Code = int32(n)
+		}
+		return ok
+	})
+}
+
+func (d *fastDec) listMeta(m *metav1.ListMeta) bool {
+	return d.fields(listMetaFields, 2, func(k int) bool {
+		var ok bool
+		switch k {
+		case 0:
+			m.SelfLink, ok = d.str()
+		case 1:
+			m.ResourceVersion, ok = d.str()
+		case 2:
+			m.Continue, ok = d.str()
+		case 3:
+			if d.null() {
+				return true
+			}
+			var n int64
+			n, ok = d.integer(64)
+			m.RemainingItemCount = &n
+		}
+		return ok // shardInfo: give up
+	})
+}
+
+func (d *fastDec) details(x *metav1.StatusDetails) bool {
+	return d.fields(detailsFields, 2, func(k int) bool {
+		var ok bool
+		switch k {
+		case 0:
+			x.Name, ok = d.str()
+		case 1:
+			x.Group, ok = d.str()
+		case 2:
+			x.Kind, ok = d.str()
+		case 3:
+			var s string
+			s, ok = d.str()
+			x.UID = types.UID(s)
+		case 4:
+			x.Causes, ok = d.causes()
+		case 5:
+			var n int64
+			n, ok = d.integer(32)
+			x.RetryAfterSeconds = int32(n)
+		}
+		return ok
+	})
+}
+
+func (d *fastDec) causes() ([]metav1.StatusCause, bool) {
+	if d.null() {
+		return nil, true
+	}
+	if !d.eat('[') {
+		return nil, false
+	}
+	out := []metav1.StatusCause{}
+	if d.eat(']') {
+		return out, true
+	}
+	for {
+		var c metav1.StatusCause
+		if !d.null() {
+			d.ws()
+			if !d.fields(causeFields, 3, func(k int) bool {
+				s, ok := d.str()
+				switch k {
+				case 0:
+					c.Type = metav1.CauseType(s)
+				case 1:
+					c.Message = s
+				case 2:
+					c.Field = s
+				}
+				return ok
+			}) {
+				return nil, false
+			}
+		}
+		out = append(out, c)
+		if d.eat(',') {
+			continue
+		}
+		if d.eat(']') {
+			return out, true
+		}
+		return nil, false
+	}
+}

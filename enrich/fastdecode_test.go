@@ -1,0 +1,269 @@
+package enrich
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	authnv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+)
+
+// fdReferenceDecode is Decode without the fast path: encoding/json only, as
+// Decode was before it. Decode must give exactly its results and errors.
+func fdReferenceDecode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
+	return decode(doc, dst, false)
+}
+
+// fdEdgeCases are documents built to exercise every branch of the fast path
+// and every reason for it to give up.
+var fdEdgeCases = []string{
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get"}`,
+	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"\u00e9t\u00e9 \ud83d\ude00 \ud83d x \udc00 \u0000 \" \\ \/ \b\f\n\r\t","groups":[],"extra":{}},"annotations":{}}`,
+	`{"auditID":"a","stage":"ResponseComplete","userAgent":"caf\xc3\xa9 \xff\xfe bad utf8","requestURI":"/api?x=1&y=<2>"}`,
+	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"u","extra":{"k":["v",null],"n":null,"e":[]}},"sourceIPs":null,"annotations":{"a":null,"b":"c","b":"d"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","objectRef":null,"responseStatus":null,"requestObject":null,"responseObject":null,"impersonatedUser":null,"authenticationMetadata":null}`,
+	`{"auditID":"a","stage":"ResponseComplete","objectRef":{},"responseStatus":{},"impersonatedUser":{},"authenticationMetadata":{"impersonationConstraint":"x"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"kind":"Status","apiVersion":"v1","metadata":{"selfLink":"s","resourceVersion":"1","continue":"c","remainingItemCount":7},"status":"Failure","message":"m","reason":"Forbidden","details":{"name":"n","group":"g","kind":"k","uid":"u","causes":[{"reason":"r","message":"m","field":"f"},null],"retryAfterSeconds":3},"code":403}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"metadata":null,"code":null,"details":{"causes":[]}}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"metadata":{"remainingItemCount":null}}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"code":4.0}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"code":1e2}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"code":99999999999}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"code":-0}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"code":"200"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseStatus":{"metadata":{"shardInfo":{}}}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":[1,-2.5e+3,true,false,null,"x\u0041"],"b":{}},"responseObject":"just a string"}`,
+	`{"auditID":"a","stage":"ResponseComplete","responseObject":[1,2,{"x":{"y":[[[]]]}}]}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":01}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":"\x01"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":"\q"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":tru}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestObject":{"a":1,}}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestReceivedTimestamp":"2026-11-22T01:02:03.123456Z","stageTimestamp":"2026-11-22T01:02:03Z"}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestReceivedTimestamp":"2026-11-22T01:02:03.123456+02:00","stageTimestamp":null}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestReceivedTimestamp":"\u0032026-11-22T01:02:03.123456Z"}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestReceivedTimestamp":"yesterday"}`,
+	`{"auditID":"a","stage":"ResponseComplete","requestReceivedTimestamp":12}`,
+	`{"auditID":"a","stage":"ResponseComplete","apiVersion":"audit.k8s.io/v1beta1","timestamp":"2017-01-02T03:04:05Z"}`,
+	`{"auditID":"a","stage":"ResponseComplete","timestamp":null}`,
+	`{"auditID":"a","stage":"ResponseComplete","Timestamp":"2017-01-02T03:04:05.000001Z"}`,
+	`{"auditID":"a","stage":"ResponseComplete","timestamp":"2017-01-02T03:04:05.000001Z","requestReceivedTimestamp":"2026-11-22T01:02:03.123456Z"}`,
+	`{"auditID":"a","stage":"ResponseComplete","Verb":"get"}`,
+	`{"auditID":"a","stage":"ResponseComplete","verb":"get","verb":"list"}`,
+	`{"auditID":"a","stage":"ResponseComplete","AUDITID":"b"}`,
+	`{"auditID":"a","stage":"ResponseComplete","\u0076erb":"get"}`,
+	`{"auditID":"a","stage":"ResponseComplete","\u212aind":"Event"}`,
+	`{"auditID":"a","stage":"ResponseComplete","unknown":{"deep":[1,{"x":null}]},"metadata":{"creationTimestamp":null}}`,
+	`{"auditID":"a","stage":"ResponseComplete","verb":5}`,
+	`{"auditID":"a","stage":"ResponseComplete","sourceIPs":["1.2.3.4",5]}`,
+	`{"auditID":"a","stage":"ResponseComplete","user":"bob"}`,
+	`{"auditID":"a","stage":"ResponseComplete"} x`,
+	`{"auditID":"a","stage":"ResponseComplete"}}`,
+	`{"auditID":"a","stage":"ResponseComplete"`,
+	`{"auditID":"a","stage":"Bogus"}`,
+	`{"auditID":"","stage":"ResponseComplete"}`,
+	`{"stage":"ResponseComplete"}`,
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}`,
+	`{"apiVersion":"audit.k8s.io/v1","kind":"Pod","auditID":"a","stage":"ResponseComplete"}`,
+	`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","stage":"ResponseComplete"},{"auditID":"b","stage":"Panic"}]}`,
+	`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete"}`,
+	`{"kind":"Event","auditID":"a","stage":"ResponseComplete","items":[]}`,
+	`{}`,
+	`[]`,
+	` {"auditID":"a","stage":"ResponseComplete"} `,
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"requestObject\":" + strings.Repeat("[", 1200) + strings.Repeat("]", 1200) + "}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"requestObject\":" + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "}",
+}
+
+// fdDocs is every document the equivalence tests use: the real log, the
+// benchmark mix (100+ KB bodies included), the public samples when present,
+// and the edge cases.
+func fdDocs(t testing.TB) (docs [][]byte, real int) {
+	t.Helper()
+	lines, err := benchmix.Lines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, lines...)
+	c, err := benchmix.NewCorpus(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, c.Generate(benchmix.Default(), 1500)...)
+	real = len(docs)
+	if root, err := benchmix.ModuleRoot(); err == nil {
+		pub := filepath.Join(root, "..", "shared", "testdata", "audit", "public")
+		files, _ := filepath.Glob(filepath.Join(pub, "*"))
+		for _, f := range files {
+			if strings.HasSuffix(f, ".md") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, l := range bytes.Split(b, []byte("\n")) {
+				if len(bytes.TrimSpace(l)) > 0 {
+					docs = append(docs, l)
+				}
+			}
+		}
+	}
+	for _, e := range fdEdgeCases {
+		docs = append(docs, []byte(e))
+	}
+	return docs, real
+}
+
+func TestDecodeMatchesReference(t *testing.T) {
+	docs, _ := fdDocs(t)
+	for i, doc := range docs {
+		got, gerr := Decode(doc, nil)
+		want, werr := fdReferenceDecode(doc, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("doc %d: error %v, reference %v", i, gerr, werr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("doc %d: events differ from the reference:\n%+v\n%+v", i, got, want)
+		}
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("doc %d: encoded events differ", i)
+		}
+	}
+	// dst reuse: appending after existing events keeps them.
+	keep := []auditv1.Event{{AuditID: "x"}}
+	out, err := Decode(docs[0], keep)
+	if err != nil || len(out) != 2 || out[0].AuditID != "x" {
+		t.Fatalf("Decode with a non-empty dst: %v %d", err, len(out))
+	}
+}
+
+func TestUnmarshalEventMatchesEncodingJSON(t *testing.T) {
+	docs, real := fdDocs(t)
+	fast := 0
+	for i, doc := range docs {
+		doc = bytes.TrimSpace(doc)
+		var a auditv1.Event
+		ts, ok := unmarshalEvent(doc, &a)
+		if !ok {
+			if !reflect.DeepEqual(a, auditv1.Event{}) {
+				t.Fatalf("doc %d: the event is not reset when the fast path gives up", i)
+			}
+			if i < real {
+				t.Errorf("doc %d, a real event, does not take the fast path", i)
+			}
+			continue
+		}
+		fast++
+		var b struct {
+			auditv1.Event
+			Timestamp json.RawMessage `json:"timestamp"`
+		}
+		if err := json.Unmarshal(doc, &b); err != nil {
+			t.Fatalf("doc %d: the fast path accepted what encoding/json rejects: %v", i, err)
+		}
+		if !reflect.DeepEqual(a, b.Event) {
+			t.Fatalf("doc %d: fast path and encoding/json differ:\n%+v\n%+v", i, a, b.Event)
+		}
+		if !bytes.Equal(ts, b.Timestamp) {
+			t.Fatalf("doc %d: timestamp %q, encoding/json %q", i, ts, b.Timestamp)
+		}
+	}
+	t.Logf("%d of %d documents took the fast path", fast, len(docs))
+}
+
+// The field tables of the fast path list every JSON field of the types it
+// decodes: a field added by a newer k8s.io/apiserver must not be ignored.
+func TestFastDecodeFieldTables(t *testing.T) {
+	for _, c := range []struct {
+		typ   any
+		names []string
+	}{
+		{auditv1.Event{}, eventFields},
+		{authnv1.UserInfo{}, userFields},
+		{auditv1.AuthenticationMetadata{}, authnMetaFields},
+		{auditv1.ObjectReference{}, objectRefFields},
+		{metav1.Status{}, statusFields},
+		{metav1.ListMeta{}, listMetaFields},
+		{metav1.StatusDetails{}, detailsFields},
+		{metav1.StatusCause{}, causeFields},
+	} {
+		got := fdJSONNames(reflect.TypeOf(c.typ))
+		if !reflect.DeepEqual(got, c.names) {
+			t.Errorf("%T: JSON fields %v, fast path table %v", c.typ, got, c.names)
+		}
+	}
+}
+
+func TestCommonStringsFitMaxLen(t *testing.T) {
+	for s := range commonStrings {
+		if len(s) > maxCommonLen {
+			t.Errorf("%q is longer than maxCommonLen %d", s, maxCommonLen)
+		}
+	}
+}
+
+func fdJSONNames(t reflect.Type) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, fdJSONNames(f.Type)...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func FuzzUnmarshalEvent(f *testing.F) {
+	for _, e := range fdEdgeCases {
+		f.Add([]byte(e))
+	}
+	if lines, err := benchmix.Lines(); err == nil {
+		for _, l := range lines[:40] {
+			f.Add(l)
+		}
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var a auditv1.Event
+		ts, ok := unmarshalEvent(doc, &a)
+		if !ok {
+			return
+		}
+		var b struct {
+			auditv1.Event
+			Timestamp json.RawMessage `json:"timestamp"`
+		}
+		if err := json.Unmarshal(doc, &b); err != nil {
+			t.Fatalf("fast path accepted what encoding/json rejects: %v", err)
+		}
+		if !reflect.DeepEqual(a, b.Event) || !bytes.Equal(ts, b.Timestamp) {
+			t.Fatalf("fast path and encoding/json differ:\n%+v\n%+v", a, b.Event)
+		}
+		got, gerr := Decode(doc, nil)
+		want, werr := fdReferenceDecode(doc, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decode differs from the reference: %v / %v", gerr, werr)
+		}
+	})
+}
