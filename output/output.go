@@ -183,14 +183,20 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	if c.SASL.Mechanism == conf.SASLPlain && tlsCfg == nil {
 		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls_enabled on")
 	}
-	wire := newWireCounter(min(c.WriteTimeout, 10*time.Second))
+	wire := newWireCounter(connectTimeout(c))
 	tr := &kafka.Transport{
 		Dial: wire.dial,
 		// Only our topics' metadata is fetched and cached, not the cluster's.
 		MetadataTopics: topicsOf(c),
 		ClientID:       c.ClientID,
-		DialTimeout:    min(c.WriteTimeout, 10*time.Second),
-		TLS:            tlsCfg,
+		// write_timeout is the longest wait for the broker, whatever part
+		// of the flush it is spent in: connecting (TCP, TLS, API versions,
+		// SASL) and the metadata request get all of it, not kafka-go's
+		// shorter defaults (a silent broker would fail a flush after 6 s
+		// with write_timeout 20s).
+		DialTimeout: c.WriteTimeout,
+		MetadataTTL: max(c.WriteTimeout, minMetadataTTL),
+		TLS:         tlsCfg,
 	}
 	var auth *watchedSASL
 	if mech != nil {
@@ -209,6 +215,20 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	}
 	w.causes.seen = map[string]bool{}
 	return w, nil
+}
+
+// minMetadataTTL is kafka-go's default metadata TTL: the cached metadata is
+// refreshed at random within it, and the refresh request may take as long.
+// A failed write refreshes it at once (Writer.reset).
+const minMetadataTTL = 6 * time.Second
+
+// connectTimeout bounds one TCP connect to one broker address. With several
+// bootstrap brokers each gets an equal share of write_timeout (at least 2 s,
+// plenty for a TCP handshake), so a black-holed first address leaves time
+// for the next one within the same flush; with one, it gets all of it.
+func connectTimeout(c conf.Output) time.Duration {
+	n := max(len(c.Brokers), 1)
+	return max(c.WriteTimeout/time.Duration(n), min(c.WriteTimeout, 2*time.Second))
 }
 
 // topicsOf lists every topic the writer may write to.
@@ -426,11 +446,23 @@ func (w *Writer) fail(err error) error {
 		err = fmt.Errorf("%w: the broker closed the connection during SASL authentication: %w", kafka.SASLAuthenticationFailed, err)
 	}
 	kind := Classify(err)
+	w.reset()
 	if c := explain(err); c.key != "" {
 		w.causes.once(w.log, c.key, slog.LevelError, c.fix, "cause", c.what, "chunks", kind.Action(), "error", err)
 	}
 	return &Error{Kind: kind, Err: err}
 }
+
+// reset drops the transport's connections and cached metadata after a failed
+// write, so that the next write (Fluent Bit's retry) connects afresh and
+// asks the brokers for current metadata. Without it kafka-go keeps serving
+// the failure it cached (a broker that was down, a topic not yet created, an
+// ACL not yet granted) until its next background refresh, several seconds
+// later, and a retry in between fails although the broker is back.
+// Concurrent writes are safe: each keeps the connections it holds until its
+// round trip ends; later ones use the new pool. TLS, SASL and the dialer are
+// settings of the transport, which stays the same.
+func (w *Writer) reset() { w.tr.CloseIdleConnections() }
 
 // Close releases the writer's connections. Writes are synchronous, so there
 // is nothing buffered to flush: the pipeline waits for in-flight writes first.
