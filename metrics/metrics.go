@@ -181,11 +181,13 @@ var (
 	descEvents  = prometheus.NewDesc(ns+"_events_received_total", "Audit events decoded from the records (each flush attempt counts).", lbl, nil)
 	descShipped = prometheus.NewDesc(ns+"_events_shipped_total", "Messages acknowledged by the brokers, by severity.", append(lbl, "severity"), nil)
 	descDropped = prometheus.NewDesc(ns+"_dropped_total", "Records or events not shipped on purpose or because they cannot be, by reason.", append(lbl, "reason"), nil)
+	descTrunc   = prometheus.NewDesc(ns+"_events_truncated_total", "Events above max_message_bytes shipped without their request and response bodies (they are also in events_shipped_total).", lbl, nil)
+	descDLQ     = prometheus.NewDesc(ns+"_events_dead_lettered_total", "Events too large to ship even truncated, replaced by a stub on dlq_topic.", lbl, nil)
 	descRedact  = prometheus.NewDesc(ns+"_redactions_total", "Values redacted, by kind: the part of the event they were in (requestObject, responseObject, requestURI, annotations, ...; unlisted: beyond the listed paths). Each flush attempt counts.", append(lbl, "kind"), nil)
 	descBytesIn = prometheus.NewDesc(ns+"_bytes_received_total", "Bytes of audit event JSON received.", lbl, nil)
 	descBytesEn = prometheus.NewDesc(ns+"_bytes_encoded_total", "Bytes of message values acknowledged by the brokers, before compression.", lbl, nil)
 	descWire    = prometheus.NewDesc(ns+"_bytes_sent_total", "Bytes written to the broker connections: after compression, with Kafka protocol overhead.", lbl, nil)
-	descKErr    = prometheus.NewDesc(ns+"_kafka_errors_total", "Failed Kafka writes, by class (transient: retried; permanent) and cause.", append(lbl, "kind", "cause"), nil)
+	descKErr    = prometheus.NewDesc(ns+"_kafka_errors_total", "Failed Kafka writes, by class (transient and permanent: retried; undeliverable: dropped) and cause (broker_unreachable, timeout, auth_failed, topic_authorization, unknown_topic, ...).", append(lbl, "kind", "cause"), nil)
 	descRetries = prometheus.NewDesc(ns+"_flush_retries_total", "Flushes answered with retry (Fluent Bit delivers the chunk again later).", lbl, nil)
 	descErrors  = prometheus.NewDesc(ns+"_flush_errors_total", "Flushes answered with error (Fluent Bit drops the chunk).", lbl, nil)
 	descFlush   = prometheus.NewDesc(ns+"_flush_duration_seconds", "Time to process and deliver one chunk.", lbl, nil)
@@ -196,7 +198,7 @@ var (
 type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecords, descEvents, descShipped, descDropped, descRedact, descBytesIn,
+	for _, d := range []*prometheus.Desc{descRecords, descEvents, descShipped, descDropped, descTrunc, descDLQ, descRedact, descBytesIn,
 		descBytesEn, descWire, descKErr, descRetries, descErrors, descFlush, descLast, descFailing} {
 		ch <- d
 	}
@@ -220,6 +222,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		for reason, v := range sn.Dropped {
 			counter(descDropped, v, n, reason)
 		}
+		counter(descTrunc, sn.Truncated, n)
+		counter(descDLQ, sn.DeadLettered, n)
 		for kind, v := range sn.Redactions {
 			counter(descRedact, v, n, kind)
 		}

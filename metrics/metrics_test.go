@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,8 +264,8 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": name, "kind": "transient"}); got != 1 {
 		t.Errorf("kafka_errors_total{kind=transient} = %v, want 1", got)
 	}
-	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": name, "cause": "connection"}); got != 1 {
-		t.Errorf("kafka_errors_total{cause=connection} = %v, want 1 (broker unreachable)", got)
+	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": name, "kind": "transient", "cause": "broker_unreachable"}); got != 1 {
+		t.Errorf("kafka_errors_total{kind=transient,cause=broker_unreachable} = %v, want 1", got)
 	}
 	if got := s.must(t, "flush_retries_total", inst); got != 1 {
 		t.Errorf("flush_retries_total = %v, want 1", got)
@@ -395,5 +397,95 @@ func TestScrapeDuringFlushes(t *testing.T) {
 	}
 	if got := scrapeMetrics(t, srv.Addr()).must(t, "records_received_total", map[string]string{"plugin_instance": "i"}); got != 200 {
 		t.Fatalf("records %v, want 200", got)
+	}
+}
+
+// oversizedEvent is a ResponseComplete event with request and response
+// bodies of body bytes each and an annotation (which truncation keeps) of
+// note bytes.
+func oversizedEvent(id string, body, note int) []byte {
+	ev := map[string]any{
+		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+		"auditID": id, "stage": "ResponseComplete", "verb": "create",
+		"requestURI": "/api/v1/namespaces/team-a/configmaps", "user": map[string]any{"username": "alice"},
+		"objectRef":                map[string]any{"resource": "configmaps", "namespace": "team-a", "name": id, "apiVersion": "v1"},
+		"responseStatus":           map[string]any{"code": 201},
+		"requestReceivedTimestamp": "2026-11-22T02:00:00.000000Z", "stageTimestamp": "2026-11-22T02:00:00.010000Z",
+		"requestObject":  map[string]any{"data": map[string]string{"blob": strings.Repeat("a", body)}},
+		"responseObject": map[string]any{"data": map[string]string{"blob": strings.Repeat("b", body)}},
+	}
+	if note > 0 {
+		ev["annotations"] = map[string]string{"example.com/note": strings.Repeat("n", note)}
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// Truncated and dead-lettered events are counted as the flushes reported
+// them; a refusal an operator must fix is labelled with output's cause.
+func TestOversizedAndCauseSeries(t *testing.T) {
+	b, err := embedded.Start(1, []string{"audit", "audit-dlq"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "dlq_topic": "audit-dlq", "max_message_bytes": "8192"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := srv.Add("big", metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	var cw pipeline.ChunkWriter
+	for i := range 3 {
+		cw.AddLine(time.Now(), "log", oversizedEvent(fmt.Sprintf("bodies-%d", i), 20000, 0))
+	}
+	cw.AddLine(time.Now(), "log", oversizedEvent("huge-1", 20000, 9000))
+	cw.AddLine(time.Now(), "log", oversizedEvent("huge-2", 20000, 9000))
+	res := p.Flush(context.Background(), cw.Bytes())
+	if res.Status != pipeline.OK || res.Truncated != 3 || res.DeadLettered != 2 {
+		t.Fatalf("flush: %+v", res)
+	}
+	s := scrapeMetrics(t, srv.Addr())
+	inst := map[string]string{"plugin_instance": "big"}
+	if got := s.must(t, "events_truncated_total", inst); got != 3 {
+		t.Errorf("events_truncated_total = %v, want 3", got)
+	}
+	if got := s.must(t, "events_dead_lettered_total", inst); got != 2 {
+		t.Errorf("events_dead_lettered_total = %v, want 2", got)
+	}
+
+	// A topic that does not exist: retried, labelled unknown_topic.
+	cfg2, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := pipeline.Open(cfg2, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close(time.Second)
+	if err := srv.Add("missing", metrics.Source{Stats: p2.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	if res := p2.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.Retry {
+		t.Fatalf("flush to a missing topic: %v %v", res.Status, res.Err)
+	}
+	s = scrapeMetrics(t, srv.Addr())
+	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": "missing", "kind": "permanent", "cause": "unknown_topic"}); got != 1 {
+		t.Errorf("kafka_errors_total{kind=permanent,cause=unknown_topic} = %v, want 1", got)
+	}
+	if got := s.must(t, "events_truncated_total", map[string]string{"plugin_instance": "missing"}); got != 0 {
+		t.Errorf("a failed flush counted %v truncated events", got)
 	}
 }

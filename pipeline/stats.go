@@ -1,17 +1,12 @@
 package pipeline
 
 import (
-	"context"
 	"errors"
-	"io"
 	"maps"
-	"net"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
@@ -55,8 +50,8 @@ type Stats struct {
 	failing     time.Time // first failed write since lastOK; zero when healthy
 }
 
-// KafkaErrorKey labels a failed write: its class (transient, permanent) and
-// a bounded cause (timeout, connection, a broker error name, other).
+// KafkaErrorKey labels a failed write: its class (transient, permanent,
+// undeliverable) and its cause, output.Cause's stable key.
 type KafkaErrorKey struct{ Kind, Cause string }
 
 func newStats() *Stats {
@@ -151,7 +146,7 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 			s.dropped[k] += int64(v)
 		}
 		if failed {
-			k := KafkaErrorKey{Kind: oe.Kind.String(), Cause: errorCause(oe.Err)}
+			k := KafkaErrorKey{Kind: oe.Kind.String(), Cause: output.Cause(oe.Err)}
 			if _, ok := s.kafkaErrors[k]; !ok && len(s.kafkaErrors) >= maxLabelValues {
 				k.Cause = "other"
 			}
@@ -162,33 +157,6 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 		}
 		s.mu.Unlock()
 	}
-}
-
-// errorCause names what went wrong in a failed write, with few values.
-func errorCause(err error) string {
-	var timeout interface{ Timeout() bool }
-	var titled interface{ Title() string }                    // a broker error code (kafka-go's kafka.Error)
-	if v := reflect.ValueOf(err); v.Kind() == reflect.Slice { // kafka-go's WriteErrors: one per message
-		for i := 0; i < v.Len(); i++ {
-			if e, ok := v.Index(i).Interface().(error); ok && e != nil {
-				return errorCause(e)
-			}
-		}
-	}
-	switch {
-	case err == nil:
-		return "other"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.As(err, &titled):
-		return titled.Title()
-	case errors.As(err, &timeout) && timeout.Timeout():
-		return "timeout"
-	case errors.As(err, new(*net.OpError)), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return "connection"
-	}
-	return "other"
 }
 
 // Snapshot is a point-in-time copy of Stats.
