@@ -24,7 +24,9 @@ var ErrNotAudit = errors.New("not an audit event")
 // "items". The document is parsed once, straight into the v1 model.
 type wire struct {
 	auditv1.Event
-	Items []wireItem `json:"items"`
+	// Items are decoded one by one, so that one bad item (a wrong type, a
+	// missing auditID) costs that item only.
+	Items []json.RawMessage `json:"items"`
 	// v1beta1 only: when the request reached the apiserver.
 	Timestamp json.RawMessage `json:"timestamp"`
 }
@@ -35,11 +37,28 @@ type wireItem struct {
 	Timestamp json.RawMessage `json:"timestamp"`
 }
 
+// BadItemsError reports the items of an EventList that are not audit events.
+// Decode returns it together with the list's good events, appended to dst:
+// the caller ships those and counts Bad items as dropped. It wraps
+// ErrNotAudit.
+type BadItemsError struct {
+	Bad, Total int
+	First      error // why the first bad item was refused; wraps ErrNotAudit
+}
+
+func (e *BadItemsError) Error() string {
+	return fmt.Sprintf("%d of %d EventList items are not audit events (first: %v)", e.Bad, e.Total, e.First)
+}
+
+func (e *BadItemsError) Unwrap() error { return e.First }
+
 // Decode parses one JSON document into audit events and appends them to dst:
 // a single Event (audit.k8s.io/v1, v1beta1, or without apiVersion, as Falco's
 // fixtures have it), or an EventList from the webhook backend, split into its
 // events. Every event comes out as audit.k8s.io/v1. It returns an error
-// wrapping ErrNotAudit for anything else; the error never quotes the input.
+// wrapping ErrNotAudit for anything else, with dst as it was; for an
+// EventList with some bad items, a *BadItemsError with the good items
+// appended. Errors never quote the input.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	return decode(doc, dst, true)
 }
@@ -68,16 +87,20 @@ func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error)
 	}
 	switch w.Kind {
 	case "EventList":
-		n := len(dst)
-		for i := range w.Items {
-			it := &w.Items[i]
-			if !auditAPIVersion(it.APIVersion) || (it.Kind != "" && it.Kind != "Event") {
-				return dst[:n], fmt.Errorf("%w: EventList item %d: apiVersion %q kind %q", ErrNotAudit, i, clip(it.APIVersion), clip(it.Kind))
+		var bad *BadItemsError
+		for i, raw := range w.Items {
+			ev, err := decodeItem(raw, fast)
+			if err != nil {
+				if bad == nil {
+					bad = &BadItemsError{Total: len(w.Items), First: fmt.Errorf("EventList item %d: %w", i, err)}
+				}
+				bad.Bad++
+				continue
 			}
-			if err := normalise(&it.Event, it.Timestamp); err != nil {
-				return dst[:n], fmt.Errorf("EventList item %d: %w", i, err)
-			}
-			dst = append(dst, it.Event)
+			dst = append(dst, ev)
+		}
+		if bad != nil {
+			return dst, bad
 		}
 		return dst, nil
 	case "Event", "":
@@ -91,6 +114,27 @@ func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error)
 		return dst, err
 	}
 	return append(dst, w.Event), nil
+}
+
+// decodeItem decodes and checks one EventList item; errors wrap ErrNotAudit.
+func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, error) {
+	var it wireItem
+	ts, ok := []byte(nil), false
+	if fast {
+		ts, ok = unmarshalEvent(raw, &it.Event)
+	}
+	if ok {
+		it.Timestamp = ts
+	} else if err := json.Unmarshal(raw, &it); err != nil {
+		return auditv1.Event{}, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
+	}
+	if !auditAPIVersion(it.APIVersion) || (it.Kind != "" && it.Kind != "Event") {
+		return auditv1.Event{}, fmt.Errorf("%w: apiVersion %q kind %q", ErrNotAudit, clip(it.APIVersion), clip(it.Kind))
+	}
+	if err := normalise(&it.Event, it.Timestamp); err != nil {
+		return auditv1.Event{}, err
+	}
+	return it.Event, nil
 }
 
 // normalise checks one event and brings it to the v1 shape.

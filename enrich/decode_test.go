@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -100,12 +101,57 @@ func TestDecodeEventList(t *testing.T) {
 	if err != nil || len(evs) != 0 {
 		t.Errorf("empty list: %v %d", err, len(evs))
 	}
-	// A bad item rejects the whole document (the list is one record) and
-	// leaves dst as it was.
-	bad := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + string(lines[0]) + `,{"kind":"Event","stage":"ResponseComplete"}]}`
+	// A list whose every item is bad yields none of them, and says so.
+	bad := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","stage":"ResponseComplete"},{"kind":"Pod"}]}`
 	evs, err = Decode([]byte(bad), prefix)
-	if !errors.Is(err, ErrNotAudit) || len(evs) != 1 {
-		t.Errorf("bad item: %v, %d events", err, len(evs))
+	var bi *BadItemsError
+	if !errors.Is(err, ErrNotAudit) || !errors.As(err, &bi) || bi.Bad != 2 || bi.Total != 2 || len(evs) != 1 {
+		t.Errorf("bad items: %v, %d events", err, len(evs))
+	}
+	// A document that is not JSON is refused whole, dst as it was.
+	evs, err = Decode([]byte(`{"kind":"EventList","items":[`+string(lines[0])), prefix)
+	if !errors.Is(err, ErrNotAudit) || errors.As(err, &bi) || len(evs) != 1 {
+		t.Errorf("broken list: %v, %d events", err, len(evs))
+	}
+}
+
+// One bad item in a webhook EventList costs that item only: the good items
+// before and after it come out, and the error counts the bad one without
+// quoting it.
+func TestDecodeEventListKeepsGoodItems(t *testing.T) {
+	lines := readLines(t, labLog)[:2]
+	const secret = "hunter2-in-a-bad-item"
+	for name, badItem := range map[string]string{
+		"no auditID":  `{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete","verb":"` + secret + `"}`,
+		"wrong type":  `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"ResponseComplete","user":"` + secret + `"}`,
+		"other kind":  `{"kind":"Secret","apiVersion":"v1","data":{"k":"` + secret + `"}}`,
+		"not object":  `"` + secret + `"`,
+		"null":        `null`,
+		"wrong stage": `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"Later","verb":"` + secret + `"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + string(lines[0]) + `,` + badItem + `,` + string(lines[1]) + `]}`
+			for _, fast := range []bool{true, false} {
+				prefix := []auditv1.Event{{AuditID: "keep"}}
+				evs, err := decode([]byte(doc), prefix, fast)
+				var bi *BadItemsError
+				if !errors.As(err, &bi) || !errors.Is(err, ErrNotAudit) || bi.Bad != 1 || bi.Total != 3 {
+					t.Fatalf("fast %v: want a BadItemsError for 1 of 3, got %v", fast, err)
+				}
+				if !strings.Contains(err.Error(), "item 1") || strings.Contains(err.Error(), secret) {
+					t.Fatalf("error should name item 1 and not quote it: %v", err)
+				}
+				if len(evs) != 3 || evs[0].AuditID != "keep" {
+					t.Fatalf("fast %v: %d events", fast, len(evs))
+				}
+				for i, l := range lines {
+					want, _ := Decode(l, nil)
+					if !reflect.DeepEqual(evs[i+1], want[0]) {
+						t.Fatalf("fast %v: good item %d differs from the same event decoded alone", fast, i)
+					}
+				}
+			}
+		})
 	}
 }
 
