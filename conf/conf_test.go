@@ -149,6 +149,8 @@ func TestValidValues(t *testing.T) {
 		{conf.MapGetter{"format": "ecs"}, func(c *conf.Config) any { return c.Enrich.Format }, conf.FormatECS},
 		{conf.MapGetter{"format": "OCSF"}, func(c *conf.Config) any { return c.Enrich.Format }, conf.FormatOCSF},
 		{conf.MapGetter{"rules_file": rules, "rules_mode": "replace"}, func(c *conf.Config) any { return [2]string{c.Enrich.RulesFile, c.Enrich.RulesMode} }, [2]string{rules, "replace"}},
+		{conf.MapGetter{"rules_file": rules, "rules_mode": " Replace "}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "replace"},
+		{conf.MapGetter{"rules_mode": "EXTEND"}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "extend"},
 		{conf.MapGetter{"policy_file": policy}, func(c *conf.Config) any { return c.Enrich.PolicyFile }, policy},
 		{conf.MapGetter{"redaction_mode": "drop"}, func(c *conf.Config) any { return c.Redact.Mode }, conf.RedactDrop},
 		{conf.MapGetter{"redaction_mode": "hash", "redaction_hmac_key": "0123456789abcdef"}, func(c *conf.Config) any { return [2]any{c.Redact.Mode, c.Redact.HMACKey} },

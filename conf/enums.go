@@ -18,6 +18,9 @@ func parseEnum(kind, text string, valid []string) (int, error) {
 	return 0, fmt.Errorf("unknown %s %q (valid: %s)", kind, text, strings.Join(valid, ", "))
 }
 
+// rulesModes are the values of rules_mode (Enrich.RulesMode is the string).
+var rulesModes = []string{"extend", "replace"}
+
 // Compression is the Kafka record-batch codec.
 type Compression int
 

@@ -170,10 +170,11 @@ var properties = []Property{
 		set: func(c *Config, v string) error { c.Enrich.RulesFile = v; return readableFile(v) }},
 	{Key: "rules_mode", Default: "extend", Help: "extend: rules_file adds to (and may override by id) the embedded rules; replace: only rules_file is used.",
 		set: func(c *Config, v string) error {
-			if v != "extend" && v != "replace" {
-				return fmt.Errorf("unknown rules_mode %q (valid: extend, replace)", v)
+			i, err := parseEnum("rules_mode", v, rulesModes)
+			if err != nil {
+				return err
 			}
-			c.Enrich.RulesMode = v
+			c.Enrich.RulesMode = rulesModes[i] // canonical: enrich compares it as is
 			return nil
 		}},
 	{Key: "policy_file", Help: "audit.k8s.io/v1 Policy evaluated at the node to lower (never raise) each event's level.",
