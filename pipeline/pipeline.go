@@ -28,8 +28,9 @@ const (
 	OK Status = iota
 	// Retry: nothing is lost; deliver the identical chunk again later.
 	Retry
-	// Error: the chunk can never be delivered (garbage, or a permanent
-	// broker refusal); Fluent Bit drops it and counts it.
+	// Error: the chunk can never be delivered (garbage, or a broker that can
+	// never take the plugin's records: output.Undeliverable); Fluent Bit
+	// drops it and counts it. Refusals an operator can fix are Retry.
 	Error
 )
 

@@ -178,10 +178,11 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 //
 //	OK     every event in the chunk was acknowledged by the broker, or counted
 //	       as dropped with a reason (not an audit event, filtered stage…)
-//	RETRY  the broker could not take it now (down, timeout, leader change…);
-//	       Fluent Bit re-delivers the identical chunk later
-//	ERROR  the chunk can never be delivered (undecodable, or a permanent
-//	       broker refusal); Fluent Bit drops it
+//	RETRY  the broker could not take it now (down, timeout, leader change…),
+//	       or refuses it until an operator fixes a setting (credentials, ACL,
+//	       missing topic…); Fluent Bit re-delivers the identical chunk later
+//	ERROR  the chunk can never be delivered (undecodable, or a broker that
+//	       can never take this plugin's records); Fluent Bit drops it
 func flushCode(inst *instance, res pipeline.FlushResult) int {
 	switch res.Status {
 	case pipeline.OK:
