@@ -171,3 +171,22 @@ func TestWriteTimeoutHonoured(t *testing.T) {
 		})
 	}
 }
+
+// The operator creates the missing topic: the very next write goes through,
+// not only after kafka-go's cached metadata expires.
+func TestFirstWriteAfterTopicCreatedSucceeds(t *testing.T) {
+	b := startBroker(t, 1, []string{"audit"})
+	w := newWriter(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "late"}, nil)
+	for range 2 {
+		if c := output.Cause(w.Write(context.Background(), messages("x", 3, "info"))); c != "unknown_topic" {
+			t.Fatalf("missing topic: cause %q", c)
+		}
+	}
+	if err := b.Cluster().CreateTopic("late", 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	writeSoon(t, w, messages("late", 3, "info"))
+	if recs := consume(t, b.Addrs(), []string{"late"}, 3); len(recs) != 3 {
+		t.Fatalf("read back %d of 3", len(recs))
+	}
+}
