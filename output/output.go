@@ -187,7 +187,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	tr := &kafka.Transport{
 		Dial: wire.dial,
 		// Only our topics' metadata is fetched and cached, not the cluster's.
-		MetadataTopics: topicsOf(c),
+		MetadataTopics: c.Topics(),
 		ClientID:       c.ClientID,
 		DialTimeout:    min(c.WriteTimeout, 10*time.Second),
 		TLS:            tlsCfg,
@@ -209,19 +209,6 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	}
 	w.causes.seen = map[string]bool{}
 	return w, nil
-}
-
-// topicsOf lists every topic the writer may write to.
-func topicsOf(c conf.Output) []string {
-	ts := []string{c.Topic}
-	for _, t := range c.TopicsBySeverity {
-		ts = append(ts, t)
-	}
-	if c.DLQTopic != "" {
-		ts = append(ts, c.DLQTopic)
-	}
-	slices.Sort(ts)
-	return slices.Compact(ts)
 }
 
 // Router returns the writer's router.
