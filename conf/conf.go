@@ -7,6 +7,7 @@ import (
 	"encoding"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,20 @@ type Output struct {
 	ClientID         string
 	TLS              TLS
 	SASL             SASL
+}
+
+// Topics lists every topic messages may be written to (topic, the
+// topics_by_severity routes, dlq_topic), sorted, without duplicates.
+func (o Output) Topics() []string {
+	ts := []string{o.Topic}
+	for _, t := range o.TopicsBySeverity {
+		ts = append(ts, t)
+	}
+	if o.DLQTopic != "" {
+		ts = append(ts, o.DLQTopic)
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
 }
 
 // TLS configures the connection to the brokers.

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -169,6 +170,11 @@ const (
 var logLevelNames = []string{"error", "warn", "info", "debug"}
 
 func (l LogLevel) String() string { return logLevelNames[l] }
+
+// Slog is the log/slog level that shows this level and above.
+func (l LogLevel) Slog() slog.Level {
+	return [...]slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug}[l]
+}
 
 func (l *LogLevel) UnmarshalText(b []byte) error {
 	text := strings.TrimSpace(string(b))

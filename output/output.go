@@ -187,7 +187,7 @@ func New(c conf.Output, log *slog.Logger) (*Writer, error) {
 	tr := &kafka.Transport{
 		Dial: wire.dial,
 		// Only our topics' metadata is fetched and cached, not the cluster's.
-		MetadataTopics: topicsOf(c),
+		MetadataTopics: c.Topics(),
 		ClientID:       c.ClientID,
 		// write_timeout is the longest wait for the broker, whatever part
 		// of the flush it is spent in: connecting (TCP, TLS, API versions,
@@ -229,19 +229,6 @@ const minMetadataTTL = 6 * time.Second
 func connectTimeout(c conf.Output) time.Duration {
 	n := max(len(c.Brokers), 1)
 	return max(c.WriteTimeout/time.Duration(n), min(c.WriteTimeout, 2*time.Second))
-}
-
-// topicsOf lists every topic the writer may write to.
-func topicsOf(c conf.Output) []string {
-	ts := []string{c.Topic}
-	for _, t := range c.TopicsBySeverity {
-		ts = append(ts, t)
-	}
-	if c.DLQTopic != "" {
-		ts = append(ts, c.DLQTopic)
-	}
-	slices.Sort(ts)
-	return slices.Compact(ts)
 }
 
 // Router returns the writer's router.

@@ -7,7 +7,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
 // A Fluent Bit chunk is a concatenation of msgpack arrays, one per record:
@@ -444,7 +445,7 @@ func (r *ChunkReader) transcode(dst []byte, depth int) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		return appendJSONString(dst, s), nil
+		return jsonstr.Append(dst, s), nil
 	case c&0xf0 == 0x90, c == 0xdc, c == 0xdd:
 		r.off--
 		n, err := r.arrayLen()
@@ -481,7 +482,7 @@ func (r *ChunkReader) transcode(dst []byte, depth int) ([]byte, error) {
 				if key, err = r.transcode(nil, depth+1); err != nil {
 					return dst, err
 				}
-				dst = appendJSONString(dst, key)
+				dst = jsonstr.Append(dst, key)
 			}
 			dst = append(dst, ':')
 			if dst, err = r.transcode(dst, depth+1); err != nil {
@@ -537,49 +538,4 @@ func (r *ChunkReader) transcode(dst []byte, depth int) ([]byte, error) {
 		return append(dst, "null"...), nil
 	}
 	return dst, fmt.Errorf("invalid type 0x%02x", c)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

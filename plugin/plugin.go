@@ -254,7 +254,7 @@ func guard(where string, log **slog.Logger, ret *int, code int) {
 func bootLogger() *slog.Logger { return newLogger("", conf.LogInfo) }
 
 func newLogger(instance string, level conf.LogLevel) *slog.Logger {
-	lv := map[conf.LogLevel]slog.Level{conf.LogError: slog.LevelError, conf.LogWarn: slog.LevelWarn, conf.LogInfo: slog.LevelInfo, conf.LogDebug: slog.LevelDebug}[level]
+	lv := level.Slog()
 	return slog.New(newLineHandler(os.Stderr, lv, instance))
 }
 

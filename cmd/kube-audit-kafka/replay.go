@@ -11,12 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
@@ -66,7 +64,7 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(1, "%v", err)
 	}
 
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slogLevel(o.cfg.Observe.LogLevel)}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.cfg.Observe.LogLevel.Slog()}))
 	cfg := *o.cfg
 	rp := &replayer{opts: o, log: log, dryRn: o.dryRun}
 	// Fluent Bit 2.1 and later store records as [[time, metadata], record].
@@ -83,7 +81,7 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		inner = newDryRunSink(stdout, cfg.Output)
 	default:
 		if o.embedded {
-			broker, err = embedded.Start(3, topicsOf(cfg.Output))
+			broker, err = embedded.Start(3, cfg.Output.Topics())
 			if err != nil {
 				return fail(1, "%v", err)
 			}
@@ -123,7 +121,7 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if runErr != nil {
 		code = 1
 	} else if broker != nil && !rp.sum.interrupted {
-		rb, err := readBack(context.Background(), broker.Addrs(), topicsOf(cfg.Output), rp.sum.shipped)
+		rb, err := readBack(context.Background(), broker.Addrs(), cfg.Output.Topics(), rp.sum.shipped)
 		rp.sum.readBack = &rb
 		if err != nil {
 			runErr, code = fmt.Errorf("read back: %w", err), 1
@@ -189,32 +187,6 @@ func maybeGunzip(r io.Reader) (io.Reader, error) {
 		return zr, nil
 	}
 	return br, nil
-}
-
-// topicsOf lists every topic the router may write to; the embedded broker
-// creates them and the read back consumes them.
-func topicsOf(c conf.Output) []string {
-	ts := []string{c.Topic}
-	for _, t := range c.TopicsBySeverity {
-		ts = append(ts, t)
-	}
-	if c.DLQTopic != "" {
-		ts = append(ts, c.DLQTopic)
-	}
-	slices.Sort(ts)
-	return slices.Compact(ts)
-}
-
-func slogLevel(l conf.LogLevel) slog.Level {
-	switch l {
-	case conf.LogDebug:
-		return slog.LevelDebug
-	case conf.LogInfo:
-		return slog.LevelInfo
-	case conf.LogWarn:
-		return slog.LevelWarn
-	}
-	return slog.LevelError
 }
 
 // feedAll replays the inputs, opts.repeat times. With --repeat the inputs are

@@ -8,6 +8,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
 // A small JSON tree that keeps key order and the original bytes of every
@@ -526,7 +528,7 @@ func appendNode(dst []byte, n *node) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = jsonstr.Append(dst, k)
 			dst = append(dst, ':')
 			dst = appendNode(dst, n.vals[i])
 		}
@@ -541,51 +543,7 @@ func appendNode(dst []byte, n *node) []byte {
 		}
 		return append(dst, ']')
 	case kStr:
-		return appendString(dst, n.str)
+		return jsonstr.Append(dst, n.str)
 	}
 	return append(dst, "null"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

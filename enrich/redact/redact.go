@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -267,7 +269,7 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 			return ""
 		}
 	}
-	u.Raw = appendString([]byte(`{"`+MarkerKey+`":`), "body removed: "+why)
+	u.Raw = jsonstr.Append([]byte(`{"`+MarkerKey+`":`), "body removed: "+why)
 	u.Raw = append(u.Raw, '}')
 	u.ContentType = runtime.ContentTypeJSON
 	w.record()
@@ -343,5 +345,5 @@ func seg(k string) string {
 	if plain {
 		return "." + k
 	}
-	return "[" + string(appendString(nil, k)) + "]"
+	return "[" + string(jsonstr.Append(nil, k)) + "]"
 }
