@@ -10,12 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -37,6 +39,66 @@ func portOf(t *testing.T, addr string) int {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// consumePatiently is consume with a longer idle time: a consumer of a
+// topic created or reloaded moments ago may back off a few seconds before
+// it fetches every partition when the machine is loaded (-race, packages in
+// parallel), and consume's 3 s would end the read too early.
+func consumePatiently(t *testing.T, addrs, topics []string, want int, opts ...kgo.Opt) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	recs, err := embedded.Consume(ctx, addrs, topics, want, 15*time.Second, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// stored is how many records the broker holds in topic: the sum of its
+// partitions' end offsets, read straight from the broker (no consumer
+// timing involved).
+func stored(t *testing.T, addrs []string, topic string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	mreq := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	mreq.Topics = append(mreq.Topics, mt)
+	mresp, err := mreq.RequestWith(ctx, cl)
+	if err != nil || len(mresp.Topics) != 1 {
+		t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	for _, p := range mresp.Topics[0].Partitions {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition, rp.Timestamp = p.Partition, -1 // latest
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				t.Fatalf("end offset of %s/%d: %v", topic, rp.Partition, err)
+			}
+			n += rp.Offset
+		}
+	}
+	return n
 }
 
 // writeSoon is the first write after the broker came back: it must succeed
@@ -85,7 +147,7 @@ func TestFirstWriteAfterBrokerUpSucceeds(t *testing.T) {
 			time.Sleep(time.Second) // Fluent Bit's retry back-off, shortest
 			msgs := messages("up", 5, "info")
 			writeSoon(t, w, msgs)
-			if recs := consume(t, []string{fmt.Sprintf("127.0.0.1:%d", port)}, []string{"audit"}, 5, consumer...); len(recs) != 5 {
+			if recs := consumePatiently(t, []string{fmt.Sprintf("127.0.0.1:%d", port)}, []string{"audit"}, 5, consumer...); len(recs) != 5 {
 				t.Fatalf("read back %d of 5", len(recs))
 			}
 		})
@@ -112,7 +174,10 @@ func TestFirstWriteAfterBrokerRestartSucceeds(t *testing.T) {
 	b = startBroker(t, 3, nil, kfake.DataDir(dir), kfake.Ports(portOf(t, addr)))
 	time.Sleep(time.Second)
 	writeSoon(t, w, messages("after", 20, "info"))
-	recs := consume(t, b.Addrs(), []string{"audit"}, 40)
+	if n := stored(t, b.Addrs(), "audit"); n != 40 {
+		t.Fatalf("the broker holds %d records, want 40", n)
+	}
+	recs := consumePatiently(t, b.Addrs(), []string{"audit"}, 40)
 	if len(recs) != 40 {
 		t.Fatalf("read back %d of 40", len(recs))
 	}
@@ -186,7 +251,10 @@ func TestFirstWriteAfterTopicCreatedSucceeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSoon(t, w, messages("late", 3, "info"))
-	if recs := consume(t, b.Addrs(), []string{"late"}, 3); len(recs) != 3 {
+	if n := stored(t, b.Addrs(), "late"); n != 3 {
+		t.Fatalf("the broker holds %d records, want 3", n)
+	}
+	if recs := consumePatiently(t, b.Addrs(), []string{"late"}, 3); len(recs) != 3 {
 		t.Fatalf("read back %d of 3", len(recs))
 	}
 }
