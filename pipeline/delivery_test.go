@@ -50,7 +50,15 @@ func consumeAll(t *testing.T, addrs, topics []string, want int) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	recs, err := embedded.Consume(ctx, addrs, topics, want, 3*time.Second)
+	// Reading stops as soon as want records arrived; the idle time only
+	// ends a read that falls short. A consumer may back off a few seconds
+	// before it fetches every partition of a fresh broker when the machine
+	// is loaded (-race, packages in parallel): 3 s idle cut such reads short.
+	idle := 3 * time.Second
+	if want > 0 {
+		idle = 15 * time.Second
+	}
+	recs, err := embedded.Consume(ctx, addrs, topics, want, idle)
 	if err != nil {
 		t.Fatal(err)
 	}
