@@ -300,9 +300,17 @@ func consume(t *testing.T, addrs []string, topic string, want int) (ids []string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	recs, err := embedded.Consume(ctx, addrs, []string{topic}, want+1, 3*time.Second)
+	// Read what is expected (a long idle wait: under load a partition's
+	// first fetch can be slow), then prove from the broker's end offsets
+	// that nothing more was written.
+	recs, err := embedded.Consume(ctx, addrs, []string{topic}, want, 15*time.Second)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
+	}
+	if n, err := embedded.Stored(ctx, addrs, topic); err != nil {
+		t.Fatal(err)
+	} else if n != int64(len(recs)) {
+		t.Errorf("topic %s holds %d records, %d read back", topic, n, len(recs))
 	}
 	for _, r := range recs {
 		ids = append(ids, string(r.Key))
