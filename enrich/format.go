@@ -143,20 +143,10 @@ func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
 	return encodeNative(dst, rec)
 }
 
+// encodeNative appends the audit event with the enrichment as its last
+// member, as json.Marshal would write them (see appendjson.go).
 func encodeNative(dst []byte, rec *Record) ([]byte, error) {
-	ev, err := json.Marshal(rec.Event)
-	if err != nil {
-		return dst, fmt.Errorf("encode event: %w", err)
-	}
-	enr, err := json.Marshal(&rec.Enrichment)
-	if err != nil {
-		return dst, fmt.Errorf("encode enrichment: %w", err)
-	}
-	// The event is a JSON object: splice the enrichment in before its end.
-	dst = append(dst, ev[:len(ev)-1]...)
-	dst = append(dst, `,"`+NativeEnrichment+`":`...)
-	dst = append(dst, enr...)
-	return append(dst, '}'), nil
+	return appendNative(dst, rec)
 }
 
 // doc is a JSON document built from dotted paths.
