@@ -644,9 +644,12 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 			d.i++
 		}
 		if d.i < len(d.b) && d.b[d.i] == '"' {
-			pt, err := time.Parse(metav1.RFC3339Micro, string(d.b[s:d.i]))
-			if err != nil {
-				return false
+			pt, ok := parseMicroUTC(d.b[s:d.i])
+			if !ok {
+				var err error
+				if pt, err = time.Parse(metav1.RFC3339Micro, string(d.b[s:d.i])); err != nil {
+					return false
+				}
 			}
 			d.i++
 			t.Time = pt.Local()
@@ -911,4 +914,49 @@ func (d *fastDec) causes() ([]metav1.StatusCause, bool) {
 		}
 		return nil, false
 	}
+}
+
+// parseMicroUTC parses the form the apiserver writes,
+// 2006-01-02T15:04:05.000000Z, to what time.Parse(metav1.RFC3339Micro)
+// returns for it; ok is false for anything else (time.Parse then decides,
+// out-of-range fields included).
+func parseMicroUTC(b []byte) (time.Time, bool) {
+	if len(b) != 27 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	us, ok7 := num(b[20:26])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, us*1000, time.UTC), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
