@@ -39,7 +39,7 @@ func appendNative(dst []byte, rec *Record) ([]byte, error) {
 	}
 	// The event is a JSON object: the enrichment goes in before its end.
 	dst = append(dst[:len(dst)-1], `,"`+NativeEnrichment+`":`...)
-	dst, err = appendEnrichment(dst, &rec.Enrichment)
+	dst, err = appendEnrichment(dst, &rec.Enrichment, false)
 	if err != nil {
 		return dst[:n], fmt.Errorf("encode enrichment: %w", err)
 	}
@@ -48,7 +48,20 @@ func appendNative(dst []byte, rec *Record) ([]byte, error) {
 
 // jsonObj writes the members of one JSON object: open with '{', then key before
 // each member, then close.
-type jsonObj struct{ sep byte }
+type jsonObj struct {
+	sep byte
+	// plain is the string escaping: nil for encoding/json's default
+	// (HTML-safe), &jsonPlainNoHTML for an Encoder with SetEscapeHTML(false).
+	plain *[256]bool
+}
+
+// string appends s with o's escaping.
+func (o *jsonObj) string(dst []byte, s string) []byte {
+	if o.plain == nil {
+		return appendJSONString(dst, s)
+	}
+	return appendJSONStringTable(dst, s, o.plain)
+}
 
 func (o *jsonObj) key(dst []byte, k string) []byte {
 	if o.sep == 0 {
@@ -69,7 +82,7 @@ func (o *jsonObj) end(dst []byte) []byte {
 
 // str writes a member whose value is a string without omitempty.
 func (o *jsonObj) str(dst []byte, k, v string) []byte {
-	return appendJSONString(o.key(dst, k), v)
+	return o.string(o.key(dst, k), v)
 }
 
 // opt writes a string member with omitempty.
@@ -77,7 +90,7 @@ func (o *jsonObj) opt(dst []byte, k, v string) []byte {
 	if v == "" {
 		return dst
 	}
-	return appendJSONString(o.key(dst, k), v)
+	return o.string(o.key(dst, k), v)
 }
 
 // strs writes a []string member with omitempty.
@@ -85,7 +98,7 @@ func (o *jsonObj) strs(dst []byte, k string, v []string) []byte {
 	if len(v) == 0 {
 		return dst
 	}
-	return appendStrings(o.key(dst, k), v)
+	return appendStringsTable(o.key(dst, k), v, o.plain)
 }
 
 // int32 writes an int32 member with omitempty.
@@ -96,8 +109,12 @@ func (o *jsonObj) int32(dst []byte, k string, v int32) []byte {
 	return strconv.AppendInt(o.key(dst, k), int64(v), 10)
 }
 
-// appendStrings writes a non-nil []string (nil is null).
-func appendStrings(dst []byte, v []string) []byte {
+// appendStrings writes a []string (nil is null).
+func appendStrings(dst []byte, v []string) []byte { return appendStringsTable(dst, v, nil) }
+
+// appendStringsTable is appendStrings with the escaping of plain (nil:
+// HTML-safe).
+func appendStringsTable(dst []byte, v []string, plain *[256]bool) []byte {
 	if v == nil {
 		return append(dst, "null"...)
 	}
@@ -106,7 +123,11 @@ func appendStrings(dst []byte, v []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		if plain == nil {
+			dst = appendJSONString(dst, s)
+		} else {
+			dst = appendJSONStringTable(dst, s, plain)
+		}
 	}
 	return append(dst, ']')
 }
@@ -132,6 +153,14 @@ var (
 
 // appendEvent appends ev as json.Marshal(ev) does.
 func appendEvent(dst []byte, ev *auditv1.Event) ([]byte, error) {
+	return appendEventDepth(dst, ev, maxCompactDepth)
+}
+
+// appendEventDepth is appendEvent with bodies limited to maxBodyDepth
+// nested levels (encoding/json's limit is relative to the document it
+// compacts: a body inside an event embedded as a json.RawMessage has one
+// level less).
+func appendEventDepth(dst []byte, ev *auditv1.Event, maxBodyDepth int) ([]byte, error) {
 	var o jsonObj
 	var err error
 	dst = o.opt(dst, "kind", ev.Kind)
@@ -169,12 +198,12 @@ func appendEvent(dst []byte, ev *auditv1.Event) ([]byte, error) {
 		dst = appendStatus(o.key(dst, "responseStatus"), ev.ResponseStatus)
 	}
 	if ev.RequestObject != nil {
-		if dst, err = appendUnknown(o.key(dst, "requestObject"), ev.RequestObject); err != nil {
+		if dst, err = appendUnknown(o.key(dst, "requestObject"), ev.RequestObject, maxBodyDepth); err != nil {
 			return dst, fmt.Errorf("requestObject: %w", err)
 		}
 	}
 	if ev.ResponseObject != nil {
-		if dst, err = appendUnknown(o.key(dst, "responseObject"), ev.ResponseObject); err != nil {
+		if dst, err = appendUnknown(o.key(dst, "responseObject"), ev.ResponseObject, maxBodyDepth); err != nil {
 			return dst, fmt.Errorf("responseObject: %w", err)
 		}
 	}
@@ -287,14 +316,14 @@ var errUnknownNotJSON = errors.New("runtime.Unknown: MarshalJSON on non-json dat
 
 // appendUnknown writes a body as runtime.Unknown's MarshalJSON and then
 // encoding/json's compaction (with HTML escaping) make it.
-func appendUnknown(dst []byte, u *runtime.Unknown) ([]byte, error) {
+func appendUnknown(dst []byte, u *runtime.Unknown, maxDepth int) ([]byte, error) {
 	if u.ContentType != "" && u.ContentType != runtime.ContentTypeJSON {
 		return dst, errUnknownNotJSON
 	}
 	if u.Raw == nil {
 		return append(dst, "null"...), nil
 	}
-	return appendCompactJSON(dst, u.Raw)
+	return appendCompactJSONDepth(dst, u.Raw, maxDepth)
 }
 
 // appendMicroTime writes t as metav1.MicroTime's MarshalJSON does: null when
@@ -336,16 +365,21 @@ func appendMicroTime(dst []byte, t metav1.MicroTime) []byte {
 func put2(b []byte, v int) { b[0], b[1] = byte('0'+v/10), byte('0'+v%10) }
 func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
 
-// appendEnrichment appends e as json.Marshal(e) does.
-func appendEnrichment(dst []byte, e *Enrichment) ([]byte, error) {
-	var o jsonObj
+// appendEnrichment appends e as json.Marshal(e) does; with noHTML as an
+// Encoder with SetEscapeHTML(false) does.
+func appendEnrichment(dst []byte, e *Enrichment, noHTML bool) ([]byte, error) {
+	var plain *[256]bool
+	if noHTML {
+		plain = &jsonPlainNoHTML
+	}
+	o := jsonObj{plain: plain}
 	dst = o.str(dst, "severity", e.Severity)
 	dst = strconv.AppendInt(o.key(dst, "severity_id"), int64(e.SeverityID), 10)
 	dst = o.strs(dst, "rules", e.Rules)
 	dst = o.strs(dst, "attack", e.Attack)
 
 	w := &e.Who
-	var wo jsonObj
+	wo := jsonObj{plain: plain}
 	dst = o.key(dst, "who")
 	dst = wo.str(dst, "user", w.User)
 	dst = wo.strs(dst, "groups", w.Groups)
@@ -364,7 +398,7 @@ func appendEnrichment(dst []byte, e *Enrichment) ([]byte, error) {
 	dst = wo.end(dst)
 
 	wh := &e.What
-	var ho jsonObj
+	ho := jsonObj{plain: plain}
 	dst = o.key(dst, "what")
 	dst = ho.str(dst, "verb", wh.Verb)
 	dst = ho.opt(dst, "resource", wh.Resource)
@@ -378,7 +412,7 @@ func appendEnrichment(dst []byte, e *Enrichment) ([]byte, error) {
 	dst = ho.opt(dst, "container", wh.Container)
 	dst = ho.end(dst)
 
-	var whr jsonObj
+	whr := jsonObj{plain: plain}
 	dst = o.key(dst, "where")
 	dst = whr.opt(dst, "cluster", e.Where.Cluster)
 	dst = whr.opt(dst, "node", e.Where.Node)
@@ -386,7 +420,7 @@ func appendEnrichment(dst []byte, e *Enrichment) ([]byte, error) {
 	dst = whr.end(dst)
 
 	r := &e.Result
-	var ro jsonObj
+	ro := jsonObj{plain: plain}
 	dst = o.key(dst, "result")
 	dst = ro.int32(dst, "code", r.Code)
 	dst = ro.opt(dst, "status", r.Status)
@@ -456,9 +490,23 @@ const hexDigits = "0123456789abcdef"
 // escaping on: \" \\ \b \f \n \r \t, \u00XX for other control bytes and for
 // < > &, \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
 func appendJSONString(dst []byte, s string) []byte {
+	return appendJSONStringTable(dst, s, &jsonPlain)
+}
+
+// jsonPlainNoHTML is jsonPlain for an Encoder with SetEscapeHTML(false):
+// '<', '>' and '&' are plain too.
+var jsonPlainNoHTML = func() (t [256]bool) {
+	t = jsonPlain
+	t['<'], t['>'], t['&'] = true, true, true
+	return t
+}()
+
+// appendJSONStringTable is appendJSONString with plain bytes of table
+// (jsonPlain or jsonPlainNoHTML); the other escapes are the same.
+func appendJSONStringTable(dst []byte, s string, plain *[256]bool) []byte {
 	dst = append(dst, '"')
 	i := 0
-	for i < len(s) && jsonPlain[s[i]] {
+	for i < len(s) && plain[s[i]] {
 		i++
 	}
 	if i == len(s) {
@@ -469,7 +517,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	for i < len(s) {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if jsonPlain[b] {
+			if plain[b] {
 				i++
 				continue
 			}

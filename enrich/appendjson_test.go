@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,9 +45,11 @@ func encodeNativeMarshal(dst []byte, rec *Record) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// checkNative compares appendNative with the reference for one record.
+// checkNative compares appendNative with the reference for one record, and
+// the ecs and ocsf encoders with theirs (checkFormats).
 func checkNative(t testing.TB, what string, rec *Record) {
 	t.Helper()
+	checkFormats(t, what, rec)
 	want, werr := encodeNativeMarshal(nil, rec)
 	prefix := []byte("prefix")
 	got, gerr := appendNative(bytes.Clone(prefix), rec)
@@ -475,4 +478,67 @@ func TestAppendJSONFieldTables(t *testing.T) {
 			}
 		}
 	}
+}
+
+// encodeCatching runs an encoder, turning a panic into an error (a random
+// record can be inconsistent: impersonated user named without the object).
+func encodeCatching(enc func([]byte, *Record) ([]byte, error), rec *Record) (out []byte, err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	out, err = enc([]byte("prefix"), rec)
+	return out, err, false
+}
+
+// checkFormats compares encodeECS and encodeOCSF with the map-based
+// reference implementations (format_ref_test.go).
+func checkFormats(t testing.TB, what string, rec *Record) {
+	t.Helper()
+	for _, c := range []struct {
+		name      string
+		got, want func([]byte, *Record) ([]byte, error)
+	}{{"ecs", encodeECS, encodeECSMap}, {"ocsf", encodeOCSF, encodeOCSFMap}} {
+		want, werr, wp := encodeCatching(c.want, rec)
+		got, gerr, gp := encodeCatching(c.got, rec)
+		if gp {
+			t.Fatalf("%s %s: %v (reference: %v)", what, c.name, gerr, werr)
+		}
+		if wp {
+			continue // an inconsistent random record the reference does not survive
+		}
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("%s %s: error %v, reference's %v", what, c.name, gerr, werr)
+		}
+		if werr != nil {
+			if string(got) != "prefix" {
+				t.Fatalf("%s %s: failed but left bytes in dst", what, c.name)
+			}
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s %s: differs from the map encoding\n%s", what, c.name, diffAt(got, want))
+		}
+	}
+}
+
+// TestFormatsMatchMapEncoding: the ecs and ocsf encoders are compared with
+// the map encoding wherever checkNative runs (TestAppendNative*, the fuzz
+// target); this checks the write plans themselves.
+func TestFormatsMatchMapEncoding(t *testing.T) {
+	for name, plan := range map[string]*docPlan{"ecs": ecsPlan, "ocsf": ocsfPlan} {
+		if len(plan.order) != len(plan.segs) || len(plan.segs) > maxDocFields {
+			t.Errorf("%s: plan of %d fields for %d paths (max %d)", name, len(plan.order), len(plan.segs), maxDocFields)
+		}
+		for i, a := range plan.segs {
+			for j, b := range plan.segs {
+				if i != j && len(a) < len(b) && slices.Equal(a, b[:len(a)]) {
+					t.Errorf("%s: %q is both a value and an object (%q)", name, strings.Join(a, "."), strings.Join(b, "."))
+				}
+			}
+		}
+	}
+	checkLines(t, "lab", readLines(t, labLog))
 }

@@ -36,6 +36,11 @@ func syntaxErr(what string, off int) error {
 // document is an error (no byte of src is in it), as it is there; on error
 // dst is returned unchanged.
 func appendCompactJSON(dst, src []byte) ([]byte, error) {
+	return appendCompactJSONDepth(dst, src, maxCompactDepth)
+}
+
+// appendCompactJSONDepth is appendCompactJSON with another nesting limit.
+func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 	n0 := len(dst)
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
@@ -57,7 +62,7 @@ func appendCompactJSON(dst, src []byte) ([]byte, error) {
 			}
 			switch c := src[i]; c {
 			case '{', '[':
-				if len(stack) >= maxCompactDepth {
+				if len(stack) >= maxDepth {
 					return dst[:n0], syntaxErr("exceeded max depth", i)
 				}
 				stack = append(stack, c)
