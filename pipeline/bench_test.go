@@ -268,10 +268,6 @@ func benchFlush(b *testing.B, name string, mcfg benchmix.Config, codec string) {
 // its pooled buffers and the sink's count. The chunk itself (Fluent Bit's
 // memory) is not counted.
 func flushHeap(b *testing.B, cfg *conf.Config, chunk []byte) float64 {
-	// Two collections: the first moves what earlier runs left in sync.Pools
-	// to the pools' victim caches, the second frees it; otherwise it counts
-	// in base and is freed during the measured flush (peak below base).
-	runtime.GC()
 	runtime.GC()
 	base := liveHeap()
 	p, err := pipeline.New(cfg, newCompressSink(cfg.Output), quietLog())
