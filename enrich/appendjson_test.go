@@ -348,10 +348,10 @@ func FuzzAppendNative(f *testing.F) {
 		f.Add(l)
 	}
 	f.Add([]byte{})
+	en := newEnricher(f, conf.Enrich{Stages: allStages}) // read-only: shared by the workers
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// As a document, when it is one.
 		if evs, err := Decode(data, nil); err == nil {
-			en := newEnricher(t, conf.Enrich{Stages: allStages})
 			for i := range evs {
 				if rec, drop := en.Enrich(&evs[i]); drop == DropNone {
 					checkNative(t, "decoded", rec)
