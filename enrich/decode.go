@@ -70,16 +70,20 @@ func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error)
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
-	var w wire
-	ts, ok := []byte(nil), false
 	if fast {
 		// One pass without reflection; anything it does not handle exactly
 		// like encoding/json (EventList, odd keys, errors) goes the slow way.
-		ts, ok = unmarshalEvent(doc, &w.Event)
+		// The event is decoded on the stack and copied into dst.
+		var ev auditv1.Event
+		if ts, ok := unmarshalEvent(doc, &ev); ok {
+			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
+				return dst, nil // a list without "items" (the fast path gives up on those)
+			}
+			return single(dst, &ev, ts)
+		}
 	}
-	if ok {
-		w.Timestamp = ts
-	} else if err := json.Unmarshal(doc, &w); err != nil {
+	w := new(wire)
+	if err := json.Unmarshal(doc, w); err != nil {
 		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
 	}
 	if !auditAPIVersion(w.APIVersion) {
@@ -110,10 +114,22 @@ func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error)
 	default:
 		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, clip(w.Kind))
 	}
-	if err := normalise(&w.Event, w.Timestamp); err != nil {
+	return single(dst, &w.Event, w.Timestamp)
+}
+
+// single checks and normalises one decoded event (not a list) and appends
+// it to dst.
+func single(dst []auditv1.Event, ev *auditv1.Event, v1beta1Timestamp json.RawMessage) ([]auditv1.Event, error) {
+	if !auditAPIVersion(ev.APIVersion) {
+		return dst, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, clip(ev.APIVersion))
+	}
+	if ev.Kind != "Event" && ev.Kind != "" {
+		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, clip(ev.Kind))
+	}
+	if err := normalise(ev, v1beta1Timestamp); err != nil {
 		return dst, err
 	}
-	return append(dst, w.Event), nil
+	return append(dst, *ev), nil
 }
 
 // decodeItem decodes and checks one EventList item; errors wrap ErrNotAudit.
@@ -176,10 +192,13 @@ func normalise(ev *auditv1.Event, v1beta1Timestamp json.RawMessage) error {
 			}
 		}
 	}
-	ev.APIVersion = auditv1.SchemeGroupVersion.String()
+	ev.APIVersion = auditV1
 	ev.Kind = "Event"
 	return nil
 }
+
+// auditV1 is the apiVersion of every decoded event (read-only).
+var auditV1 = auditv1.SchemeGroupVersion.String()
 
 func auditAPIVersion(v string) bool {
 	switch v {

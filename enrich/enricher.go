@@ -75,16 +75,28 @@ func (en *Enricher) Rules() []string {
 // Enrich filters, re-levels and enriches one event in place. It returns the
 // record to ship, or a drop reason.
 func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
-	if !en.shipStage(ev) {
-		return nil, DropStage
+	rec := new(Record)
+	if drop := en.EnrichInto(rec, ev); drop != DropNone {
+		return nil, drop
 	}
-	rec := &Record{Event: ev}
+	return rec, DropNone
+}
+
+// EnrichInto is Enrich writing the record into *rec (overwritten whole), so
+// that a caller handling one event at a time reuses one Record. It returns
+// the drop reason, DropNone for a record to ship.
+func (en *Enricher) EnrichInto(rec *Record, ev *auditv1.Event) string {
+	*rec = Record{}
+	if !en.shipStage(ev) {
+		return DropStage
+	}
+	rec.Event = ev
 	var v view
 	newView(ev, &v)
 	rec.Enrichment.Level = string(ev.Level)
 	if en.policy != nil {
 		if drop := en.policy.apply(ev, &v, &rec.Enrichment); drop != DropNone {
-			return nil, drop
+			return drop
 		}
 		rec.Enrichment.Level = string(ev.Level)
 	}
@@ -96,7 +108,7 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 	// replaced whole and the event annotated (redact.Annotation).
 	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
 	en.summarise(&v, &rec.Enrichment)
-	return rec, DropNone
+	return DropNone
 }
 
 // shipStage applies the stages property, with two exceptions that are always

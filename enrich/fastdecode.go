@@ -51,6 +51,25 @@ type fastDec struct {
 	// never changed, so the strings made over them stay valid (a grown
 	// arena leaves them on the old array).
 	arena []byte
+	// lists holds the elements of the event's string lists (groups,
+	// sourceIPs, extra values), each list a capacity-bounded window of it:
+	// one allocation for most events instead of one or two per list.
+	lists []string
+	// parts holds the objectRef and responseStatus of the event, which
+	// nearly every event has: one allocation for both.
+	parts *eventParts
+}
+
+type eventParts struct {
+	ref    auditv1.ObjectReference
+	status metav1.Status
+}
+
+func (d *fastDec) eventParts() *eventParts {
+	if d.parts == nil {
+		d.parts = new(eventParts)
+	}
+	return d.parts
 }
 
 // commonStrings are values that recur in almost every event; they are
@@ -259,15 +278,24 @@ func (d *fastDec) str() (string, bool) {
 // unquote decodes the string starting at start (after its opening quote),
 // with escapes and non-ASCII bytes: invalid UTF-8 and unpaired surrogates
 // become U+FFFD, as with encoding/json.
+//
+// The string is decoded straight into the arena (bytes appended after the
+// ones in use: a grown arena leaves the strings made so far on the old array).
 func (d *fastDec) unquote(start int) (string, bool) {
-	out := make([]byte, 0, d.i-start+16)
-	out = append(out, d.b[start:d.i]...)
+	if need := d.i - start + 16; cap(d.arena)-len(d.arena) < need {
+		d.arena = make([]byte, 0, max(need, min(len(d.b), 2048)))
+	}
+	off := len(d.arena)
+	d.arena = append(d.arena, d.b[start:d.i]...)
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			return d.text(out), true
+			if len(d.arena) == off {
+				return "", true
+			}
+			return unsafe.String(&d.arena[off], len(d.arena)-off), true
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -278,17 +306,17 @@ func (d *fastDec) unquote(start int) (string, bool) {
 			d.i += 2
 			switch e {
 			case '"', '\\', '/':
-				out = append(out, e)
+				d.arena = append(d.arena, e)
 			case 'b':
-				out = append(out, '\b')
+				d.arena = append(d.arena, '\b')
 			case 'f':
-				out = append(out, '\f')
+				d.arena = append(d.arena, '\f')
 			case 'n':
-				out = append(out, '\n')
+				d.arena = append(d.arena, '\n')
 			case 'r':
-				out = append(out, '\r')
+				d.arena = append(d.arena, '\r')
 			case 't':
-				out = append(out, '\t')
+				d.arena = append(d.arena, '\t')
 			case 'u':
 				r, ok := d.hex4()
 				if !ok {
@@ -300,7 +328,7 @@ func (d *fastDec) unquote(start int) (string, bool) {
 						d.i += 2
 						if r2, ok := d.hex4(); ok {
 							if p := utf16.DecodeRune(r, r2); p != utf8.RuneError {
-								out = utf8.AppendRune(out, p)
+								d.arena = utf8.AppendRune(d.arena, p)
 								continue
 							}
 						}
@@ -308,19 +336,19 @@ func (d *fastDec) unquote(start int) (string, bool) {
 					d.i = save // the next escape, if any, is read on its own
 					r = utf8.RuneError
 				}
-				out = utf8.AppendRune(out, r)
+				d.arena = utf8.AppendRune(d.arena, r)
 			default:
 				return "", false
 			}
 		case c < utf8.RuneSelf:
-			out = append(out, c)
+			d.arena = append(d.arena, c)
 			d.i++
 		default:
 			r, size := utf8.DecodeRune(d.b[d.i:])
 			if r == utf8.RuneError && size == 1 {
-				out = utf8.AppendRune(out, utf8.RuneError)
+				d.arena = utf8.AppendRune(d.arena, utf8.RuneError)
 			} else {
-				out = append(out, d.b[d.i:d.i+size]...)
+				d.arena = append(d.arena, d.b[d.i:d.i+size]...)
 			}
 			d.i += size
 		}
@@ -358,25 +386,27 @@ func (d *fastDec) strings() ([]string, bool) {
 	if !d.eat('[') {
 		return nil, false
 	}
-	var small [8]string // most lists are short: one allocation of the exact size
-	out := small[:0]
 	if d.eat(']') {
 		return []string{}, true
 	}
+	if d.lists == nil {
+		d.lists = make([]string, 0, 8)
+	}
+	start := len(d.lists)
 	for {
 		s, ok := d.str()
 		if !ok {
 			return nil, false
 		}
-		out = append(out, s)
+		// A grown d.lists leaves the lists made so far on the old array,
+		// where nothing writes any more.
+		d.lists = append(d.lists, s)
 		if d.eat(',') {
 			continue
 		}
 		if d.eat(']') {
-			if len(out) <= len(small) {
-				out = append([]string(nil), out...)
-			}
-			return out, true
+			end := len(d.lists)
+			return d.lists[start:end:end], true
 		}
 		return nil, false
 	}
@@ -614,9 +644,12 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 			d.i++
 		}
 		if d.i < len(d.b) && d.b[d.i] == '"' {
-			pt, err := time.Parse(metav1.RFC3339Micro, string(d.b[s:d.i]))
-			if err != nil {
-				return false
+			pt, ok := parseMicroUTC(d.b[s:d.i])
+			if !ok {
+				var err error
+				if pt, err = time.Parse(metav1.RFC3339Micro, string(d.b[s:d.i])); err != nil {
+					return false
+				}
 			}
 			d.i++
 			t.Time = pt.Local()
@@ -694,13 +727,13 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 			if d.null() {
 				return true
 			}
-			ev.ObjectRef = new(auditv1.ObjectReference)
+			ev.ObjectRef = &d.eventParts().ref
 			ok = d.objectRef(ev.ObjectRef)
 		case "responseStatus":
 			if d.null() {
 				return true
 			}
-			ev.ResponseStatus = new(metav1.Status)
+			ev.ResponseStatus = &d.eventParts().status
 			ok = d.status(ev.ResponseStatus)
 		case "requestObject":
 			ev.RequestObject, ok = d.unknown(1)
@@ -881,4 +914,49 @@ func (d *fastDec) causes() ([]metav1.StatusCause, bool) {
 		}
 		return nil, false
 	}
+}
+
+// parseMicroUTC parses the form the apiserver writes,
+// 2006-01-02T15:04:05.000000Z, to what time.Parse(metav1.RFC3339Micro)
+// returns for it; ok is false for anything else (time.Parse then decides,
+// out-of-range fields included).
+func parseMicroUTC(b []byte) (time.Time, bool) {
+	if len(b) != 27 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	us, ok7 := num(b[20:26])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, us*1000, time.UTC), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

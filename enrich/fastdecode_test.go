@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -266,4 +268,37 @@ func FuzzUnmarshalEvent(f *testing.F) {
 			t.Fatalf("Decode differs from the reference: %v / %v", gerr, werr)
 		}
 	})
+}
+
+// parseMicroUTC must agree with time.Parse(metav1.RFC3339Micro) on every
+// input it accepts (and accept the apiserver's form).
+func TestParseMicroUTC(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		got, ok := parseMicroUTC([]byte(s))
+		want, err := time.Parse(metav1.RFC3339Micro, s)
+		if ok && (err != nil || !got.Equal(want) || got.Location() != want.Location() || got.String() != want.String()) {
+			t.Errorf("%q: %v, time.Parse %v (%v)", s, got, want, err)
+		}
+	}
+	for _, s := range []string{
+		"2026-11-21T10:04:05.123456Z", "2024-02-29T23:59:59.999999Z", "2023-02-29T00:00:00.000000Z", "2100-02-29T00:00:00.000000Z",
+		"2000-02-29T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z", "2026-00-01T00:00:00.000000Z",
+		"2026-01-00T00:00:00.000000Z", "2026-01-01T24:00:00.000000Z", "2026-01-01T23:60:00.000000Z", "2026-01-01T23:59:60.000000Z",
+		"0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z", "2026-01-01T00:00:00.00000aZ", "2026-01-01T00:00:00.000000+00:00",
+		"2026-01-01 00:00:00.000000Z", "2026-1-01T00:00:00.000000Z", "+026-01-01T00:00:00.000000Z",
+	} {
+		check(s)
+	}
+	if _, ok := parseMicroUTC([]byte("2026-11-21T10:04:05.123456Z")); !ok {
+		t.Error("the apiserver's form is not taken by the fast path")
+	}
+	rnd := rand.New(rand.NewSource(6))
+	for i := 0; i < 100000; i++ {
+		tm := time.Unix(rnd.Int63n(253402300800), rnd.Int63n(1e9)).UTC()
+		check(tm.Format(metav1.RFC3339Micro))
+		b := []byte(tm.Format(metav1.RFC3339Micro))
+		b[rnd.Intn(len(b))] = "0123456789:-TZ."[rnd.Intn(15)]
+		check(string(b))
+	}
 }

@@ -1,9 +1,7 @@
 package enrich
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,67 +141,10 @@ func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
 	return encodeNative(dst, rec)
 }
 
+// encodeNative appends the audit event with the enrichment as its last
+// member, as json.Marshal would write them (see appendjson.go).
 func encodeNative(dst []byte, rec *Record) ([]byte, error) {
-	ev, err := json.Marshal(rec.Event)
-	if err != nil {
-		return dst, fmt.Errorf("encode event: %w", err)
-	}
-	enr, err := json.Marshal(&rec.Enrichment)
-	if err != nil {
-		return dst, fmt.Errorf("encode enrichment: %w", err)
-	}
-	// The event is a JSON object: splice the enrichment in before its end.
-	dst = append(dst, ev[:len(ev)-1]...)
-	dst = append(dst, `,"`+NativeEnrichment+`":`...)
-	dst = append(dst, enr...)
-	return append(dst, '}'), nil
-}
-
-// doc is a JSON document built from dotted paths.
-type doc map[string]any
-
-// put sets a dotted path, creating the objects on the way. Empty values are
-// left out.
-func (d doc) put(path string, v any) {
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return
-		}
-	case []string:
-		if len(x) == 0 {
-			return
-		}
-	case nil:
-		return
-	}
-	m := d
-	for {
-		head, rest, ok := strings.Cut(path, ".")
-		if !ok {
-			m[path] = v
-			return
-		}
-		next, _ := m[head].(doc)
-		if next == nil {
-			next = doc{}
-			m[head] = next
-		}
-		m, path = next, rest
-	}
-}
-
-// appendJSON appends the document without HTML escaping ("&", "<", ">"
-// stay as they are: the consumer is a SIEM, not a browser).
-func (d doc) appendJSON(dst []byte, format string) ([]byte, error) {
-	b := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return dst, fmt.Errorf("encode %s: %w", format, err)
-	}
-	out := b.Bytes()
-	return out[:len(out)-1], nil // Encode's newline
+	return appendNative(dst, rec)
 }
 
 func timeString(t time.Time) string {
@@ -213,96 +154,75 @@ func timeString(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// eventJSON marshals the audit event (for embedding in another schema).
-func eventJSON(ev *auditv1.Event) (json.RawMessage, error) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	return b, nil
-}
-
 func encodeECS(dst []byte, rec *Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
-	// As Elastic's pipeline does, dots in annotation keys become '_' so that
-	// Elasticsearch does not read them as object paths.
-	evc := *ev
-	if len(ev.Annotations) > 0 {
-		evc.Annotations = make(map[string]string, len(ev.Annotations))
-		for k, v := range ev.Annotations {
-			evc.Annotations[strings.ReplaceAll(k, ".", "_")] = v
-		}
-	}
-	raw, err := eventJSON(&evc)
-	if err != nil {
-		return dst, err
-	}
-	d := doc{}
-	d.put(ECSTimestamp, timeString(ev.RequestReceivedTimestamp.Time))
-	d.put(ECSVersion, "8.11.0")
-	d.put(ECSMessage, e.Summary)
-	d.put(ECSEventKind, "event")
-	d.put(ECSEventCategory, []string{"api"})
-	d.put(ECSEventType, ecsEventType(e))
-	d.put(ECSEventAction, ev.Verb)
-	d.put(ECSEventOutcome, ecsOutcome(e))
-	d.put(ECSEventID, string(ev.AuditID))
-	d.put(ECSEventDataset, "kubernetes.audit_logs")
-	d.put(ECSEventModule, "kubernetes")
-	d.put(ECSEventStart, timeString(ev.RequestReceivedTimestamp.Time))
-	d.put(ECSEventEnd, timeString(ev.StageTimestamp.Time))
+	var d fmtDoc
+	d.plan = ecsPlan
+	d.str(ECSTimestamp, timeString(ev.RequestReceivedTimestamp.Time))
+	d.str(ECSVersion, "8.11.0")
+	d.str(ECSMessage, e.Summary)
+	d.str(ECSEventKind, "event")
+	d.strs(ECSEventCategory, []string{"api"})
+	d.strs(ECSEventType, ecsEventType(e))
+	d.str(ECSEventAction, ev.Verb)
+	d.str(ECSEventOutcome, ecsOutcome(e))
+	d.str(ECSEventID, string(ev.AuditID))
+	d.str(ECSEventDataset, "kubernetes.audit_logs")
+	d.str(ECSEventModule, "kubernetes")
+	d.str(ECSEventStart, timeString(ev.RequestReceivedTimestamp.Time))
+	d.str(ECSEventEnd, timeString(ev.StageTimestamp.Time))
 	if !ev.RequestReceivedTimestamp.IsZero() && !ev.StageTimestamp.IsZero() {
-		d.put(ECSEventDuration, ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Nanoseconds())
+		d.int(ECSEventDuration, ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Nanoseconds())
 	}
-	d.put(ECSEventSeverity, e.SeverityID)
-	d.put(ECSEventReason, e.Result.DecisionReason)
-	d.put(ECSUserName, ev.User.Username)
-	d.put(ECSUserID, ev.User.UID)
-	d.put(ECSUserGroupName, ev.User.Groups)
-	d.put(ECSUserEffectiveName, e.Who.ImpersonatedUser)
+	d.int(ECSEventSeverity, int64(e.SeverityID))
+	d.str(ECSEventReason, e.Result.DecisionReason)
+	d.str(ECSUserName, ev.User.Username)
+	d.str(ECSUserID, ev.User.UID)
+	d.strs(ECSUserGroupName, ev.User.Groups)
+	d.str(ECSUserEffectiveName, e.Who.ImpersonatedUser)
 	if len(ev.SourceIPs) > 0 {
-		d.put(ECSSourceIP, ev.SourceIPs[0])
-		d.put(ECSClientIP, ev.SourceIPs[0])
+		d.str(ECSSourceIP, ev.SourceIPs[0])
+		d.str(ECSClientIP, ev.SourceIPs[0])
 	}
-	d.put(ECSUserAgentOriginal, ev.UserAgent)
-	d.put(ECSUserAgentName, e.Who.Client)
-	d.put(ECSUserAgentVersion, e.Who.ClientVersion)
-	d.put(ECSURLOriginal, ev.RequestURI)
+	d.str(ECSUserAgentOriginal, ev.UserAgent)
+	d.str(ECSUserAgentName, e.Who.Client)
+	d.str(ECSUserAgentVersion, e.Who.ClientVersion)
+	d.str(ECSURLOriginal, ev.RequestURI)
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.put(ECSURLPath, path)
-	d.put(ECSURLQuery, query)
-	d.put(ECSHTTPRequestMethod, httpMethod(ev.Verb))
+	d.str(ECSURLPath, path)
+	d.str(ECSURLQuery, query)
+	d.str(ECSHTTPRequestMethod, httpMethod(ev.Verb))
 	if e.Result.Code != 0 {
-		d.put(ECSHTTPResponseStatus, e.Result.Code)
+		d.int(ECSHTTPResponseStatus, int64(e.Result.Code))
 	}
-	d.put(ECSOrchestratorType, "kubernetes")
-	d.put(ECSOrchestratorCluster, e.Cluster)
-	d.put(ECSOrchestratorNS, e.What.Namespace)
+	d.str(ECSOrchestratorType, "kubernetes")
+	d.str(ECSOrchestratorCluster, e.Cluster)
+	d.str(ECSOrchestratorNS, e.What.Namespace)
 	if e.What.Resource != "" {
 		gv := e.What.APIVersion
 		if e.What.APIGroup != "" {
 			gv = e.What.APIGroup + "/" + gv
 		}
-		d.put(ECSOrchestratorAPI, gv)
-		d.put(ECSOrchestratorResType, resourceType(e))
-		d.put(ECSOrchestratorResName, e.What.Name)
+		d.str(ECSOrchestratorAPI, gv)
+		d.str(ECSOrchestratorResType, resourceType(e))
+		d.str(ECSOrchestratorResName, e.What.Name)
 	}
-	d.put(ECSHostName, e.Node)
-	d.put(ECSRelatedUser, relatedUsers(ev))
-	d.put(ECSRelatedIP, ev.SourceIPs)
-	d.put(ECSRuleID, e.Rules)
+	d.str(ECSHostName, e.Node)
+	d.strs(ECSRelatedUser, relatedUsers(ev))
+	d.strs(ECSRelatedIP, ev.SourceIPs)
+	d.strs(ECSRuleID, e.Rules)
 	if len(e.Attack) > 0 {
-		d.put(ECSThreatFramework, "MITRE ATT&CK")
-		d.put(ECSThreatTechniqueID, e.Attack)
+		d.str(ECSThreatFramework, "MITRE ATT&CK")
+		d.strs(ECSThreatTechniqueID, e.Attack)
 	}
 	if ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "" && ev.RequestObject != nil {
 		var b body
 		parseBody(ev, &b)
-		d.put(ECSContainerImageName, b.images())
+		d.strs(ECSContainerImageName, b.images())
 	}
-	d.put(ECSKubernetesAudit, raw)
-	d.put(ECSEnrichment, e)
-	return d.appendJSON(dst, "ecs")
+	d.special(ECSKubernetesAudit, dkEvent)
+	d.special(ECSEnrichment, dkEnrichment)
+	return d.appendJSON(dst, rec)
 }
 
 func resourceType(e *Enrichment) string {
@@ -391,129 +311,114 @@ var ocsfSeverityNames = [...]string{"Unknown", "Informational", "Low", "Medium",
 
 func encodeOCSF(dst []byte, rec *Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
-	raw, err := eventJSON(ev)
-	if err != nil {
-		return dst, err
-	}
 	const classUID, categoryUID = 6003, 6
 	act, actName := OCSFActivity(ev.Verb)
-	d := doc{}
-	d.put(OCSFClassUID, classUID)
-	d.put(OCSFClassName, "API Activity")
-	d.put(OCSFCategoryUID, categoryUID)
-	d.put(OCSFCategoryName, "Application Activity")
-	d.put(OCSFActivityID, act)
-	d.put(OCSFActivityName, actName)
-	d.put(OCSFTypeUID, classUID*100+act)
-	d.put(OCSFTypeName, "API Activity: "+actName)
+	var d fmtDoc
+	d.plan = ocsfPlan
+	d.int(OCSFClassUID, classUID)
+	d.str(OCSFClassName, "API Activity")
+	d.int(OCSFCategoryUID, categoryUID)
+	d.str(OCSFCategoryName, "Application Activity")
+	d.int(OCSFActivityID, int64(act))
+	d.str(OCSFActivityName, actName)
+	d.int(OCSFTypeUID, int64(classUID*100+act))
+	d.str(OCSFTypeName, "API Activity: "+actName)
 	start, end := ev.RequestReceivedTimestamp.Time, ev.StageTimestamp.Time
 	switch {
 	case !start.IsZero():
-		d.put(OCSFTime, start.UnixMilli())
+		d.int(OCSFTime, start.UnixMilli())
 	case !end.IsZero():
-		d.put(OCSFTime, end.UnixMilli())
+		d.int(OCSFTime, end.UnixMilli())
 	default:
-		d.put(OCSFTime, 0)
+		d.int(OCSFTime, 0)
 	}
 	if !start.IsZero() {
-		d.put(OCSFStartTime, start.UnixMilli())
+		d.int(OCSFStartTime, start.UnixMilli())
 	}
 	if !end.IsZero() {
-		d.put(OCSFEndTime, end.UnixMilli())
+		d.int(OCSFEndTime, end.UnixMilli())
 		if !start.IsZero() {
-			d.put(OCSFDuration, end.Sub(start).Milliseconds())
+			d.int(OCSFDuration, end.Sub(start).Milliseconds())
 		}
 	}
 	sev := e.SeverityID
 	if sev < 0 || sev >= len(ocsfSeverityNames) {
 		sev = 0
 	}
-	d.put(OCSFSeverityID, sev)
-	d.put(OCSFSeverity, ocsfSeverityNames[sev])
+	d.int(OCSFSeverityID, int64(sev))
+	d.str(OCSFSeverity, ocsfSeverityNames[sev])
 	switch o := outcome(e); o {
 	case "allowed":
-		d.put(OCSFStatusID, 1)
-		d.put(OCSFStatus, "Success")
+		d.int(OCSFStatusID, 1)
+		d.str(OCSFStatus, "Success")
 	case "denied", "failed":
-		d.put(OCSFStatusID, 2)
-		d.put(OCSFStatus, "Failure")
+		d.int(OCSFStatusID, 2)
+		d.str(OCSFStatus, "Failure")
 	default:
-		d.put(OCSFStatusID, 0)
-		d.put(OCSFStatus, "Unknown")
+		d.int(OCSFStatusID, 0)
+		d.str(OCSFStatus, "Unknown")
 	}
 	if e.Result.Code != 0 {
-		d.put(OCSFStatusCode, fmt.Sprint(e.Result.Code))
+		d.str(OCSFStatusCode, strconv.Itoa(int(e.Result.Code)))
 	}
-	d.put(OCSFStatusDetail, e.Result.Reason)
-	d.put(OCSFMessage, e.Summary)
-	d.put(OCSFMetadataVersion, "1.3.0")
-	d.put(OCSFMetadataProductName, "kube-audit-kafka")
-	d.put(OCSFMetadataVendorName, "kube-audit-kafka")
-	d.put(OCSFMetadataUID, string(ev.AuditID))
-	d.put(OCSFMetadataLogName, "kube-apiserver-audit")
-	d.put(OCSFActorUserName, ev.User.Username)
-	d.put(OCSFActorUserUID, ev.User.UID)
+	d.str(OCSFStatusDetail, e.Result.Reason)
+	d.str(OCSFMessage, e.Summary)
+	d.str(OCSFMetadataVersion, "1.3.0")
+	d.str(OCSFMetadataProductName, "kube-audit-kafka")
+	d.str(OCSFMetadataVendorName, "kube-audit-kafka")
+	d.str(OCSFMetadataUID, string(ev.AuditID))
+	d.str(OCSFMetadataLogName, "kube-apiserver-audit")
+	d.str(OCSFActorUserName, ev.User.Username)
+	d.str(OCSFActorUserUID, ev.User.UID)
 	typ, typID := ocsfUserType(ev.User.Username)
-	d.put(OCSFActorUserType, typ)
-	d.put(OCSFActorUserTypeID, typID)
+	d.str(OCSFActorUserType, typ)
+	d.int(OCSFActorUserTypeID, int64(typID))
 	if len(ev.User.Groups) > 0 {
-		gs := make([]doc, len(ev.User.Groups))
-		for i, g := range ev.User.Groups {
-			gs[i] = doc{"name": g}
-		}
-		d.put(OCSFActorUserGroups, gs)
+		d.special(OCSFActorUserGroups, dkGroups)
 	}
 	if e.Who.ImpersonatedUser != "" {
 		// The authenticated user invoked the request as the impersonated one.
-		d.put(OCSFActorInvokedBy, ev.User.Username)
-		d.put(OCSFActorUserName, e.Who.ImpersonatedUser)
-		d.put(OCSFActorUserUID, ev.ImpersonatedUser.UID)
+		d.str(OCSFActorInvokedBy, ev.User.Username)
+		d.str(OCSFActorUserName, e.Who.ImpersonatedUser)
+		if ev.ImpersonatedUser != nil { // always so for an enriched record
+			d.str(OCSFActorUserUID, ev.ImpersonatedUser.UID)
+		}
 	}
-	d.put(OCSFAPIOperation, ev.Verb)
-	d.put(OCSFAPIVersion, e.What.APIVersion)
-	d.put(OCSFAPIGroupName, e.What.APIGroup)
-	d.put(OCSFAPIServiceName, "kube-apiserver")
-	d.put(OCSFAPIRequestUID, string(ev.AuditID))
+	d.str(OCSFAPIOperation, ev.Verb)
+	d.str(OCSFAPIVersion, e.What.APIVersion)
+	d.str(OCSFAPIGroupName, e.What.APIGroup)
+	d.str(OCSFAPIServiceName, "kube-apiserver")
+	d.str(OCSFAPIRequestUID, string(ev.AuditID))
 	if e.Result.Code != 0 {
-		d.put(OCSFAPIResponseCode, e.Result.Code)
+		d.int(OCSFAPIResponseCode, int64(e.Result.Code))
 	}
 	if e.Result.Code >= 400 {
-		d.put(OCSFAPIResponseError, e.Result.Reason)
-		d.put(OCSFAPIResponseMessage, e.Result.Message)
+		d.str(OCSFAPIResponseError, e.Result.Reason)
+		d.str(OCSFAPIResponseMessage, e.Result.Message)
 	}
 	if len(ev.SourceIPs) > 0 {
-		d.put(OCSFSrcEndpointIP, ev.SourceIPs[0])
-		d.put(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
+		d.str(OCSFSrcEndpointIP, ev.SourceIPs[0])
+		d.strs(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
 	}
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.put(OCSFHTTPRequestMethod, httpMethod(ev.Verb))
-	d.put(OCSFHTTPRequestUA, ev.UserAgent)
-	d.put(OCSFHTTPRequestURLPath, path)
-	d.put(OCSFHTTPRequestURLQuery, query)
+	d.str(OCSFHTTPRequestMethod, httpMethod(ev.Verb))
+	d.str(OCSFHTTPRequestUA, ev.UserAgent)
+	d.str(OCSFHTTPRequestURLPath, path)
+	d.str(OCSFHTTPRequestURLQuery, query)
 	if e.Result.Code != 0 {
-		d.put(OCSFHTTPResponseCode, e.Result.Code)
+		d.int(OCSFHTTPResponseCode, int64(e.Result.Code))
 	}
 	if e.What.Resource != "" {
-		r := doc{"type": resourceType(e)}
-		r.put("name", e.What.Name)
-		r.put("namespace", e.What.Namespace)
-		if ev.ObjectRef != nil {
-			r.put("uid", string(ev.ObjectRef.UID))
-		}
-		r.put("group.name", e.What.APIGroup)
-		d.put(OCSFResources, []doc{r})
+		// type, name, namespace, uid and group.name, from the record
+		d.special(OCSFResources, dkResources)
 	}
-	d.put(OCSFDstEndpointHostname, e.Node)
+	d.str(OCSFDstEndpointHostname, e.Node)
 	if len(e.Attack) > 0 {
-		atts := make([]doc, len(e.Attack))
-		for i, t := range e.Attack {
-			atts[i] = doc{"technique": doc{"uid": t}, "version": "v15"}
-		}
-		d.put(OCSFAttacks, atts)
+		d.special(OCSFAttacks, dkAttacks)
 	}
-	d.put(OCSFUnmappedAudit, raw)
-	d.put(OCSFUnmappedEnrichment, e)
-	return d.appendJSON(dst, "ocsf")
+	d.special(OCSFUnmappedAudit, dkEvent)
+	d.special(OCSFUnmappedEnrichment, dkEnrichment)
+	return d.appendJSON(dst, rec)
 }
 
 // ocsfUserType classifies a Kubernetes user for OCSF actor.user.type_id:

@@ -397,8 +397,7 @@ type view struct {
 	isResource  bool
 	code        int32
 	decision    string
-	body        body
-	bodyParsed  bool
+	body        *body // parsed on first use: most events are never looked into
 	images      []string
 	imagesDone  bool
 }
@@ -422,11 +421,11 @@ func newView(ev *auditv1.Event, v *view) {
 }
 
 func (v *view) getBody() *body {
-	if !v.bodyParsed {
-		v.bodyParsed = true
-		parseBody(v.ev, &v.body)
+	if v.body == nil {
+		v.body = new(body)
+		parseBody(v.ev, v.body)
 	}
-	return &v.body
+	return v.body
 }
 
 func (m *matcher) matches(v *view) bool {
@@ -577,6 +576,7 @@ func inRanges(rs [][2]int32, c int32) bool {
 // evaluate runs every rule over the event and records the result.
 func (rs *rules) evaluate(v *view, e *Enrichment) {
 	sev := SeverityInfo
+	var attack []string // room for e.Attack
 	for _, r := range rs.list {
 		if !r.match.matches(v) {
 			continue
@@ -594,9 +594,18 @@ func (rs *rules) evaluate(v *view, e *Enrichment) {
 		if r.Severity > sev {
 			sev = r.Severity
 		}
+		if e.Rules == nil {
+			// One array for the rule ids and the techniques of most
+			// events; a longer list moves out of it.
+			both := make([]string, 0, 6)
+			e.Rules, attack = both[0:0:3], both[3:3:6]
+		}
 		e.Rules = append(e.Rules, r.ID)
 		for _, t := range r.Attack {
 			if !has(e.Attack, t) {
+				if e.Attack == nil {
+					e.Attack = attack
+				}
 				e.Attack = append(e.Attack, t)
 			}
 		}

@@ -221,103 +221,102 @@ func singular(r string) string {
 
 // summary is the one-line sentence an analyst reads first, e.g.
 // alice exec'd "sh -c id" into pod web-1 in audit-lab from 10.0.0.7 (kubectl/v1.32.0): allowed, 101
+// It is built in a stack buffer: one allocation, the string itself.
 func summary(ev *auditv1.Event, e *Enrichment) string {
-	var b strings.Builder
-	b.Grow(128)
+	var buf [256]byte
+	b := buf[:0]
 	who := e.Who.User
 	if who == "" {
 		who = "an unauthenticated client"
 	}
-	b.WriteString(who)
+	b = append(b, who...)
 	if e.Who.ImpersonatedUser != "" {
-		b.WriteString(" as ")
-		b.WriteString(e.Who.ImpersonatedUser)
+		b = append(b, " as "...)
+		b = append(b, e.Who.ImpersonatedUser...)
 	}
-	b.WriteByte(' ')
+	b = append(b, ' ')
 	w := &e.What
-	inNS := func() {
-		if w.Namespace != "" {
-			b.WriteString(" in ")
-			b.WriteString(w.Namespace)
-		}
-	}
 	switch {
 	case w.Resource == "pods" && w.Subresource == "exec":
-		b.WriteString("exec'd ")
+		b = append(b, "exec'd "...)
 		if w.Command != "" {
-			b.WriteString(strconv.Quote(w.Command))
-			b.WriteByte(' ')
+			b = strconv.AppendQuote(b, w.Command)
+			b = append(b, ' ')
 		}
-		b.WriteString("into pod ")
-		b.WriteString(w.Name)
-		inNS()
+		b = append(b, "into pod "...)
+		b = appendInNS(append(b, w.Name...), w)
 	case w.Resource == "pods" && w.Subresource == "attach":
-		b.WriteString("attached to pod ")
-		b.WriteString(w.Name)
-		inNS()
+		b = append(b, "attached to pod "...)
+		b = appendInNS(append(b, w.Name...), w)
 	case w.Resource == "pods" && w.Subresource == "portforward":
-		b.WriteString("port-forwarded to pod ")
-		b.WriteString(w.Name)
-		inNS()
+		b = append(b, "port-forwarded to pod "...)
+		b = appendInNS(append(b, w.Name...), w)
 	case w.Resource == "pods" && w.Subresource == "log":
-		b.WriteString("read the logs of pod ")
-		b.WriteString(w.Name)
-		inNS()
+		b = append(b, "read the logs of pod "...)
+		b = appendInNS(append(b, w.Name...), w)
 	case w.Resource == "serviceaccounts" && w.Subresource == "token" && w.Verb == "create":
-		b.WriteString("requested a token for service account ")
-		b.WriteString(w.Name)
-		inNS()
+		b = append(b, "requested a token for service account "...)
+		b = appendInNS(append(b, w.Name...), w)
 	case w.Resource != "":
 		verb := pastTense[w.Verb]
 		if verb == "" {
 			verb = w.Verb
 		}
-		b.WriteString(verb)
-		b.WriteByte(' ')
+		b = append(b, verb...)
+		b = append(b, ' ')
 		if w.Name == "" && (w.Verb == "list" || w.Verb == "watch" || w.Verb == "deletecollection") {
-			b.WriteString(w.Resource)
+			b = append(b, w.Resource...)
 		} else {
-			b.WriteString(singular(w.Resource))
+			b = append(b, singular(w.Resource)...)
 		}
 		if w.Subresource != "" {
-			b.WriteByte('/')
-			b.WriteString(w.Subresource)
+			b = append(b, '/')
+			b = append(b, w.Subresource...)
 		}
 		if w.Name != "" {
-			b.WriteByte(' ')
-			b.WriteString(w.Name)
+			b = append(b, ' ')
+			b = append(b, w.Name...)
 		}
 		if w.Namespace != "" && w.Resource != "namespaces" {
-			inNS()
+			b = appendInNS(b, w)
 		} else if w.Name == "" && (w.Verb == "list" || w.Verb == "watch") {
-			b.WriteString(" in all namespaces")
+			b = append(b, " in all namespaces"...)
 		}
 	default:
-		b.WriteString("requested ")
-		b.WriteString(strings.ToUpper(httpMethod(w.Verb)))
-		b.WriteByte(' ')
-		b.WriteString(w.NonResourceURL)
+		b = append(b, "requested "...)
+		b = append(b, strings.ToUpper(httpMethod(w.Verb))...)
+		b = append(b, ' ')
+		b = append(b, w.NonResourceURL...)
 	}
 	if len(ev.SourceIPs) > 0 {
-		b.WriteString(" from ")
-		b.WriteString(ev.SourceIPs[0])
+		b = append(b, " from "...)
+		b = append(b, ev.SourceIPs[0]...)
 	}
 	if e.Who.Client != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Who.Client)
+		b = append(b, " ("...)
+		b = append(b, e.Who.Client...)
 		if e.Who.ClientVersion != "" {
-			b.WriteByte('/')
-			b.WriteString(e.Who.ClientVersion)
+			b = append(b, '/')
+			b = append(b, e.Who.ClientVersion...)
 		}
-		b.WriteByte(')')
+		b = append(b, ')')
 	}
-	b.WriteString(": ")
-	b.WriteString(outcome(e))
+	b = append(b, ": "...)
+	b = append(b, outcome(e)...)
 	if e.Result.Code != 0 {
-		b.WriteString(", ")
-		b.WriteString(strconv.Itoa(int(e.Result.Code)))
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(e.Result.Code), 10)
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendInNS appends " in <namespace>" when the request has one.
+func appendInNS(b []byte, w *What) []byte {
+	if w.Namespace != "" {
+		b = append(b, " in "...)
+		b = append(b, w.Namespace...)
+	}
+	return b
 }
 
 // outcome is allowed, denied (401, 403 or an authorizer's forbid), failed

@@ -22,7 +22,17 @@ const (
 
 // FormatVersion is the format_version header: the message format and the
 // version of its schema in this plugin, bumped on a breaking change.
-func FormatVersion(f conf.Format) string { return f.String() + "/1" }
+func FormatVersion(f conf.Format) string {
+	switch f { // constants: no allocation per message
+	case conf.FormatNative:
+		return "native/1"
+	case conf.FormatECS:
+		return "ecs/1"
+	case conf.FormatOCSF:
+		return "ocsf/1"
+	}
+	return f.String() + "/1"
+}
 
 // deadLetter is the stub that stands for an event on dlq_topic. It holds
 // the event's identity and enrichment summary, never its body.

@@ -124,6 +124,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		sc = new(scratch)
 	}
 	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
+	rec := new(enrich.Record) // one event at a time: reused
 	r := NewChunkReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
 		entry, err := r.Next()
@@ -151,8 +152,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		for i := range events {
 			res.Events++
-			rec, drop := p.enr.Enrich(&events[i])
-			if drop != enrich.DropNone {
+			if drop := p.enr.EnrichInto(rec, &events[i]); drop != enrich.DropNone {
 				res.Dropped[drop]++
 				continue
 			}

@@ -1,0 +1,221 @@
+package enrich
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// fmtDoc builds a message of the ecs or ocsf format: values are set by
+// dotted path, and written as encoding/json's Encoder (SetEscapeHTML false)
+// writes a map[string]any tree built from those paths: keys sorted at each
+// level, objects only where a value is set. It replaces such a tree (about
+// 200 allocations per event) with fixed slots and a write plan made once
+// per format. TestFormatsMatchMapEncoding holds it to the map encoding.
+type fmtDoc struct {
+	plan *docPlan
+	set  [maxDocFields]bool
+	v    [maxDocFields]docVal
+	err  error // a path the plan does not have (a programming error)
+}
+
+const maxDocFields = 64
+
+type docKind uint8
+
+const (
+	dkStr docKind = iota
+	dkInt
+	dkStrs
+	dkEvent      // the audit event (ecs: annotation keys with '_' for '.')
+	dkEnrichment // the enrichment object
+	dkGroups     // ocsf actor.user.groups: [{"name": g}]
+	dkResources  // ocsf resources: [{type, name, namespace, uid, group.name}]
+	dkAttacks    // ocsf attacks: [{"technique": {"uid": t}, "version": "v15"}]
+)
+
+type docVal struct {
+	kind docKind
+	s    string
+	n    int64
+	ss   []string
+}
+
+// docPlan is the write order of a format's fields.
+type docPlan struct {
+	index map[string]int // path -> slot
+	segs  [][]string     // by slot: the path's segments
+	order []int          // slots in write order
+}
+
+// newDocPlan orders paths as encoding/json orders nested map keys: by the
+// first segment, then the next, and so on.
+// Paths beyond maxDocFields are left out of the plan (setting one is an
+// error at encoding; TestFormatsMatchMapEncoding would fail).
+func newDocPlan(paths []string) *docPlan {
+	paths = paths[:min(len(paths), maxDocFields)]
+	p := &docPlan{index: make(map[string]int, len(paths))}
+	for i, path := range paths {
+		p.index[path] = i
+		p.segs = append(p.segs, strings.Split(path, "."))
+		p.order = append(p.order, i)
+	}
+	slices.SortStableFunc(p.order, func(a, b int) int {
+		return slices.Compare(p.segs[a], p.segs[b])
+	})
+	return p
+}
+
+var (
+	ecsPlan  = newDocPlan(ECSFieldNames())
+	ocsfPlan = newDocPlan(OCSFFieldNames())
+)
+
+func (d *fmtDoc) put(path string, v docVal) {
+	i, ok := d.plan.index[path]
+	if !ok {
+		d.err = errors.New("field " + path + " is not in the format's plan")
+		return
+	}
+	d.set[i], d.v[i] = true, v
+}
+
+// str sets a string; "" leaves the field out.
+func (d *fmtDoc) str(path, s string) {
+	if s != "" {
+		d.put(path, docVal{kind: dkStr, s: s})
+	}
+}
+
+func (d *fmtDoc) int(path string, n int64) { d.put(path, docVal{kind: dkInt, n: n}) }
+
+// strs sets a list of strings; an empty one leaves the field out.
+func (d *fmtDoc) strs(path string, ss []string) {
+	if len(ss) > 0 {
+		d.put(path, docVal{kind: dkStrs, ss: ss})
+	}
+}
+
+func (d *fmtDoc) special(path string, k docKind) { d.put(path, docVal{kind: k}) }
+
+// appendJSON writes the document. The special values are written from rec.
+func (d *fmtDoc) appendJSON(dst []byte, rec *Record) ([]byte, error) {
+	if d.err != nil {
+		return dst, d.err
+	}
+	n0 := len(dst)
+	var open [8]string // the objects open below the top level
+	depth := 0
+	first := [9]bool{true}
+	key := func(dst []byte, level int, k string) []byte {
+		if !first[level] {
+			dst = append(dst, ',')
+		}
+		first[level] = false
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		return append(dst, '"', ':')
+	}
+	dst = append(dst, '{')
+	var err error
+	for _, i := range d.plan.order {
+		if !d.set[i] {
+			continue
+		}
+		segs := d.plan.segs[i]
+		objs := segs[:len(segs)-1]
+		k := 0
+		for k < depth && k < len(objs) && open[k] == objs[k] {
+			k++
+		}
+		for ; depth > k; depth-- {
+			dst = append(dst, '}')
+		}
+		for ; depth < len(objs); depth++ {
+			dst = append(key(dst, depth, objs[depth]), '{')
+			open[depth] = objs[depth]
+			first[depth+1] = true
+		}
+		dst = key(dst, depth, segs[len(segs)-1])
+		if dst, err = d.appendValue(dst, &d.v[i], rec); err != nil {
+			return dst[:n0], err
+		}
+	}
+	for ; depth > 0; depth-- {
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
+}
+
+func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error) {
+	ev, e := rec.Event, &rec.Enrichment
+	switch v.kind {
+	case dkStr:
+		return appendJSONStringTable(dst, v.s, &jsonPlainNoHTML), nil
+	case dkInt:
+		return strconv.AppendInt(dst, v.n, 10), nil
+	case dkStrs:
+		return appendStringsTable(dst, v.ss, &jsonPlainNoHTML), nil
+	case dkEvent:
+		if d.plan == ecsPlan && len(ev.Annotations) > 0 {
+			// As Elastic's pipeline does, dots in annotation keys become
+			// '_' so that Elasticsearch does not read them as object paths.
+			evc := *ev
+			evc.Annotations = make(map[string]string, len(ev.Annotations))
+			for k, val := range ev.Annotations {
+				evc.Annotations[strings.ReplaceAll(k, ".", "_")] = val
+			}
+			ev = &evc
+		}
+		// The event is marshalled on its own (HTML-safe), then embedded as
+		// is: the Encoder's compaction of a json.RawMessage without HTML
+		// escaping leaves compact JSON unchanged.
+		n := len(dst)
+		dst, err := appendEventDepth(dst, ev, maxCompactDepth-1)
+		if err != nil {
+			return dst[:n], fmt.Errorf("encode event: %w", err)
+		}
+		return dst, nil
+	case dkEnrichment:
+		return appendEnrichment(dst, e, true)
+	case dkGroups:
+		dst = append(dst, '[')
+		for i, g := range ev.User.Groups {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"name":`...)
+			dst = append(appendJSONStringTable(dst, g, &jsonPlainNoHTML), '}')
+		}
+		return append(dst, ']'), nil
+	case dkResources:
+		o := jsonObj{plain: &jsonPlainNoHTML}
+		dst = append(dst, '[')
+		if e.What.APIGroup != "" {
+			g := jsonObj{plain: &jsonPlainNoHTML}
+			dst = g.str(o.key(dst, "group"), "name", e.What.APIGroup)
+			dst = g.end(dst)
+		}
+		dst = o.opt(dst, "name", e.What.Name)
+		dst = o.opt(dst, "namespace", e.What.Namespace)
+		dst = o.str(dst, "type", resourceType(e))
+		if ev.ObjectRef != nil {
+			dst = o.opt(dst, "uid", string(ev.ObjectRef.UID))
+		}
+		return append(o.end(dst), ']'), nil
+	case dkAttacks:
+		dst = append(dst, '[')
+		for i, t := range e.Attack {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"technique":{"uid":`...)
+			dst = appendJSONStringTable(dst, t, &jsonPlainNoHTML)
+			dst = append(dst, `},"version":"v15"}`...)
+		}
+		return append(dst, ']'), nil
+	}
+	return dst, fmt.Errorf("unknown value kind %d", v.kind)
+}

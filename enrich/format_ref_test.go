@@ -1,0 +1,281 @@
+package enrich
+
+// The reference implementations of the ecs and ocsf formats: a tree of maps
+// built from dotted paths and encoding/json's Encoder (the implementation
+// before fmtDoc). TestFormatsMatchMapEncoding holds encodeECS and
+// encodeOCSF to them byte for byte.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// mapDoc is a JSON document built from dotted paths.
+type mapDoc map[string]any
+
+// put sets a dotted path, creating the objects on the way. Empty values are
+// left out.
+func (d mapDoc) put(path string, v any) {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return
+		}
+	case []string:
+		if len(x) == 0 {
+			return
+		}
+	case nil:
+		return
+	}
+	m := d
+	for {
+		head, rest, ok := strings.Cut(path, ".")
+		if !ok {
+			m[path] = v
+			return
+		}
+		next, _ := m[head].(mapDoc)
+		if next == nil {
+			next = mapDoc{}
+			m[head] = next
+		}
+		m, path = next, rest
+	}
+}
+
+// appendJSON appends the document without HTML escaping ("&", "<", ">"
+// stay as they are: the consumer is a SIEM, not a browser).
+func (d mapDoc) appendJSON(dst []byte, format string) ([]byte, error) {
+	b := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return dst, fmt.Errorf("encode %s: %w", format, err)
+	}
+	out := b.Bytes()
+	return out[:len(out)-1], nil // Encode's newline
+}
+
+// eventJSON marshals the audit event (for embedding in another schema).
+func eventJSON(ev *auditv1.Event) (json.RawMessage, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	return b, nil
+}
+
+func encodeECSMap(dst []byte, rec *Record) ([]byte, error) {
+	ev, e := rec.Event, &rec.Enrichment
+	// As Elastic's pipeline does, dots in annotation keys become '_' so that
+	// Elasticsearch does not read them as object paths.
+	evc := *ev
+	if len(ev.Annotations) > 0 {
+		evc.Annotations = make(map[string]string, len(ev.Annotations))
+		for k, v := range ev.Annotations {
+			evc.Annotations[strings.ReplaceAll(k, ".", "_")] = v
+		}
+	}
+	raw, err := eventJSON(&evc)
+	if err != nil {
+		return dst, err
+	}
+	d := mapDoc{}
+	d.put(ECSTimestamp, timeString(ev.RequestReceivedTimestamp.Time))
+	d.put(ECSVersion, "8.11.0")
+	d.put(ECSMessage, e.Summary)
+	d.put(ECSEventKind, "event")
+	d.put(ECSEventCategory, []string{"api"})
+	d.put(ECSEventType, ecsEventType(e))
+	d.put(ECSEventAction, ev.Verb)
+	d.put(ECSEventOutcome, ecsOutcome(e))
+	d.put(ECSEventID, string(ev.AuditID))
+	d.put(ECSEventDataset, "kubernetes.audit_logs")
+	d.put(ECSEventModule, "kubernetes")
+	d.put(ECSEventStart, timeString(ev.RequestReceivedTimestamp.Time))
+	d.put(ECSEventEnd, timeString(ev.StageTimestamp.Time))
+	if !ev.RequestReceivedTimestamp.IsZero() && !ev.StageTimestamp.IsZero() {
+		d.put(ECSEventDuration, ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Nanoseconds())
+	}
+	d.put(ECSEventSeverity, e.SeverityID)
+	d.put(ECSEventReason, e.Result.DecisionReason)
+	d.put(ECSUserName, ev.User.Username)
+	d.put(ECSUserID, ev.User.UID)
+	d.put(ECSUserGroupName, ev.User.Groups)
+	d.put(ECSUserEffectiveName, e.Who.ImpersonatedUser)
+	if len(ev.SourceIPs) > 0 {
+		d.put(ECSSourceIP, ev.SourceIPs[0])
+		d.put(ECSClientIP, ev.SourceIPs[0])
+	}
+	d.put(ECSUserAgentOriginal, ev.UserAgent)
+	d.put(ECSUserAgentName, e.Who.Client)
+	d.put(ECSUserAgentVersion, e.Who.ClientVersion)
+	d.put(ECSURLOriginal, ev.RequestURI)
+	path, query, _ := strings.Cut(ev.RequestURI, "?")
+	d.put(ECSURLPath, path)
+	d.put(ECSURLQuery, query)
+	d.put(ECSHTTPRequestMethod, httpMethod(ev.Verb))
+	if e.Result.Code != 0 {
+		d.put(ECSHTTPResponseStatus, e.Result.Code)
+	}
+	d.put(ECSOrchestratorType, "kubernetes")
+	d.put(ECSOrchestratorCluster, e.Cluster)
+	d.put(ECSOrchestratorNS, e.What.Namespace)
+	if e.What.Resource != "" {
+		gv := e.What.APIVersion
+		if e.What.APIGroup != "" {
+			gv = e.What.APIGroup + "/" + gv
+		}
+		d.put(ECSOrchestratorAPI, gv)
+		d.put(ECSOrchestratorResType, resourceType(e))
+		d.put(ECSOrchestratorResName, e.What.Name)
+	}
+	d.put(ECSHostName, e.Node)
+	d.put(ECSRelatedUser, relatedUsers(ev))
+	d.put(ECSRelatedIP, ev.SourceIPs)
+	d.put(ECSRuleID, e.Rules)
+	if len(e.Attack) > 0 {
+		d.put(ECSThreatFramework, "MITRE ATT&CK")
+		d.put(ECSThreatTechniqueID, e.Attack)
+	}
+	if ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "" && ev.RequestObject != nil {
+		var b body
+		parseBody(ev, &b)
+		d.put(ECSContainerImageName, b.images())
+	}
+	d.put(ECSKubernetesAudit, raw)
+	d.put(ECSEnrichment, e)
+	return d.appendJSON(dst, "ecs")
+}
+
+func encodeOCSFMap(dst []byte, rec *Record) ([]byte, error) {
+	ev, e := rec.Event, &rec.Enrichment
+	raw, err := eventJSON(ev)
+	if err != nil {
+		return dst, err
+	}
+	const classUID, categoryUID = 6003, 6
+	act, actName := OCSFActivity(ev.Verb)
+	d := mapDoc{}
+	d.put(OCSFClassUID, classUID)
+	d.put(OCSFClassName, "API Activity")
+	d.put(OCSFCategoryUID, categoryUID)
+	d.put(OCSFCategoryName, "Application Activity")
+	d.put(OCSFActivityID, act)
+	d.put(OCSFActivityName, actName)
+	d.put(OCSFTypeUID, classUID*100+act)
+	d.put(OCSFTypeName, "API Activity: "+actName)
+	start, end := ev.RequestReceivedTimestamp.Time, ev.StageTimestamp.Time
+	switch {
+	case !start.IsZero():
+		d.put(OCSFTime, start.UnixMilli())
+	case !end.IsZero():
+		d.put(OCSFTime, end.UnixMilli())
+	default:
+		d.put(OCSFTime, 0)
+	}
+	if !start.IsZero() {
+		d.put(OCSFStartTime, start.UnixMilli())
+	}
+	if !end.IsZero() {
+		d.put(OCSFEndTime, end.UnixMilli())
+		if !start.IsZero() {
+			d.put(OCSFDuration, end.Sub(start).Milliseconds())
+		}
+	}
+	sev := e.SeverityID
+	if sev < 0 || sev >= len(ocsfSeverityNames) {
+		sev = 0
+	}
+	d.put(OCSFSeverityID, sev)
+	d.put(OCSFSeverity, ocsfSeverityNames[sev])
+	switch o := outcome(e); o {
+	case "allowed":
+		d.put(OCSFStatusID, 1)
+		d.put(OCSFStatus, "Success")
+	case "denied", "failed":
+		d.put(OCSFStatusID, 2)
+		d.put(OCSFStatus, "Failure")
+	default:
+		d.put(OCSFStatusID, 0)
+		d.put(OCSFStatus, "Unknown")
+	}
+	if e.Result.Code != 0 {
+		d.put(OCSFStatusCode, fmt.Sprint(e.Result.Code))
+	}
+	d.put(OCSFStatusDetail, e.Result.Reason)
+	d.put(OCSFMessage, e.Summary)
+	d.put(OCSFMetadataVersion, "1.3.0")
+	d.put(OCSFMetadataProductName, "kube-audit-kafka")
+	d.put(OCSFMetadataVendorName, "kube-audit-kafka")
+	d.put(OCSFMetadataUID, string(ev.AuditID))
+	d.put(OCSFMetadataLogName, "kube-apiserver-audit")
+	d.put(OCSFActorUserName, ev.User.Username)
+	d.put(OCSFActorUserUID, ev.User.UID)
+	typ, typID := ocsfUserType(ev.User.Username)
+	d.put(OCSFActorUserType, typ)
+	d.put(OCSFActorUserTypeID, typID)
+	if len(ev.User.Groups) > 0 {
+		gs := make([]mapDoc, len(ev.User.Groups))
+		for i, g := range ev.User.Groups {
+			gs[i] = mapDoc{"name": g}
+		}
+		d.put(OCSFActorUserGroups, gs)
+	}
+	if e.Who.ImpersonatedUser != "" {
+		// The authenticated user invoked the request as the impersonated one.
+		d.put(OCSFActorInvokedBy, ev.User.Username)
+		d.put(OCSFActorUserName, e.Who.ImpersonatedUser)
+		d.put(OCSFActorUserUID, ev.ImpersonatedUser.UID)
+	}
+	d.put(OCSFAPIOperation, ev.Verb)
+	d.put(OCSFAPIVersion, e.What.APIVersion)
+	d.put(OCSFAPIGroupName, e.What.APIGroup)
+	d.put(OCSFAPIServiceName, "kube-apiserver")
+	d.put(OCSFAPIRequestUID, string(ev.AuditID))
+	if e.Result.Code != 0 {
+		d.put(OCSFAPIResponseCode, e.Result.Code)
+	}
+	if e.Result.Code >= 400 {
+		d.put(OCSFAPIResponseError, e.Result.Reason)
+		d.put(OCSFAPIResponseMessage, e.Result.Message)
+	}
+	if len(ev.SourceIPs) > 0 {
+		d.put(OCSFSrcEndpointIP, ev.SourceIPs[0])
+		d.put(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
+	}
+	path, query, _ := strings.Cut(ev.RequestURI, "?")
+	d.put(OCSFHTTPRequestMethod, httpMethod(ev.Verb))
+	d.put(OCSFHTTPRequestUA, ev.UserAgent)
+	d.put(OCSFHTTPRequestURLPath, path)
+	d.put(OCSFHTTPRequestURLQuery, query)
+	if e.Result.Code != 0 {
+		d.put(OCSFHTTPResponseCode, e.Result.Code)
+	}
+	if e.What.Resource != "" {
+		r := mapDoc{"type": resourceType(e)}
+		r.put("name", e.What.Name)
+		r.put("namespace", e.What.Namespace)
+		if ev.ObjectRef != nil {
+			r.put("uid", string(ev.ObjectRef.UID))
+		}
+		r.put("group.name", e.What.APIGroup)
+		d.put(OCSFResources, []mapDoc{r})
+	}
+	d.put(OCSFDstEndpointHostname, e.Node)
+	if len(e.Attack) > 0 {
+		atts := make([]mapDoc, len(e.Attack))
+		for i, t := range e.Attack {
+			atts[i] = mapDoc{"technique": mapDoc{"uid": t}, "version": "v15"}
+		}
+		d.put(OCSFAttacks, atts)
+	}
+	d.put(OCSFUnmappedAudit, raw)
+	d.put(OCSFUnmappedEnrichment, e)
+	return d.appendJSON(dst, "ocsf")
+}
