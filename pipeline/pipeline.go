@@ -45,6 +45,9 @@ const (
 	// DropTooLarge: an event above max_message_bytes even without its
 	// request and response bodies, with no dlq_topic to take its stub.
 	DropTooLarge = "too_large"
+	// DropUndeliverable: the broker can never take the chunk (it is older
+	// than Kafka 0.11); Fluent Bit drops it on FLB_ERROR.
+	DropUndeliverable = "undeliverable"
 )
 
 // Sink receives the messages of one flush. output.Writer is the real one;
@@ -191,7 +194,10 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		res.Status = Retry
 		var oe *output.Error
 		if errors.As(err, &oe) && oe.Kind == output.Undeliverable {
+			// Fluent Bit drops the chunk: every message of it is lost, and
+			// counted as such.
 			res.Status = Error
+			res.Dropped[DropUndeliverable] += len(msgs)
 		}
 		res.Shipped, res.DeadLettered, res.Truncated = 0, 0, 0
 		p.stats.record(&res, time.Since(start))

@@ -106,7 +106,9 @@ func (s *Stats) addShipped(msgs []output.Message, bytes int) (recoveredAfter tim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range msgs {
-		s.bySeverity[msgs[i].Severity]++
+		if m := &msgs[i]; !m.Refused && m.DeadLetter == "" { // stubs and refused ones were not shipped
+			s.bySeverity[m.Severity]++
+		}
 	}
 	if len(msgs) > 0 {
 		s.lastOK = time.Now()
@@ -140,10 +142,15 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	}
 	var oe *output.Error
 	failed := res.Status != OK && errors.As(res.Err, &oe)
-	if len(res.Dropped) > 0 || failed {
+	// A retried chunk comes back whole: its drops are counted when it is
+	// finally delivered (or given up), not at every attempt.
+	countDrops := len(res.Dropped) > 0 && res.Status != Retry
+	if countDrops || failed {
 		s.mu.Lock()
-		for k, v := range res.Dropped {
-			s.dropped[k] += int64(v)
+		if countDrops {
+			for k, v := range res.Dropped {
+				s.dropped[k] += int64(v)
+			}
 		}
 		if failed {
 			k := KafkaErrorKey{Kind: oe.Kind.String(), Cause: output.Cause(oe.Err)}

@@ -205,8 +205,10 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		return flbOK
 	}
 	log = inst.log
-	// Unlisted first: a late flush is refused rather than racing the close.
-	instances.remove(inst)
+	// Unlisted only once closed: a flush arriving during the grace time gets
+	// the pipeline's Retry (Fluent Bit keeps the chunk), not an unknown
+	// instance's Error (Fluent Bit would drop it).
+	defer instances.remove(inst)
 	if addr := inst.cfg.Observe.MetricsListen; addr != "" {
 		defer stopMetrics(addr, inst.name)
 	}

@@ -76,7 +76,11 @@ func (p *propFlag) Set(s string) error {
 	k = strings.ToLower(strings.TrimSpace(k))
 	if !ok || k == "" {
 		// Never echo the value: it may be a secret typed in the wrong form.
-		p.bad = append(p.bad, fmt.Sprintf("-p %q is not key=value", k))
+		if conf.Known(k) {
+			p.bad = append(p.bad, fmt.Sprintf("-p %q is not key=value", k))
+		} else {
+			p.bad = append(p.bad, "a -p argument is not key=value (not shown: it may be a secret)")
+		}
 		return nil
 	}
 	if _, seen := p.kv[k]; !seen {

@@ -218,6 +218,7 @@ func TestBadProperties(t *testing.T) {
 		{"unknown key", []string{"-p", "topc=x"}, []string{`"topc"`, `did you mean "topic"`, "valid properties: log_key, brokers"}},
 		{"bad value", []string{"-p", "compression=brotli"}, []string{`"compression"`, "brotli", "zstd"}},
 		{"not key=value", []string{"-p", "compression"}, []string{`"compression"`, "key=value"}},
+		{"not key=value, not a key: never echoed", []string{"-p", secret}, []string{"key=value", "not shown"}},
 		{"several at once", []string{"-p", "compression=brotli", "-p", "bogus=1", "-p", "write_timeout=-3s", "-p", "stages=Nope"},
 			[]string{"4 bad properties", `"compression"`, `"bogus"`, `"write_timeout"`, `"stages"`}},
 		{"secret never echoed", []string{"-p", "sasl_pasword=" + secret, "-p", "sasl_password=" + secret, "-p", "sasl_mechanism=PLAIN"},
@@ -337,6 +338,25 @@ func TestEmbeddedBrokerRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With a small max_message_bytes, big events are truncated or dead-lettered:
+// the summary says how many, and the read back counts the stubs on the
+// dead-letter topic, so every event is accounted for.
+func TestEmbeddedBrokerDeadLetters(t *testing.T) {
+	_, want := shippable(t, labLog)
+	r := runCmd(t, nil, "-p", "max_message_bytes=2048", "-p", "dlq_topic=audit-dlq", labLog)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
+	}
+	shipped, back := count(t, shippedRe, r.stdout), count(t, readBackRe, r.stdout)
+	dead := count(t, regexp.MustCompile(`dead letter\s+([0-9,]+) events`), r.stdout)
+	if dead == 0 || !strings.Contains(r.stdout, "truncated") {
+		t.Fatalf("no event truncated or dead-lettered:\n%s", r.stdout)
+	}
+	if shipped+dead != want || back != want || !strings.Contains(r.stdout, "every shipped message arrived") {
+		t.Fatalf("shipped %d + dead-lettered %d, read back %d, want %d:\n%s", shipped, dead, back, want, r.stdout)
 	}
 }
 

@@ -121,12 +121,14 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if runErr != nil {
 		code = 1
 	} else if broker != nil && !rp.sum.interrupted {
-		rb, err := readBack(context.Background(), broker.Addrs(), cfg.Output.Topics(), rp.sum.shipped)
+		// Dead-letter stubs are on dlq_topic, which is read back too.
+		want := rp.sum.shipped + rp.sum.deadLettered
+		rb, err := readBack(context.Background(), broker.Addrs(), cfg.Output.Topics(), want)
 		rp.sum.readBack = &rb
 		if err != nil {
 			runErr, code = fmt.Errorf("read back: %w", err), 1
-		} else if rb.messages != rp.sum.shipped || rb.invalid > 0 {
-			runErr, code = fmt.Errorf("read back %d of %d shipped messages (%d not JSON)", rb.messages, rp.sum.shipped, rb.invalid), 1
+		} else if rb.messages != want || rb.invalid > 0 {
+			runErr, code = fmt.Errorf("read back %d of %d shipped messages and dead-letter stubs (%d not JSON)", rb.messages, want, rb.invalid), 1
 		}
 	}
 	if rp.sum.interrupted && code == 0 {
@@ -275,6 +277,8 @@ func (rp *replayer) flush() error {
 			rp.sum.records += int64(res.Records)
 			rp.sum.events += int64(res.Events)
 			rp.sum.shipped += int64(res.Shipped)
+			rp.sum.truncated += int64(res.Truncated)
+			rp.sum.deadLettered += int64(res.DeadLettered)
 			for k, v := range res.Dropped {
 				rp.sum.dropped[k] += int64(v)
 			}

@@ -29,6 +29,7 @@ type summary struct {
 	lines, blank, inBytes    int64
 	chunks                   int
 	records, events, shipped int64
+	truncated, deadLettered  int64 // truncated are in shipped; dead-lettered are stubs on dlq_topic
 	dropped                  map[string]int64
 	retries                  int
 	pending                  int64 // records never flushed (interrupted or failed)
@@ -86,6 +87,12 @@ func (s *summary) print(w io.Writer) {
 		verb = "printed"
 	}
 	row("shipped", "%s messages %s, %s", num(s.shipped), topicList(s.byTopic), verb)
+	if s.truncated > 0 {
+		row("truncated", "%s events shipped without their request/response bodies (above max_message_bytes)", num(s.truncated))
+	}
+	if s.deadLettered > 0 {
+		row("dead letter", "%s events too large even truncated: a stub of each on %s", num(s.deadLettered), o.DLQTopic)
+	}
 	if s.pending > 0 {
 		row("", "%s records not delivered", num(s.pending))
 	}
@@ -93,8 +100,8 @@ func (s *summary) print(w io.Writer) {
 	case s.readBack != nil:
 		rb := s.readBack
 		verdict := "every shipped message arrived"
-		if rb.messages != s.shipped || rb.invalid > 0 {
-			verdict = fmt.Sprintf("MISSING %s", num(s.shipped-rb.messages))
+		if want := s.shipped + s.deadLettered; rb.messages != want || rb.invalid > 0 {
+			verdict = fmt.Sprintf("MISSING %s", num(want-rb.messages))
 			if rb.invalid > 0 {
 				verdict += fmt.Sprintf(", %s not JSON", num(rb.invalid))
 			}
