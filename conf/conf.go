@@ -209,8 +209,13 @@ func (c *Config) check() Problems {
 		if o.SASL.Password == "" {
 			bad("sasl_password", "required with sasl_mechanism %s (or set sasl_password_file)", o.SASL.Mechanism)
 		}
+	} else if o.SASL.Username != "" || (o.SASL.Password != "" && o.SASL.PasswordFile == "") {
+		// Credentials without a mechanism would connect unauthenticated. (A
+		// mounted password file alone is allowed: a manifest may mount it
+		// whether or not the environment turns SASL on.)
+		bad("sasl_mechanism", "sasl credentials are set but no sasl_mechanism (valid: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
 	}
-	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.InsecureSkipVerify) {
+	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.ServerName != "" || o.TLS.InsecureSkipVerify) {
 		bad("tls_enabled", "tls_* properties are set but tls_enabled is off; set tls_enabled on")
 	}
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {

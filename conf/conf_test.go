@@ -214,6 +214,8 @@ func TestInvalidValues(t *testing.T) {
 		{conf.MapGetter{"tls_enabled": "on", "tls_key_file": missing}, "tls_key_file", "no such file"},
 		{conf.MapGetter{"tls_enabled": "on", "tls_cert_file": empty}, "tls_cert_file", "go together"},
 		{conf.MapGetter{"tls_insecure_skip_verify": "on"}, "tls_enabled", "tls_enabled is off"},
+		{conf.MapGetter{"tls_server_name": "kafka.internal"}, "tls_enabled", "tls_enabled is off"},
+		{conf.MapGetter{"sasl_username": "audit", "sasl_password": "pw-never-echoed"}, "sasl_mechanism", "no sasl_mechanism"},
 		{conf.MapGetter{"tls_insecure_skip_verify": "perhaps", "tls_enabled": "on"}, "tls_insecure_skip_verify", "boolean"},
 		{conf.MapGetter{"sasl_mechanism": "GSSAPI"}, "sasl_mechanism", "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
 		{conf.MapGetter{"sasl_mechanism": "PLAIN", "sasl_password": "p"}, "sasl_username", "required"},
