@@ -302,7 +302,8 @@ func TestDaemonSetConfig(t *testing.T) {
 	}
 	checkOutput(t, c, env, files)
 	// And the kind lab's settings (plain text, no SASL) pass too.
-	env["KAFKA_TLS"], env["SASL_MECHANISM"], env["KAFKA_BROKERS"] = "off", "", "kafka.kube-audit-kafka.svc:9092"
+	// (SASL off means no user name either: credentials without a mechanism are refused.)
+	env["KAFKA_TLS"], env["SASL_MECHANISM"], env["SASL_USERNAME"], env["KAFKA_BROKERS"] = "off", "", "", "kafka.kube-audit-kafka.svc:9092"
 	checkOutput(t, c, env, files)
 }
 
