@@ -111,38 +111,49 @@ type batchEncoder struct {
 }
 
 func newBatchEncoder(c conf.Compression, level int) (*batchEncoder, error) {
-	e := &batchEncoder{}
+	codec, err := NewCodec(c, level)
+	if err != nil {
+		return nil, err
+	}
+	e := &batchEncoder{codec: codec}
+	if codec != nil {
+		e.code = codec.Code()
+	}
+	return e, nil
+}
+
+// NewCodec is the codec the writer compresses record batches with: kafka-go's
+// codec for c (klauspost's implementations for gzip, snappy and zstd) at
+// level (0: the codec's default). It is nil for compression none.
+func NewCodec(c conf.Compression, level int) (compress.Codec, error) {
 	switch c {
 	case conf.CompressionNone:
 		if level != 0 {
 			return nil, fmt.Errorf("compression none takes no level")
 		}
-		return e, nil
+		return nil, nil
 	case conf.CompressionGzip:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("gzip levels are 1-9 (0: default 6), got %d", level)
 		}
-		e.codec = &kgzip.Codec{Level: level}
+		return &kgzip.Codec{Level: level}, nil
 	case conf.CompressionSnappy:
 		if level < 0 || level > 3 {
 			return nil, fmt.Errorf("snappy levels are 1 (faster), 2 (better), 3 (best) (0: default), got %d", level)
 		}
-		e.codec = &ksnappy.Codec{Compression: ksnappy.Compression(level)}
+		return &ksnappy.Codec{Compression: ksnappy.Compression(level)}, nil
 	case conf.CompressionLZ4:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("lz4 levels are 1-9 (0: fast), got %d", level)
 		}
-		e.codec = newLZ4Codec(level)
+		return newLZ4Codec(level), nil
 	case conf.CompressionZstd:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("zstd levels are 1-9 (0: default 3), got %d", level)
 		}
-		e.codec = &kzstd.Codec{Level: level}
-	default:
-		return nil, fmt.Errorf("unknown compression %d", c)
+		return &kzstd.Codec{Level: level}, nil
 	}
-	e.code = e.codec.Code()
-	return e, nil
+	return nil, fmt.Errorf("unknown compression %d", c)
 }
 
 // sizePrefix is the int32 length that precedes a record set in a produce

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go/compress"
-	"github.com/segmentio/kafka-go/compress/gzip"
-	"github.com/segmentio/kafka-go/compress/zstd"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
@@ -82,30 +80,11 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// measureCodec is kafka-go's codec for the configured compression (the
-// klauspost implementations for gzip, snappy and zstd), at the configured
-// level where the codec takes one.
+// measureCodec is the very codec the Kafka writer compresses with, at the
+// configured level (nil for compression none).
 func measureCodec(c conf.Output) compress.Codec {
-	switch c.Compression {
-	case conf.CompressionGzip:
-		if c.CompressionLevel > 0 {
-			return &gzip.Codec{Level: c.CompressionLevel}
-		}
-		return compress.Gzip.Codec()
-	case conf.CompressionSnappy:
-		return compress.Snappy.Codec()
-	case conf.CompressionLZ4:
-		return compress.Lz4.Codec()
-	case conf.CompressionZstd:
-		// compression_level counts klauspost's speed levels 1-4; kafka-go's
-		// codec takes a zstd level and maps it back onto them.
-		zl := [...]int{0, 1, 3, 7, 11}
-		if l := c.CompressionLevel; l > 0 {
-			return &zstd.Codec{Level: zl[min(l, 4)]}
-		}
-		return compress.Zstd.Codec()
-	}
-	return nil
+	codec, _ := output.NewCodec(c.Compression, c.CompressionLevel) // conf.Load validated the level
+	return codec
 }
 
 // dryRunSink prints each message as {"topic":…,"key":…,"value":…}, routed by
