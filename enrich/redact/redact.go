@@ -22,6 +22,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 
+	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -161,8 +162,14 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 			w.record()
 		}
 	}
+	if ev.ResponseStatus != nil && ev.ResponseStatus.Details != nil {
+		w.causes(ev)
+	}
 	if len(ev.User.Extra) > 0 {
-		w.userExtra(ev)
+		w.userExtra("user", ev.User.Extra)
+	}
+	if ev.ImpersonatedUser != nil && len(ev.ImpersonatedUser.Extra) > 0 {
+		w.userExtra("impersonatedUser", ev.ImpersonatedUser.Extra)
 	}
 	hint := kindHint(ev.ObjectRef)
 	var removed []string
@@ -312,18 +319,46 @@ func apiserverAnnotation(k string) bool {
 	return strings.HasPrefix(k, "apiserver.latency.k8s.io/") || strings.HasPrefix(k, "pod-security.kubernetes.io/")
 }
 
-func (w *walker) userExtra(ev *auditv1.Event) {
-	keys := make([]string, 0, len(ev.User.Extra))
-	for k := range ev.User.Extra {
+// causes: the apiserver copies responseStatus.details even at Metadata
+// level; a validation cause echoes the rejected value in its message
+// ("Invalid value: \"...\"") and may name it in its field. Both get the
+// scan of responseStatus.message.
+func (w *walker) causes(ev *auditv1.Event) {
+	echo := secretContext(ev.ObjectRef)
+	cs := ev.ResponseStatus.Details.Causes
+	for i := range cs {
+		for _, f := range [...]struct {
+			name string
+			v    *string
+		}{{"message", &cs[i].Message}, {"field", &cs[i].Field}} {
+			if len(*f.v) < minShape {
+				continue
+			}
+			if s, ok := w.scanText(*f.v, echo); ok {
+				*f.v = s
+				w.root = "responseStatus"
+				w.at("responseStatus", ".details", ".causes")
+				w.pushIndex(i)
+				w.push(f.name)
+				w.record()
+			}
+		}
+	}
+}
+
+// userExtra: secret shapes in user.extra or impersonatedUser.extra (root).
+func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		vals := ev.User.Extra[k]
+		vals := extra[k]
 		for i, v := range vals {
 			if s, ok := w.scanText(v, false); ok {
 				vals[i] = s
-				w.at("user", ".extra")
+				w.at(root, ".extra")
 				w.push(k)
 				w.pushIndex(i)
 				w.record()

@@ -211,6 +211,26 @@ func cases() []tcase {
 			"authorization.k8s.io/decision":      "allow",
 		}}.JSON(), secrets: []string{t1}, keep: []string{"system:serviceaccount:openshift-monitoring:prometheus-k8s"}, paths: []string{`annotations["example.com/debug"]`}})
 	}
+	{ // A 422 at Metadata level: responseStatus.details.causes echo the value.
+		s1, s2 := r.str(18), jwt(r)
+		st := map[string]any{"code": 422, "status": "Failure", "reason": "Invalid", "metadata": map[string]any{},
+			"message": `Secret "db" is invalid: data[pass word]: Invalid value: "<redacted>"`,
+			"details": map[string]any{"name": "db", "kind": "secrets", "causes": []map[string]any{
+				{"reason": "FieldValueInvalid", "message": `Invalid value: "` + s1 + `": a valid config key must consist of alphanumeric characters`, "field": "data[pass word]"},
+				{"reason": "FieldValueInvalid", "message": "bad header", "field": "metadata.annotations[Bearer " + s2 + "]"},
+			}}}
+		add(tcase{name: "status causes", doc: ev{Resource: "secrets", Level: "Metadata", Set: map[string]any{"responseStatus": st}}.JSON(), secrets: []string{s1, s2},
+			keep:  []string{"FieldValueInvalid", "data[pass word]", "a valid config key"},
+			paths: []string{"responseStatus.details.causes[0].message", "responseStatus.details.causes[1].field"}})
+	}
+	{ // impersonatedUser.extra, as user.extra.
+		t1, t2 := jwt(r), jwt(r)
+		add(tcase{name: "impersonated extra", doc: ev{Resource: "pods", Level: "Metadata", Set: map[string]any{
+			"user":             map[string]any{"username": "admin", "extra": map[string]any{"example.com/id-token": []string{t1}}},
+			"impersonatedUser": map[string]any{"username": "bob", "groups": []string{"dev"}, "extra": map[string]any{"scopes.example.com/token": []string{"read", "Bearer " + t2}}},
+		}}.JSON(), secrets: []string{t1, t2}, keep: []string{`"bob"`, `"read"`},
+			paths: []string{`user.extra["example.com/id-token"][0]`, `impersonatedUser.extra["scopes.example.com/token"][1]`}})
+	}
 	return cs
 }
 
