@@ -150,6 +150,15 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	w := walker{r: r}
 	if i := strings.IndexByte(ev.RequestURI, '?'); i >= 0 {
 		w.uri(ev, i)
+	} else if p, ok := w.uriPath(ev.RequestURI); ok {
+		ev.RequestURI = p
+	}
+	if len(ev.UserAgent) >= minShape {
+		if s, ok := w.scanText(ev.UserAgent, false); ok {
+			ev.UserAgent = s
+			w.at("userAgent")
+			w.record()
+		}
 	}
 	if len(ev.Annotations) > 0 {
 		w.annotations(ev)

@@ -231,6 +231,19 @@ func cases() []tcase {
 		}}.JSON(), secrets: []string{t1, t2}, keep: []string{`"bob"`, `"read"`},
 			paths: []string{`user.extra["example.com/id-token"][0]`, `impersonatedUser.extra["scopes.example.com/token"][1]`}})
 	}
+	{ // requestURI: the path, parameter names and parameters without '=';
+		// userAgent.
+		t1, t2, gh, gl := jwt(r), jwt(r), "ghp_"+r.str(36), "glpat-"+r.str(20)
+		add(tcase{name: "uri path and names", doc: ev{Resource: "pods", Verb: "get", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/" + t1 + "/log?" + gh + "&watch=true&" + gl + "=1&limit=5"}.JSON(),
+			secrets: []string{t1, gh, gl}, keep: []string{"/api/v1/namespaces/prod/pods/", "watch=true", "limit=5", "/log?"},
+			paths: []string{"requestURI.path", "requestURI.query"}})
+		add(tcase{name: "uri path only", doc: ev{Resource: "pods", Verb: "get", Level: "Metadata", URI: "/api/v1/namespaces/prod/pods/x%2F" + t2}.JSON(),
+			secrets: []string{t2}, keep: []string{"/api/v1/namespaces/prod/pods/"}})
+		t3 := jwt(r)
+		add(tcase{name: "user agent", doc: ev{Resource: "pods", Verb: "list", Level: "Metadata", Set: map[string]any{"userAgent": "curl/8.5.0 Bearer " + t3}}.JSON(),
+			secrets: []string{t3}, keep: []string{"curl/8.5.0"}, paths: []string{"userAgent"}})
+	}
 	return cs
 }
 
