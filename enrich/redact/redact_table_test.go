@@ -244,6 +244,14 @@ func cases() []tcase {
 		add(tcase{name: "user agent", doc: ev{Resource: "pods", Verb: "list", Level: "Metadata", Set: map[string]any{"userAgent": "curl/8.5.0 Bearer " + t3}}.JSON(),
 			secrets: []string{t3}, keep: []string{"curl/8.5.0"}, paths: []string{"userAgent"}})
 	}
+	{ // Env names ending in PASS; bypass/compass stay.
+		s1, s2, s3 := r.str(20), r.str(20), r.str(20)
+		env := `{"name":"DB_PASS","value":"` + s1 + `"},{"name":"SMTP_PASS","value":"` + s2 + `"},{"name":"RABBITMQ_DEFAULT_PASS","value":"` + s3 + `"},` +
+			`{"name":"PROXY_BYPASS","value":"internal.example.com"},{"name":"COMPASS","value":"north-north-west"}`
+		obj := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[` + container(env) + `]}}`
+		add(tcase{name: "env pass suffix", doc: ev{Resource: "pods", Req: obj}.JSON(), secrets: []string{s1, s2, s3},
+			keep: []string{"internal.example.com", "north-north-west"}})
+	}
 	return cs
 }
 
