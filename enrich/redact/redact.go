@@ -295,9 +295,13 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 // annotations: secret shapes in event annotation values. Keys say nothing
 // here (legacy-token holds a name).
 func (w *walker) annotations(ev *auditv1.Event) {
-	var hits []string
+	var hits, patches []string
 	for k, v := range ev.Annotations {
 		if len(v) < minShape || apiserverAnnotation(k) {
+			continue
+		}
+		if strings.HasPrefix(k, webhookPatch) {
+			patches = append(patches, k)
 			continue
 		}
 		if _, ok := w.scanText(v, false); ok {
@@ -314,6 +318,61 @@ func (w *walker) annotations(ev *auditv1.Event) {
 			ev.Annotations[k], _ = w.scanText(ev.Annotations[k], false)
 		}
 		w.record()
+	}
+	sort.Strings(patches)
+	for _, k := range patches {
+		w.webhookPatch(ev, k)
+	}
+}
+
+// webhookPatch is the prefix of the annotations in which the apiserver
+// records what a mutating webhook changed: {"configuration":..,
+// "webhook":.., "patch":[JSON patch], "patchType":"JSONPatch"}.
+const webhookPatch = "patch.webhook.admission.k8s.io/"
+
+// webhookPatch walks the JSON patch of a mutating-webhook annotation like a
+// request body (an env entry {"name":"DB_PASSWORD","value":...} added by a
+// webhook goes as in a pod), and re-serialises it. A value that does not
+// parse is replaced whole (fail closed).
+func (w *walker) webhookPatch(ev *auditv1.Event, k string) {
+	v := ev.Annotations[k]
+	if isRedacted(v) {
+		return
+	}
+	w.root, w.hint = "annotations", kindHint(ev.ObjectRef)
+	w.at("annotations")
+	w.push(k)
+	a := w.r.arena()
+	defer w.r.release(a)
+	n, err := parse([]byte(v), MaxDepth, MaxNodes, a)
+	if err != nil || n.kind != kObj {
+		if w.r.mode == conf.RedactDrop {
+			delete(ev.Annotations, k)
+		} else {
+			ev.Annotations[k] = w.r.inline(v)
+		}
+		w.record()
+		return
+	}
+	changed := false
+	for i, key := range n.keys {
+		w.push(key)
+		p := n.vals[i]
+		var c bool
+		switch {
+		case key == "patch" && p.kind == kArr && isJSONPatch(p):
+			c = w.jsonPatch(p)
+		case p.kind == kStr:
+			c = w.str(p)
+		default:
+			c = w.top(p)
+		}
+		w.pop()
+		changed = changed || c
+	}
+	if changed {
+		n.dirty = true
+		ev.Annotations[k] = string(appendNode(nil, n))
 	}
 }
 

@@ -252,6 +252,24 @@ func cases() []tcase {
 		add(tcase{name: "env pass suffix", doc: ev{Resource: "pods", Req: obj}.JSON(), secrets: []string{s1, s2, s3},
 			keep: []string{"internal.example.com", "north-north-west"}})
 	}
+	{ // Mutating-webhook patch annotations: the JSON patch is walked like a
+		// body; one that does not parse goes whole.
+		s1, s2, s3, s4 := r.str(20), r.str(20), r.str(20), r.str(20)
+		pod := `{"configuration":"inject-db","webhook":"db.inject.example.com","patch":[{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"DB_PASSWORD","value":"` + s1 + `"}},` +
+			`{"op":"add","path":"/spec/containers/1/env","value":[{"name":"SMTP_PASS","value":"` + s2 + `"},{"name":"LOG_LEVEL","value":"debug-verbose"}]},{"op":"add","path":"/metadata/labels/injected","value":"yes-injected"}],"patchType":"JSONPatch"}`
+		sec := `{"configuration":"m","webhook":"w.example.com","patch":[{"op":"add","path":"/data/token","value":"` + b64(s3) + `"}],"patchType":"JSONPatch"}`
+		add(tcase{name: "webhook patch annotations", doc: ev{Resource: "pods", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_0_index_0":    pod,
+			"mutation.webhook.admission.k8s.io/round_0_index_0": `{"configuration":"inject-db","webhook":"db.inject.example.com","mutated":true}`,
+		}}.JSON(), secrets: []string{s1, s2}, keep: []string{"debug-verbose", "yes-injected", "db.inject.example.com", "DB_PASSWORD", "/spec/containers/0/env/-"},
+			paths: []string{`annotations["patch.webhook.admission.k8s.io/round_0_index_0"].patch[0].value.value`}})
+		add(tcase{name: "webhook patch secret", doc: ev{Resource: "secrets", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_1_index_2": sec,
+		}}.JSON(), secrets: []string{s3}, keep: []string{"w.example.com", "/data/token"}})
+		add(tcase{name: "webhook patch unparsable", doc: ev{Resource: "pods", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_0_index_1": `{"configuration":"x","patch":[{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"PASSWORD","value":"` + s4 + `"}}] broken`,
+		}}.JSON(), secrets: []string{s4}})
+	}
 	return cs
 }
 
