@@ -270,6 +270,22 @@ func cases() []tcase {
 			"patch.webhook.admission.k8s.io/round_0_index_1": `{"configuration":"x","patch":[{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"PASSWORD","value":"` + s4 + `"}}] broken`,
 		}}.JSON(), secrets: []string{s4}})
 	}
+	{ // Program-specific flags: mysql -p<x>, redis-cli -a x, curl -u user:x,
+		// in exec URIs and in container commands.
+		s1, s2, s3, s4, s5, s6 := r.str(16), r.str(16), r.str(16), r.str(16), r.str(16), r.str(16)
+		add(tcase{name: "exec program flags", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/db-0/exec?command=%2Fusr%2Fbin%2Fmysql&command=-uroot&command=-p" + s1 + "&command=-e&command=show+databases&container=db&stdin=true"}.JSON(),
+			secrets: []string{s1}, keep: []string{"command=-uroot", "command=-e", "show+databases"}, paths: []string{"requestURI.query.command[2]"}})
+		add(tcase{name: "exec redis-cli", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/r-0/exec?command=redis-cli&command=-a&command=" + s2 + "&command=ping&container=redis"}.JSON(),
+			secrets: []string{s2}, keep: []string{"command=-a", "command=ping"}})
+		add(tcase{name: "exec curl user", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/c-0/exec?command=curl&command=-u&command=admin%3A" + s3 + "&command=-uops%3A" + s4 + "&command=http%3A%2F%2Fsvc%3A8080%2Fhealth"}.JSON(),
+			secrets: []string{s3, s4}, keep: []string{"admin%3A", "ops%3A", "svc%3A8080"}})
+		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"mysql:8","command":["mysql","-h","db","-p` + s5 + `"]},{"name":"b","image":"curl","args":["curl","--user","bot:` + s6 + `","https://example.com/x"]},{"name":"c","image":"tools","command":["/bin/tool","-p8080","-u","svc:8443"]}]}}`
+		add(tcase{name: "container program flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s5, s6},
+			keep: []string{`"-h","db"`, `"bot:`, "https://example.com/x", `"-p8080"`, `"svc:8443"`}})
+	}
 	return cs
 }
 

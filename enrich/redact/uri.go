@@ -23,7 +23,8 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 	if path != ev.RequestURI[:q] {
 		params = strings.Split(query, "&")
 	}
-	flag := false // the previous command argument was a credential flag
+	flag := false     // the previous command argument was a credential flag
+	var prog progArgs // program-specific credential flags (mysql -p, curl -u)
 	cmd := 0
 	for k, rest := 0, query; rest != ""; k++ {
 		var p string
@@ -32,6 +33,7 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		if name == "command" && (!hasValue || raw == "") {
 			cmd++
 			flag = false
+			prog.arg("")
 			continue
 		}
 		if safeParam(name) {
@@ -68,6 +70,11 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			flag = w.credFlag(val)
 			if at := w.flagValue(val); at > 0 {
 				out, inline = val[:at]+w.r.inline(val[at:]), true
+			}
+			if whole, from := prog.arg(val); whole {
+				secret = true
+			} else if from > 0 && !inline {
+				out, inline = val[:from]+w.r.inline(val[from:]), true
 			}
 		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && !isRedacted(val) {
 			secret = true

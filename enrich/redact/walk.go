@@ -533,16 +533,30 @@ func (w *walker) lastApplied(n *node, i int, kind string) (changed, removed bool
 func (w *walker) array(n *node, hint string) bool {
 	changed := false
 	flag := false
+	var prog progArgs
 	for i, v := range n.vals {
 		w.pushIndex(i)
 		var c bool
+		var whole bool
+		var from int
+		if v.kind == kStr && n.vals[0].kind == kStr {
+			whole, from = prog.arg(v.str)
+		}
 		switch v.kind {
 		case kObj:
 			c = w.object(v, hint)
 		case kArr:
 			c = w.array(v, "")
 		case kStr:
-			if flag && !strings.HasPrefix(v.str, "-") && scalarSecret(v) {
+			if whole && scalarSecret(v) {
+				w.redactMember(n, i)
+				c = true
+			} else if from > 0 {
+				v.setStr(v.str[:from] + w.r.inline(v.str[from:]))
+				n.dirty = true
+				w.record()
+				c = true
+			} else if flag && !strings.HasPrefix(v.str, "-") && scalarSecret(v) {
 				w.redactMember(n, i)
 				c = true
 			} else if at := w.flagValue(v.str); at > 0 {
@@ -562,6 +576,52 @@ func (w *walker) array(n *node, hint string) bool {
 		n.dirty = true
 	}
 	return changed
+}
+
+// progArgs follows the credential flags particular to one program along a
+// command line: mysql -p<password>, redis-cli -a <password>, curl -u
+// user:<password> (and -uuser:<password>).
+type progArgs struct {
+	prog  string // basename of argv[0]
+	n     int    // arguments seen
+	next  bool   // the next argument is a password
+	colon bool   // the next argument is user:password
+}
+
+// arg takes the next argument; it returns whether all of it is a secret,
+// or where its secret starts (0: none).
+func (p *progArgs) arg(a string) (whole bool, from int) {
+	p.n++
+	if p.n == 1 {
+		p.prog = a[strings.LastIndexByte(a, '/')+1:]
+		return false, 0
+	}
+	next, colon := p.next, p.colon
+	p.next, p.colon = false, false
+	switch {
+	case next && a != "" && !strings.HasPrefix(a, "-") && !isRedacted(a):
+		return true, 0
+	case colon:
+		if c := strings.IndexByte(a, ':'); c > 0 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+			return false, c + 1
+		}
+	}
+	switch p.prog {
+	case "mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mariadb", "mariadb-dump", "mariadb-admin":
+		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && !isRedacted(a[2:]) {
+			return false, 2
+		}
+	case "redis-cli", "valkey-cli", "keydb-cli":
+		p.next = a == "-a"
+	case "curl":
+		p.colon = a == "-u" || a == "--user" || a == "-U" || a == "--proxy-user"
+		if len(a) > 2 && (a[1] == 'u' || a[1] == 'U') && a[0] == '-' {
+			if c := strings.IndexByte(a, ':'); c > 2 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+				return false, c + 1
+			}
+		}
+	}
+	return false, 0
 }
 
 // credFlag reports whether arg is a flag whose next argument is a
