@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -285,6 +286,17 @@ func cases() []tcase {
 		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"mysql:8","command":["mysql","-h","db","-p` + s5 + `"]},{"name":"b","image":"curl","args":["curl","--user","bot:` + s6 + `","https://example.com/x"]},{"name":"c","image":"tools","command":["/bin/tool","-p8080","-u","svc:8443"]}]}}`
 		add(tcase{name: "container program flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s5, s6},
 			keep: []string{`"-h","db"`, `"bot:`, "https://example.com/x", `"-p8080"`, `"svc:8443"`}})
+	}
+	{ // Flag-then-value inside sh -c scripts.
+		s1, s2, s3, s4, s5 := r.str(16), r.str(16), r.str(16), r.str(16), r.str(16)
+		script := "mysql -u root --password " + s1 + " -e 'show databases' && mysqldump -p" + s2 + " app > /tmp/d.sql"
+		add(tcase{name: "exec sh -c flags", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/db-0/exec?command=sh&command=-c&command=" + url.QueryEscape(script) + "&container=db"}.JSON(),
+			secrets: []string{s1, s2}, keep: []string{"command=sh", "show+databases", "%2Ftmp%2Fd.sql"}, paths: []string{"requestURI.query.command[2]"}})
+		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"redis","command":["sh","-c",` +
+			js("redis-cli -a "+s3+" ping; curl -u bot:"+s4+" http://svc:8080/x; vault login --token \""+s5+"\"") + `]}]}}`
+		add(tcase{name: "container sh -c flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s3, s4, s5},
+			keep: []string{"redis-cli -a", "ping;", "http://svc:8080/x", "vault login --token"}})
 	}
 	return cs
 }

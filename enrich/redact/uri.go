@@ -80,7 +80,11 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			secret = true
 		}
 		if !secret && !inline {
-			out, inline = w.scanText(val, false)
+			if dname == "command" {
+				out, inline = w.scanCmd(val)
+			} else {
+				out, inline = w.scanText(val, false)
+			}
 		}
 		if !secret && !inline {
 			continue

@@ -564,6 +564,15 @@ func (w *walker) array(n *node, hint string) bool {
 				n.dirty = true
 				w.record()
 				c = true
+			} else if n.vals[0].kind == kStr && strings.ContainsAny(v.str, " \t\n") && len(v.str) >= minShape && !isRedacted(v.str) {
+				if out, ok := w.scanCmd(v.str); ok {
+					v.setStr(out)
+					n.dirty = true
+					w.record()
+					c = true
+				} else {
+					c = w.str(v)
+				}
 			} else {
 				c = w.str(v)
 			}
@@ -811,6 +820,11 @@ func (w *walker) scanText(s string, echo bool) (string, bool) {
 		}
 		sp = merge(sp)
 	}
+	return w.replaceSpans(s, sp)
+}
+
+// replaceSpans returns s with the (merged) spans replaced.
+func (w *walker) replaceSpans(s string, sp []span) (string, bool) {
 	if len(sp) == 0 {
 		return s, false
 	}
@@ -824,4 +838,62 @@ func (w *walker) scanText(s string, echo bool) (string, bool) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), true
+}
+
+// scanCmd is scanText for a command line (an exec argument or an element of
+// a container's command that holds a script, as in sh -c "..."): the
+// flag-then-value rules apply to its words too — mysql --password x,
+// redis-cli -a x, curl -u user:x.
+func (w *walker) scanCmd(s string) (string, bool) {
+	sp := w.r.scanSpans(s, 0)
+	if strings.ContainsAny(s, " \t\n") {
+		sp = merge(append(sp, w.shellWords(s)...))
+	}
+	return w.replaceSpans(s, sp)
+}
+
+// shellWords finds, in a script, the values that follow credential flags.
+func (w *walker) shellWords(s string) []span {
+	var sp []span
+	var prog progArgs
+	flag := false
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
+			j++
+		}
+		if i >= j {
+			break
+		}
+		word := s[i:j]
+		from, to := i, j
+		// A quoted word: its inside.
+		if l := len(word); l >= 2 && (word[0] == '"' || word[0] == '\'') && word[l-1] == word[0] {
+			from, to = i+1, j-1
+		}
+		inner := s[from:to]
+		switch word {
+		case "&&", "||", "|", ";":
+			prog, flag = progArgs{}, false
+			i = j
+			continue
+		}
+		if flag && inner != "" && !strings.HasPrefix(inner, "-") && !isRedacted(inner) && !strings.HasPrefix(inner, mark) {
+			sp = append(sp, span{from, to})
+		}
+		flag = w.credFlag(inner)
+		if whole, at := prog.arg(inner); whole {
+			sp = append(sp, span{from, to})
+		} else if at > 0 {
+			sp = append(sp, span{from + at, to})
+		}
+		if strings.HasSuffix(word, ";") {
+			prog, flag = progArgs{}, false
+		}
+		i = j
+	}
+	return sp
 }
