@@ -125,6 +125,7 @@ type ev struct {
 	Req, Resp                              string // raw JSON or ""
 	Annotations                            map[string]string
 	StatusMessage                          string
+	Set                                    map[string]any // top-level members set as is
 }
 
 func (e ev) JSON() []byte {
@@ -157,6 +158,9 @@ func (e ev) JSON() []byte {
 	}
 	if e.Annotations != nil {
 		m["annotations"] = e.Annotations
+	}
+	for k, v := range e.Set {
+		m[k] = v
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -81,13 +81,37 @@ func credentialKey(key string) bool {
 		case "pwd", "oldpwd", "oauth":
 			return false
 		}
-		hit = bytes.HasSuffix(n, []byte("auth")) || bytes.HasSuffix(n, []byte("pwd"))
+		hit = bytes.HasSuffix(n, []byte("auth")) || bytes.HasSuffix(n, []byte("pwd")) || passSuffix(n)
 	}
 	if !hit {
 		return false
 	}
 	for _, s := range notCredSuffixes {
 		if bytes.HasSuffix(n, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// notPass are words ending in "pass" that are no password: bypass,
+// compass, low-pass filters, multi-pass builds.
+var notPass = [...][]byte{
+	[]byte("bypass"), []byte("compass"), []byte("encompass"), []byte("overpass"),
+	[]byte("underpass"), []byte("surpass"), []byte("trespass"), []byte("lowpass"),
+	[]byte("highpass"), []byte("bandpass"), []byte("allpass"), []byte("onepass"),
+	[]byte("twopass"), []byte("multipass"), []byte("singlepass"), []byte("firstpass"),
+	[]byte("secondpass"), []byte("finalpass"), []byte("nopass"), []byte("impass"),
+}
+
+// passSuffix: DB_PASS, SMTP_PASS, RABBITMQ_DEFAULT_PASS (normalised keys
+// ending in "pass"), but not bypass, compass and the like.
+func passSuffix(n []byte) bool {
+	if !bytes.HasSuffix(n, []byte("pass")) {
+		return false
+	}
+	for _, w := range notPass {
+		if bytes.HasSuffix(n, w) {
 			return false
 		}
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 
+	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -149,6 +150,15 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	w := walker{r: r}
 	if i := strings.IndexByte(ev.RequestURI, '?'); i >= 0 {
 		w.uri(ev, i)
+	} else if p, ok := w.uriPath(ev.RequestURI); ok {
+		ev.RequestURI = p
+	}
+	if len(ev.UserAgent) >= minShape {
+		if s, ok := w.scanText(ev.UserAgent, false); ok {
+			ev.UserAgent = s
+			w.at("userAgent")
+			w.record()
+		}
 	}
 	if len(ev.Annotations) > 0 {
 		w.annotations(ev)
@@ -161,8 +171,14 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 			w.record()
 		}
 	}
+	if ev.ResponseStatus != nil && ev.ResponseStatus.Details != nil {
+		w.causes(ev)
+	}
 	if len(ev.User.Extra) > 0 {
-		w.userExtra(ev)
+		w.userExtra("user", ev.User.Extra)
+	}
+	if ev.ImpersonatedUser != nil && len(ev.ImpersonatedUser.Extra) > 0 {
+		w.userExtra("impersonatedUser", ev.ImpersonatedUser.Extra)
 	}
 	hint := kindHint(ev.ObjectRef)
 	var removed []string
@@ -279,9 +295,13 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 // annotations: secret shapes in event annotation values. Keys say nothing
 // here (legacy-token holds a name).
 func (w *walker) annotations(ev *auditv1.Event) {
-	var hits []string
+	var hits, patches []string
 	for k, v := range ev.Annotations {
 		if len(v) < minShape || apiserverAnnotation(k) {
+			continue
+		}
+		if strings.HasPrefix(k, webhookPatch) {
+			patches = append(patches, k)
 			continue
 		}
 		if _, ok := w.scanText(v, false); ok {
@@ -299,6 +319,61 @@ func (w *walker) annotations(ev *auditv1.Event) {
 		}
 		w.record()
 	}
+	sort.Strings(patches)
+	for _, k := range patches {
+		w.webhookPatch(ev, k)
+	}
+}
+
+// webhookPatch is the prefix of the annotations in which the apiserver
+// records what a mutating webhook changed: {"configuration":..,
+// "webhook":.., "patch":[JSON patch], "patchType":"JSONPatch"}.
+const webhookPatch = "patch.webhook.admission.k8s.io/"
+
+// webhookPatch walks the JSON patch of a mutating-webhook annotation like a
+// request body (an env entry {"name":"DB_PASSWORD","value":...} added by a
+// webhook goes as in a pod), and re-serialises it. A value that does not
+// parse is replaced whole (fail closed).
+func (w *walker) webhookPatch(ev *auditv1.Event, k string) {
+	v := ev.Annotations[k]
+	if isRedacted(v) {
+		return
+	}
+	w.root, w.hint = "annotations", kindHint(ev.ObjectRef)
+	w.at("annotations")
+	w.push(k)
+	a := w.r.arena()
+	defer w.r.release(a)
+	n, err := parse([]byte(v), MaxDepth, MaxNodes, a)
+	if err != nil || n.kind != kObj {
+		if w.r.mode == conf.RedactDrop {
+			delete(ev.Annotations, k)
+		} else {
+			ev.Annotations[k] = w.r.inline(v)
+		}
+		w.record()
+		return
+	}
+	changed := false
+	for i, key := range n.keys {
+		w.push(key)
+		p := n.vals[i]
+		var c bool
+		switch {
+		case key == "patch" && p.kind == kArr && isJSONPatch(p):
+			c = w.jsonPatch(p)
+		case p.kind == kStr:
+			c = w.str(p)
+		default:
+			c = w.top(p)
+		}
+		w.pop()
+		changed = changed || c
+	}
+	if changed {
+		n.dirty = true
+		ev.Annotations[k] = string(appendNode(nil, n))
+	}
 }
 
 // apiserverAnnotation: annotations the apiserver itself writes, which hold
@@ -312,18 +387,46 @@ func apiserverAnnotation(k string) bool {
 	return strings.HasPrefix(k, "apiserver.latency.k8s.io/") || strings.HasPrefix(k, "pod-security.kubernetes.io/")
 }
 
-func (w *walker) userExtra(ev *auditv1.Event) {
-	keys := make([]string, 0, len(ev.User.Extra))
-	for k := range ev.User.Extra {
+// causes: the apiserver copies responseStatus.details even at Metadata
+// level; a validation cause echoes the rejected value in its message
+// ("Invalid value: \"...\"") and may name it in its field. Both get the
+// scan of responseStatus.message.
+func (w *walker) causes(ev *auditv1.Event) {
+	echo := secretContext(ev.ObjectRef)
+	cs := ev.ResponseStatus.Details.Causes
+	for i := range cs {
+		for _, f := range [...]struct {
+			name string
+			v    *string
+		}{{"message", &cs[i].Message}, {"field", &cs[i].Field}} {
+			if len(*f.v) < minShape {
+				continue
+			}
+			if s, ok := w.scanText(*f.v, echo); ok {
+				*f.v = s
+				w.root = "responseStatus"
+				w.at("responseStatus", ".details", ".causes")
+				w.pushIndex(i)
+				w.push(f.name)
+				w.record()
+			}
+		}
+	}
+}
+
+// userExtra: secret shapes in user.extra or impersonatedUser.extra (root).
+func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		vals := ev.User.Extra[k]
+		vals := extra[k]
 		for i, v := range vals {
 			if s, ok := w.scanText(v, false); ok {
 				vals[i] = s
-				w.at("user", ".extra")
+				w.at(root, ".extra")
 				w.push(k)
 				w.pushIndex(i)
 				w.record()

@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -210,6 +211,92 @@ func cases() []tcase {
 			"authentication.k8s.io/legacy-token": "system:serviceaccount:openshift-monitoring:prometheus-k8s",
 			"authorization.k8s.io/decision":      "allow",
 		}}.JSON(), secrets: []string{t1}, keep: []string{"system:serviceaccount:openshift-monitoring:prometheus-k8s"}, paths: []string{`annotations["example.com/debug"]`}})
+	}
+	{ // A 422 at Metadata level: responseStatus.details.causes echo the value.
+		s1, s2 := r.str(18), jwt(r)
+		st := map[string]any{"code": 422, "status": "Failure", "reason": "Invalid", "metadata": map[string]any{},
+			"message": `Secret "db" is invalid: data[pass word]: Invalid value: "<redacted>"`,
+			"details": map[string]any{"name": "db", "kind": "secrets", "causes": []map[string]any{
+				{"reason": "FieldValueInvalid", "message": `Invalid value: "` + s1 + `": a valid config key must consist of alphanumeric characters`, "field": "data[pass word]"},
+				{"reason": "FieldValueInvalid", "message": "bad header", "field": "metadata.annotations[Bearer " + s2 + "]"},
+			}}}
+		add(tcase{name: "status causes", doc: ev{Resource: "secrets", Level: "Metadata", Set: map[string]any{"responseStatus": st}}.JSON(), secrets: []string{s1, s2},
+			keep:  []string{"FieldValueInvalid", "data[pass word]", "a valid config key"},
+			paths: []string{"responseStatus.details.causes[0].message", "responseStatus.details.causes[1].field"}})
+	}
+	{ // impersonatedUser.extra, as user.extra.
+		t1, t2 := jwt(r), jwt(r)
+		add(tcase{name: "impersonated extra", doc: ev{Resource: "pods", Level: "Metadata", Set: map[string]any{
+			"user":             map[string]any{"username": "admin", "extra": map[string]any{"example.com/id-token": []string{t1}}},
+			"impersonatedUser": map[string]any{"username": "bob", "groups": []string{"dev"}, "extra": map[string]any{"scopes.example.com/token": []string{"read", "Bearer " + t2}}},
+		}}.JSON(), secrets: []string{t1, t2}, keep: []string{`"bob"`, `"read"`},
+			paths: []string{`user.extra["example.com/id-token"][0]`, `impersonatedUser.extra["scopes.example.com/token"][1]`}})
+	}
+	{ // requestURI: the path, parameter names and parameters without '=';
+		// userAgent.
+		t1, t2, gh, gl := jwt(r), jwt(r), "ghp_"+r.str(36), "glpat-"+r.str(20)
+		add(tcase{name: "uri path and names", doc: ev{Resource: "pods", Verb: "get", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/" + t1 + "/log?" + gh + "&watch=true&" + gl + "=1&limit=5"}.JSON(),
+			secrets: []string{t1, gh, gl}, keep: []string{"/api/v1/namespaces/prod/pods/", "watch=true", "limit=5", "/log?"},
+			paths: []string{"requestURI.path", "requestURI.query"}})
+		add(tcase{name: "uri path only", doc: ev{Resource: "pods", Verb: "get", Level: "Metadata", URI: "/api/v1/namespaces/prod/pods/x%2F" + t2}.JSON(),
+			secrets: []string{t2}, keep: []string{"/api/v1/namespaces/prod/pods/"}})
+		t3 := jwt(r)
+		add(tcase{name: "user agent", doc: ev{Resource: "pods", Verb: "list", Level: "Metadata", Set: map[string]any{"userAgent": "curl/8.5.0 Bearer " + t3}}.JSON(),
+			secrets: []string{t3}, keep: []string{"curl/8.5.0"}, paths: []string{"userAgent"}})
+	}
+	{ // Env names ending in PASS; bypass/compass stay.
+		s1, s2, s3 := r.str(20), r.str(20), r.str(20)
+		env := `{"name":"DB_PASS","value":"` + s1 + `"},{"name":"SMTP_PASS","value":"` + s2 + `"},{"name":"RABBITMQ_DEFAULT_PASS","value":"` + s3 + `"},` +
+			`{"name":"PROXY_BYPASS","value":"internal.example.com"},{"name":"COMPASS","value":"north-north-west"}`
+		obj := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[` + container(env) + `]}}`
+		add(tcase{name: "env pass suffix", doc: ev{Resource: "pods", Req: obj}.JSON(), secrets: []string{s1, s2, s3},
+			keep: []string{"internal.example.com", "north-north-west"}})
+	}
+	{ // Mutating-webhook patch annotations: the JSON patch is walked like a
+		// body; one that does not parse goes whole.
+		s1, s2, s3, s4 := r.str(20), r.str(20), r.str(20), r.str(20)
+		pod := `{"configuration":"inject-db","webhook":"db.inject.example.com","patch":[{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"DB_PASSWORD","value":"` + s1 + `"}},` +
+			`{"op":"add","path":"/spec/containers/1/env","value":[{"name":"SMTP_PASS","value":"` + s2 + `"},{"name":"LOG_LEVEL","value":"debug-verbose"}]},{"op":"add","path":"/metadata/labels/injected","value":"yes-injected"}],"patchType":"JSONPatch"}`
+		sec := `{"configuration":"m","webhook":"w.example.com","patch":[{"op":"add","path":"/data/token","value":"` + b64(s3) + `"}],"patchType":"JSONPatch"}`
+		add(tcase{name: "webhook patch annotations", doc: ev{Resource: "pods", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_0_index_0":    pod,
+			"mutation.webhook.admission.k8s.io/round_0_index_0": `{"configuration":"inject-db","webhook":"db.inject.example.com","mutated":true}`,
+		}}.JSON(), secrets: []string{s1, s2}, keep: []string{"debug-verbose", "yes-injected", "db.inject.example.com", "DB_PASSWORD", "/spec/containers/0/env/-"},
+			paths: []string{`annotations["patch.webhook.admission.k8s.io/round_0_index_0"].patch[0].value.value`}})
+		add(tcase{name: "webhook patch secret", doc: ev{Resource: "secrets", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_1_index_2": sec,
+		}}.JSON(), secrets: []string{s3}, keep: []string{"w.example.com", "/data/token"}})
+		add(tcase{name: "webhook patch unparsable", doc: ev{Resource: "pods", Level: "Metadata", Annotations: map[string]string{
+			"patch.webhook.admission.k8s.io/round_0_index_1": `{"configuration":"x","patch":[{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"PASSWORD","value":"` + s4 + `"}}] broken`,
+		}}.JSON(), secrets: []string{s4}})
+	}
+	{ // Program-specific flags: mysql -p<x>, redis-cli -a x, curl -u user:x,
+		// in exec URIs and in container commands.
+		s1, s2, s3, s4, s5, s6 := r.str(16), r.str(16), r.str(16), r.str(16), r.str(16), r.str(16)
+		add(tcase{name: "exec program flags", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/db-0/exec?command=%2Fusr%2Fbin%2Fmysql&command=-uroot&command=-p" + s1 + "&command=-e&command=show+databases&container=db&stdin=true"}.JSON(),
+			secrets: []string{s1}, keep: []string{"command=-uroot", "command=-e", "show+databases"}, paths: []string{"requestURI.query.command[2]"}})
+		add(tcase{name: "exec redis-cli", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/r-0/exec?command=redis-cli&command=-a&command=" + s2 + "&command=ping&container=redis"}.JSON(),
+			secrets: []string{s2}, keep: []string{"command=-a", "command=ping"}})
+		add(tcase{name: "exec curl user", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/c-0/exec?command=curl&command=-u&command=admin%3A" + s3 + "&command=-uops%3A" + s4 + "&command=http%3A%2F%2Fsvc%3A8080%2Fhealth"}.JSON(),
+			secrets: []string{s3, s4}, keep: []string{"admin%3A", "ops%3A", "svc%3A8080"}})
+		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"mysql:8","command":["mysql","-h","db","-p` + s5 + `"]},{"name":"b","image":"curl","args":["curl","--user","bot:` + s6 + `","https://example.com/x"]},{"name":"c","image":"tools","command":["/bin/tool","-p8080","-u","svc:8443"]}]}}`
+		add(tcase{name: "container program flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s5, s6},
+			keep: []string{`"-h","db"`, `"bot:`, "https://example.com/x", `"-p8080"`, `"svc:8443"`}})
+	}
+	{ // Flag-then-value inside sh -c scripts.
+		s1, s2, s3, s4, s5 := r.str(16), r.str(16), r.str(16), r.str(16), r.str(16)
+		script := "mysql -u root --password " + s1 + " -e 'show databases' && mysqldump -p" + s2 + " app > /tmp/d.sql"
+		add(tcase{name: "exec sh -c flags", doc: ev{Resource: "pods", Sub: "exec", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/pods/db-0/exec?command=sh&command=-c&command=" + url.QueryEscape(script) + "&container=db"}.JSON(),
+			secrets: []string{s1, s2}, keep: []string{"command=sh", "show+databases", "%2Ftmp%2Fd.sql"}, paths: []string{"requestURI.query.command[2]"}})
+		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"redis","command":["sh","-c",` +
+			js("redis-cli -a "+s3+" ping; curl -u bot:"+s4+" http://svc:8080/x; vault login --token \""+s5+"\"") + `]}]}}`
+		add(tcase{name: "container sh -c flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s3, s4, s5},
+			keep: []string{"redis-cli -a", "ping;", "http://svc:8080/x", "vault login --token"}})
 	}
 	return cs
 }

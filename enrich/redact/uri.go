@@ -14,22 +14,49 @@ import (
 // (?command=...), and secret shapes in any parameter. A query with nothing
 // to redact costs no allocation.
 func (w *walker) uri(ev *auditv1.Event, q int) {
+	path := ev.RequestURI[:q]
+	if p, ok := w.uriPath(path); ok {
+		path = p
+	}
 	query := ev.RequestURI[q+1:]
 	var params []string // split only once something changes
-	flag := false       // the previous command argument was a credential flag
+	if path != ev.RequestURI[:q] {
+		params = strings.Split(query, "&")
+	}
+	flag := false     // the previous command argument was a credential flag
+	var prog progArgs // program-specific credential flags (mysql -p, curl -u)
 	cmd := 0
 	for k, rest := 0, query; rest != ""; k++ {
 		var p string
 		p, rest, _ = strings.Cut(rest, "&")
 		name, raw, hasValue := strings.Cut(p, "=")
-		if !hasValue || raw == "" || safeParam(name) {
-			if name == "command" {
-				cmd++
-				flag = false
-			}
+		if name == "command" && (!hasValue || raw == "") {
+			cmd++
+			flag = false
+			prog.arg("")
 			continue
 		}
-		val, dname := unescape(raw), unescape(name)
+		if safeParam(name) {
+			continue
+		}
+		dname := unescape(name)
+		// A parameter name (or a parameter without '='): its secret shapes.
+		if len(dname) >= minShape {
+			if out, ok := w.scanText(dname, false); ok {
+				if params == nil {
+					params = strings.Split(query, "&")
+				}
+				rest := p[len(name):]
+				name = url.QueryEscape(out)
+				params[k] = name + rest
+				w.at("requestURI", ".query")
+				w.record()
+			}
+		}
+		if !hasValue || raw == "" {
+			continue
+		}
+		val := unescape(raw)
 		var (
 			secret bool   // the whole value goes
 			out    string // or the value with spans replaced
@@ -44,11 +71,20 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			if at := w.flagValue(val); at > 0 {
 				out, inline = val[:at]+w.r.inline(val[at:]), true
 			}
+			if whole, from := prog.arg(val); whole {
+				secret = true
+			} else if from > 0 && !inline {
+				out, inline = val[:from]+w.r.inline(val[from:]), true
+			}
 		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && !isRedacted(val) {
 			secret = true
 		}
 		if !secret && !inline {
-			out, inline = w.scanText(val, false)
+			if dname == "command" {
+				out, inline = w.scanCmd(val)
+			} else {
+				out, inline = w.scanText(val, false)
+			}
 		}
 		if !secret && !inline {
 			continue
@@ -80,11 +116,34 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			kept = append(kept, p)
 		}
 	}
-	u := ev.RequestURI[:q]
+	u := path
 	if len(kept) > 0 {
 		u += "?" + strings.Join(kept, "&")
 	}
 	ev.RequestURI = u
+}
+
+// uriPath scans the path of requestURI (and its unescaped form) for secret
+// shapes: a token pasted into a path segment.
+func (w *walker) uriPath(path string) (string, bool) {
+	if len(path) < minShape {
+		return path, false
+	}
+	if strings.IndexByte(path, '%') >= 0 {
+		if d, err := url.PathUnescape(path); err == nil && d != path {
+			if out, ok := w.scanText(d, false); ok {
+				w.at("requestURI", ".path")
+				w.record()
+				return out, true
+			}
+		}
+	}
+	out, ok := w.scanText(path, false)
+	if ok {
+		w.at("requestURI", ".path")
+		w.record()
+	}
+	return out, ok
 }
 
 // safeParam: query parameters of the Kubernetes API whose values are

@@ -533,16 +533,30 @@ func (w *walker) lastApplied(n *node, i int, kind string) (changed, removed bool
 func (w *walker) array(n *node, hint string) bool {
 	changed := false
 	flag := false
+	var prog progArgs
 	for i, v := range n.vals {
 		w.pushIndex(i)
 		var c bool
+		var whole bool
+		var from int
+		if v.kind == kStr && n.vals[0].kind == kStr {
+			whole, from = prog.arg(v.str)
+		}
 		switch v.kind {
 		case kObj:
 			c = w.object(v, hint)
 		case kArr:
 			c = w.array(v, "")
 		case kStr:
-			if flag && !strings.HasPrefix(v.str, "-") && scalarSecret(v) {
+			if whole && scalarSecret(v) {
+				w.redactMember(n, i)
+				c = true
+			} else if from > 0 {
+				v.setStr(v.str[:from] + w.r.inline(v.str[from:]))
+				n.dirty = true
+				w.record()
+				c = true
+			} else if flag && !strings.HasPrefix(v.str, "-") && scalarSecret(v) {
 				w.redactMember(n, i)
 				c = true
 			} else if at := w.flagValue(v.str); at > 0 {
@@ -550,6 +564,15 @@ func (w *walker) array(n *node, hint string) bool {
 				n.dirty = true
 				w.record()
 				c = true
+			} else if n.vals[0].kind == kStr && strings.ContainsAny(v.str, " \t\n") && len(v.str) >= minShape && !isRedacted(v.str) {
+				if out, ok := w.scanCmd(v.str); ok {
+					v.setStr(out)
+					n.dirty = true
+					w.record()
+					c = true
+				} else {
+					c = w.str(v)
+				}
 			} else {
 				c = w.str(v)
 			}
@@ -562,6 +585,52 @@ func (w *walker) array(n *node, hint string) bool {
 		n.dirty = true
 	}
 	return changed
+}
+
+// progArgs follows the credential flags particular to one program along a
+// command line: mysql -p<password>, redis-cli -a <password>, curl -u
+// user:<password> (and -uuser:<password>).
+type progArgs struct {
+	prog  string // basename of argv[0]
+	n     int    // arguments seen
+	next  bool   // the next argument is a password
+	colon bool   // the next argument is user:password
+}
+
+// arg takes the next argument; it returns whether all of it is a secret,
+// or where its secret starts (0: none).
+func (p *progArgs) arg(a string) (whole bool, from int) {
+	p.n++
+	if p.n == 1 {
+		p.prog = a[strings.LastIndexByte(a, '/')+1:]
+		return false, 0
+	}
+	next, colon := p.next, p.colon
+	p.next, p.colon = false, false
+	switch {
+	case next && a != "" && !strings.HasPrefix(a, "-") && !isRedacted(a):
+		return true, 0
+	case colon:
+		if c := strings.IndexByte(a, ':'); c > 0 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+			return false, c + 1
+		}
+	}
+	switch p.prog {
+	case "mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mariadb", "mariadb-dump", "mariadb-admin":
+		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && !isRedacted(a[2:]) {
+			return false, 2
+		}
+	case "redis-cli", "valkey-cli", "keydb-cli":
+		p.next = a == "-a"
+	case "curl":
+		p.colon = a == "-u" || a == "--user" || a == "-U" || a == "--proxy-user"
+		if len(a) > 2 && (a[1] == 'u' || a[1] == 'U') && a[0] == '-' {
+			if c := strings.IndexByte(a, ':'); c > 2 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+				return false, c + 1
+			}
+		}
+	}
+	return false, 0
 }
 
 // credFlag reports whether arg is a flag whose next argument is a
@@ -751,6 +820,11 @@ func (w *walker) scanText(s string, echo bool) (string, bool) {
 		}
 		sp = merge(sp)
 	}
+	return w.replaceSpans(s, sp)
+}
+
+// replaceSpans returns s with the (merged) spans replaced.
+func (w *walker) replaceSpans(s string, sp []span) (string, bool) {
 	if len(sp) == 0 {
 		return s, false
 	}
@@ -764,4 +838,62 @@ func (w *walker) scanText(s string, echo bool) (string, bool) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), true
+}
+
+// scanCmd is scanText for a command line (an exec argument or an element of
+// a container's command that holds a script, as in sh -c "..."): the
+// flag-then-value rules apply to its words too — mysql --password x,
+// redis-cli -a x, curl -u user:x.
+func (w *walker) scanCmd(s string) (string, bool) {
+	sp := w.r.scanSpans(s, 0)
+	if strings.ContainsAny(s, " \t\n") {
+		sp = merge(append(sp, w.shellWords(s)...))
+	}
+	return w.replaceSpans(s, sp)
+}
+
+// shellWords finds, in a script, the values that follow credential flags.
+func (w *walker) shellWords(s string) []span {
+	var sp []span
+	var prog progArgs
+	flag := false
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
+			j++
+		}
+		if i >= j {
+			break
+		}
+		word := s[i:j]
+		from, to := i, j
+		// A quoted word: its inside.
+		if l := len(word); l >= 2 && (word[0] == '"' || word[0] == '\'') && word[l-1] == word[0] {
+			from, to = i+1, j-1
+		}
+		inner := s[from:to]
+		switch word {
+		case "&&", "||", "|", ";":
+			prog, flag = progArgs{}, false
+			i = j
+			continue
+		}
+		if flag && inner != "" && !strings.HasPrefix(inner, "-") && !isRedacted(inner) && !strings.HasPrefix(inner, mark) {
+			sp = append(sp, span{from, to})
+		}
+		flag = w.credFlag(inner)
+		if whole, at := prog.arg(inner); whole {
+			sp = append(sp, span{from, to})
+		} else if at > 0 {
+			sp = append(sp, span{from + at, to})
+		}
+		if strings.HasSuffix(word, ";") {
+			prog, flag = progArgs{}, false
+		}
+		i = j
+	}
+	return sp
 }
