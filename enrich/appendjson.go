@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,8 +52,8 @@ func appendNative(dst []byte, rec *Record) ([]byte, error) {
 type jsonObj struct {
 	sep byte
 	// plain is the string escaping: nil for encoding/json's default
-	// (HTML-safe), &jsonPlainNoHTML for an Encoder with SetEscapeHTML(false).
-	plain *[256]bool
+	// (HTML-safe), jsonstr.NoHTML for an Encoder with SetEscapeHTML(false).
+	plain *jsonstr.Table
 }
 
 // string appends s with o's escaping.
@@ -60,7 +61,7 @@ func (o *jsonObj) string(dst []byte, s string) []byte {
 	if o.plain == nil {
 		return appendJSONString(dst, s)
 	}
-	return appendJSONStringTable(dst, s, o.plain)
+	return jsonstr.AppendWith(dst, s, o.plain)
 }
 
 func (o *jsonObj) key(dst []byte, k string) []byte {
@@ -114,7 +115,7 @@ func appendStrings(dst []byte, v []string) []byte { return appendStringsTable(ds
 
 // appendStringsTable is appendStrings with the escaping of plain (nil:
 // HTML-safe).
-func appendStringsTable(dst []byte, v []string, plain *[256]bool) []byte {
+func appendStringsTable(dst []byte, v []string, plain *jsonstr.Table) []byte {
 	if v == nil {
 		return append(dst, "null"...)
 	}
@@ -126,7 +127,7 @@ func appendStringsTable(dst []byte, v []string, plain *[256]bool) []byte {
 		if plain == nil {
 			dst = appendJSONString(dst, s)
 		} else {
-			dst = appendJSONStringTable(dst, s, plain)
+			dst = jsonstr.AppendWith(dst, s, plain)
 		}
 	}
 	return append(dst, ']')
@@ -368,9 +369,9 @@ func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
 // appendEnrichment appends e as json.Marshal(e) does; with noHTML as an
 // Encoder with SetEscapeHTML(false) does.
 func appendEnrichment(dst []byte, e *Enrichment, noHTML bool) ([]byte, error) {
-	var plain *[256]bool
+	var plain *jsonstr.Table
 	if noHTML {
-		plain = &jsonPlainNoHTML
+		plain = jsonstr.NoHTML
 	}
 	o := jsonObj{plain: plain}
 	dst = o.str(dst, "severity", e.Severity)
@@ -470,95 +471,7 @@ func appendFloat64(dst []byte, f float64) ([]byte, error) {
 	return dst, nil
 }
 
-// jsonPlain marks the ASCII bytes a JSON string holds as they are with
-// encoding/json's HTML-safe escaping: printable, not '"', '\\', '<', '>'
-// or '&'. Bytes from 0x80 are not plain (UTF-8 is checked).
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		switch c {
-		case '"', '\\', '<', '>', '&':
-		default:
-			t[c] = true
-		}
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as encoding/json writes a string with HTML
-// escaping on: \" \\ \b \f \n \r \t, \u00XX for other control bytes and for
-// < > &, \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
+// appendJSONString writes s as json.Marshal writes a string (HTML-safe).
 func appendJSONString(dst []byte, s string) []byte {
-	return appendJSONStringTable(dst, s, &jsonPlain)
-}
-
-// jsonPlainNoHTML is jsonPlain for an Encoder with SetEscapeHTML(false):
-// '<', '>' and '&' are plain too.
-var jsonPlainNoHTML = func() (t [256]bool) {
-	t = jsonPlain
-	t['<'], t['>'], t['&'] = true, true, true
-	return t
-}()
-
-// appendJSONStringTable is appendJSONString with plain bytes of table
-// (jsonPlain or jsonPlainNoHTML); the other escapes are the same.
-func appendJSONStringTable(dst []byte, s string, plain *[256]bool) []byte {
-	dst = append(dst, '"')
-	i := 0
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		dst = append(dst, s...)
-		return append(dst, '"')
-	}
-	start := 0
-	for i < len(s) {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if plain[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonstr.AppendWith(dst, s, jsonstr.HTMLSafe)
 }

@@ -271,13 +271,13 @@ func compactString(dst, src []byte, i int) ([]byte, int, error) {
 			}
 		case '<', '>', '&':
 			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			dst = append(dst, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xF])
 			i++
 			start = i
 		case 0xE2:
 			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
 				dst = append(dst, src[start:i]...)
-				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[src[i+2]&0xF])
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigit[src[i+2]&0xF])
 				i += 3
 				start = i
 			} else {
@@ -288,3 +288,5 @@ func compactString(dst, src []byte, i int) ([]byte, int, error) {
 		}
 	}
 }
+
+const hexDigit = "0123456789abcdef"

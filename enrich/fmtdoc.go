@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
 // fmtDoc builds a message of the ecs or ocsf format: values are set by
@@ -153,11 +155,11 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 	ev, e := rec.Event, &rec.Enrichment
 	switch v.kind {
 	case dkStr:
-		return appendJSONStringTable(dst, v.s, &jsonPlainNoHTML), nil
+		return jsonstr.AppendWith(dst, v.s, jsonstr.NoHTML), nil
 	case dkInt:
 		return strconv.AppendInt(dst, v.n, 10), nil
 	case dkStrs:
-		return appendStringsTable(dst, v.ss, &jsonPlainNoHTML), nil
+		return appendStringsTable(dst, v.ss, jsonstr.NoHTML), nil
 	case dkEvent:
 		if d.plan == ecsPlan && len(ev.Annotations) > 0 {
 			// As Elastic's pipeline does, dots in annotation keys become
@@ -187,14 +189,14 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"name":`...)
-			dst = append(appendJSONStringTable(dst, g, &jsonPlainNoHTML), '}')
+			dst = append(jsonstr.AppendWith(dst, g, jsonstr.NoHTML), '}')
 		}
 		return append(dst, ']'), nil
 	case dkResources:
-		o := jsonObj{plain: &jsonPlainNoHTML}
+		o := jsonObj{plain: jsonstr.NoHTML}
 		dst = append(dst, '[')
 		if e.What.APIGroup != "" {
-			g := jsonObj{plain: &jsonPlainNoHTML}
+			g := jsonObj{plain: jsonstr.NoHTML}
 			dst = g.str(o.key(dst, "group"), "name", e.What.APIGroup)
 			dst = g.end(dst)
 		}
@@ -212,7 +214,7 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"technique":{"uid":`...)
-			dst = appendJSONStringTable(dst, t, &jsonPlainNoHTML)
+			dst = jsonstr.AppendWith(dst, t, jsonstr.NoHTML)
 			dst = append(dst, `},"version":"v15"}`...)
 		}
 		return append(dst, ']'), nil

@@ -1,28 +1,69 @@
-// Package jsonstr appends JSON string literals. The chunk decoder uses it to
-// transcode msgpack strings and the redactor to re-serialise bodies.
+// Package jsonstr appends JSON string literals exactly as encoding/json
+// writes them. The chunk transcoder, the redactor and the native encoder all
+// use it.
 package jsonstr
 
 import "unicode/utf8"
 
+// Table marks the ASCII bytes that are written as they are; every other
+// byte is escaped (or, from 0x80, checked as UTF-8).
+type Table [256]bool
+
+// HTMLSafe is json.Marshal's escaping: '<', '>' and '&' become \u003c,
+// \u003e and \u0026.
+var HTMLSafe = func() *Table {
+	var t Table
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		switch c {
+		case '"', '\\', '<', '>', '&':
+		default:
+			t[c] = true
+		}
+	}
+	return &t
+}()
+
+// NoHTML is the escaping of an Encoder with SetEscapeHTML(false).
+var NoHTML = func() *Table {
+	t := *HTMLSafe
+	t['<'], t['>'], t['&'] = true, true, true
+	return &t
+}()
+
 const hexDigits = "0123456789abcdef"
 
-// Append appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD as encoding/json does.
-// HTML characters are left as they are.
-func Append[S ~string | ~[]byte](dst []byte, s S) []byte {
+// Append appends s as a JSON string with NoHTML escaping.
+func Append[S ~string | ~[]byte](dst []byte, s S) []byte { return AppendWith(dst, s, NoHTML) }
+
+// AppendWith appends s as encoding/json writes a string: \" \\ \b \f \n \r
+// \t, \u00XX for other control bytes (and for bytes t does not mark plain),
+// \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
+func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
 	dst = append(dst, '"')
+	i := 0
+	for i < len(s) && t[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+	for i < len(s) {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if t[b] {
 				i++
 				continue
 			}
 			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			case '\n':
 				dst = append(dst, '\\', 'n')
 			case '\r':
@@ -30,17 +71,24 @@ func Append[S ~string | ~[]byte](dst []byte, s S) []byte {
 			case '\t':
 				dst = append(dst, '\\', 't')
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			}
 			i++
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
+		c, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		if c == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
 			i++
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
 			start = i
 			continue
 		}
