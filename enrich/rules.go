@@ -3,6 +3,7 @@ package enrich
 import (
 	_ "embed"
 	"fmt"
+	"math/bits"
 	"os"
 	"slices"
 	"strconv"
@@ -90,6 +91,7 @@ type Rule struct {
 // rules is the compiled, read-only rule set.
 type rules struct {
 	list      []*Rule
+	index     *ruleIndex
 	needsBody bool
 }
 
@@ -194,6 +196,7 @@ func compileRules(specs []RuleSpec, file string) (*rules, error) {
 			rs.needsBody = true
 		}
 	}
+	rs.index = newRuleIndex(rs.list)
 	return rs, nil
 }
 
@@ -573,42 +576,46 @@ func inRanges(rs [][2]int32, c int32) bool {
 	return false
 }
 
-// evaluate runs every rule over the event and records the result.
+// evaluate runs the rules that may match the event (see ruleIndex), in
+// rule order, and records the result.
 func (rs *rules) evaluate(v *view, e *Enrichment) {
 	sev := SeverityInfo
 	var attack []string // room for e.Attack
-	for _, r := range rs.list {
-		if !r.match.matches(v) {
-			continue
-		}
-		excluded := false
-		for i := range r.except {
-			if r.except[i].matches(v) {
-				excluded = true
-				break
-			}
-		}
-		if excluded {
-			continue
-		}
-		if r.Severity > sev {
-			sev = r.Severity
-		}
-		if e.Rules == nil {
-			// One array for the rule ids and the techniques of most
-			// events; a longer list moves out of it.
-			both := make([]string, 0, 6)
-			e.Rules, attack = both[0:0:3], both[3:3:6]
-		}
-		e.Rules = append(e.Rules, r.ID)
-		for _, t := range r.Attack {
-			if !has(e.Attack, t) {
-				if e.Attack == nil {
-					e.Attack = attack
-				}
-				e.Attack = append(e.Attack, t)
-			}
+	verbs, resources := rs.index.sets(v)
+	for w := range verbs {
+		for b := verbs[w] & resources[w]; b != 0; b &= b - 1 {
+			rs.apply(rs.list[w*64+bits.TrailingZeros64(b)], v, e, &sev, &attack)
 		}
 	}
 	e.Severity, e.SeverityID = sev.String(), int(sev)
+}
+
+// apply records r in e if it matches v and none of its exceptions does.
+func (rs *rules) apply(r *Rule, v *view, e *Enrichment, sev *Severity, attack *[]string) {
+	if !r.match.matches(v) {
+		return
+	}
+	for i := range r.except {
+		if r.except[i].matches(v) {
+			return
+		}
+	}
+	if r.Severity > *sev {
+		*sev = r.Severity
+	}
+	if e.Rules == nil {
+		// One array for the rule ids and the techniques of most
+		// events; a longer list moves out of it.
+		both := make([]string, 0, 6)
+		e.Rules, *attack = both[0:0:3], both[3:3:6]
+	}
+	e.Rules = append(e.Rules, r.ID)
+	for _, t := range r.Attack {
+		if !has(e.Attack, t) {
+			if e.Attack == nil {
+				e.Attack = *attack
+			}
+			e.Attack = append(e.Attack, t)
+		}
+	}
 }
