@@ -7,8 +7,8 @@ package pipeline_test
 //	go test -run '^$' -bench 'Flush|Compress|Soak|ChunkDecode' -benchmem -cpu 1 ./pipeline
 //
 // The broker is excluded: compressSink compresses the batch values with the
-// configured codec (kafka-go's own codecs, which are klauspost/compress),
-// which is the work kafka-go does before it writes to the socket.
+// Kafka writer's own codec (klauspost/compress), which is the work the writer
+// does before it writes to the socket.
 
 import (
 	"bytes"
@@ -87,31 +87,26 @@ func benchConfig(b testing.TB, codec string) *conf.Config {
 // compressSink stands in for kafka-go's writer without the network: it frames
 // each message as a Kafka v2 record (length, attributes, deltas, key, value,
 // no headers), cuts batches at max_message_bytes, and compresses each batch
-// with the configured codec, as kafka-go does before writing a produce
-// request. Its buffers are reused across writes, as kafka-go's are.
+// with the writer's own codec at the configured level (output.NewCodec,
+// output.AppendCompressed), as the Kafka writer does before it sends a produce
+// request. Its buffers are reused across writes.
 type compressSink struct {
 	codec    kcompress.Codec // nil: none
 	router   output.Router
 	maxBatch int
-	raw, out bytes.Buffer
+	raw      bytes.Buffer
+	out      []byte
 	rec      []byte
 	In, Out  int64 // bytes framed, bytes after compression
 	Batches  int
 }
 
 func newCompressSink(c conf.Output) *compressSink {
-	s := &compressSink{router: output.NewRouter(c), maxBatch: c.MaxMessageBytes}
-	switch c.Compression {
-	case conf.CompressionGzip:
-		s.codec = kcompress.Gzip.Codec()
-	case conf.CompressionSnappy:
-		s.codec = kcompress.Snappy.Codec()
-	case conf.CompressionLZ4:
-		s.codec = kcompress.Lz4.Codec()
-	case conf.CompressionZstd:
-		s.codec = kcompress.Zstd.Codec()
+	codec, err := output.NewCodec(c.Compression, c.CompressionLevel)
+	if err != nil {
+		panic(err) // conf.Load validated the level
 	}
-	return s
+	return &compressSink{codec: codec, router: output.NewRouter(c), maxBatch: c.MaxMessageBytes}
 }
 
 func (s *compressSink) Write(_ context.Context, msgs []output.Message) error {
@@ -152,15 +147,12 @@ func (s *compressSink) flushBatch() error {
 		s.raw.Reset()
 		return nil
 	}
-	s.out.Reset()
-	w := s.codec.NewWriter(&s.out)
-	if _, err := w.Write(s.raw.Bytes()); err != nil {
+	out, err := output.AppendCompressed(s.codec, s.out[:0], s.raw.Bytes())
+	if err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	s.Out += int64(s.out.Len())
+	s.out = out
+	s.Out += int64(len(out))
 	s.raw.Reset()
 	return nil
 }
