@@ -107,7 +107,7 @@ func TestOversizedBound(t *testing.T) {
 	for _, fields := range []string{"", "x", strings.Repeat("y", 300)} {
 		for n := 1500; n <= 2048; n++ {
 			m := &Message{Value: make([]byte, n), AuditID: fields, Severity: fields, Cluster: fields, FormatVersion: fields, DeadLetter: fields}
-			rec := record{key: NewRouter(c).Key(m), value: m.Value, headers: NewRouter(c).headers(m)}
+			rec := NewRouter(c).records([]Message{*m})[0]
 			exact := recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
 			if got := Oversized(c, m); got != exact {
 				t.Fatalf("fields %d bytes, value %d: Oversized %v, exact %v", len(fields), n, got, exact)
@@ -191,6 +191,62 @@ func TestAppendCompressedRoundTrip(t *testing.T) {
 					t.Fatalf("zstd %s: not a checksum-less zstd frame: % x", name, comp[:min(len(comp), 8)])
 				}
 			}
+		}
+	}
+}
+
+// refRecord is a record built field by field, each value its own
+// allocation: what Router.records must equal.
+func refRecord(r Router, m *Message, i int) record {
+	ct := m.ContentType
+	if ct == "" {
+		ct = ContentTypeJSON
+	}
+	hs := []header{{HeaderAuditID, []byte(m.AuditID)}, {HeaderSeverity, []byte(m.Severity)}, {HeaderCluster, []byte(m.Cluster)},
+		{HeaderContentType, []byte(ct)}, {HeaderFormatVersion, []byte(m.FormatVersion)}}
+	if m.DeadLetter != "" {
+		hs = append(hs, header{HeaderDLQReason, []byte(m.DeadLetter)})
+	}
+	return record{key: r.Key(m), value: m.Value, headers: hs, index: i}
+}
+
+// The records of a write, carved from shared buffers, encode exactly as
+// records built one allocation per field: same keys (nil when empty, which
+// spreads the message over partitions), same headers (an empty value is
+// empty, not null), same bytes in a batch.
+func TestRecordsOfAWrite(t *testing.T) {
+	msgs := []Message{
+		{Value: []byte(`{"a":1}`), AuditID: "id-1", User: "alice", Namespace: "team-a", Severity: "high", Cluster: "prod", FormatVersion: "1"},
+		{Value: []byte(`{}`), AuditID: "", User: "", Namespace: "", Severity: "", Cluster: "", ContentType: "application/x-stub"},
+		{Value: []byte(`{"b":2}`), AuditID: "id-3", Severity: "info", DeadLetter: "too_large"},
+		{Value: nil, AuditID: "id-4", Namespace: "kube-system", Cluster: "c", FormatVersion: "1"},
+	}
+	for _, key := range []conf.MessageKey{conf.KeyAuditID, conf.KeyUser, conf.KeyNamespace, conf.KeyNone} {
+		r := NewRouter(conf.Output{MessageKey: key, Topic: "audit"})
+		got := r.records(msgs)
+		var gotPtrs, wantPtrs []*record
+		for i := range msgs {
+			want := refRecord(r, &msgs[i], i)
+			g := got[i]
+			if (g.key == nil) != (want.key == nil) || !bytes.Equal(g.key, want.key) || g.index != i || !bytes.Equal(g.value, want.value) {
+				t.Fatalf("key %s, message %d: got key %q (nil %v), want %q (nil %v)", key, i, g.key, g.key == nil, want.key, want.key == nil)
+			}
+			if len(g.headers) != len(want.headers) {
+				t.Fatalf("key %s, message %d: %d headers, want %d", key, i, len(g.headers), len(want.headers))
+			}
+			for j, h := range g.headers {
+				if h.key != want.headers[j].key || !bytes.Equal(h.value, want.headers[j].value) || h.value == nil {
+					t.Fatalf("key %s, message %d, header %d: %q=%q (nil %v), want %q=%q", key, i, j, h.key, h.value, h.value == nil, want.headers[j].key, want.headers[j].value)
+				}
+			}
+			gotPtrs, wantPtrs = append(gotPtrs, &got[i]), append(wantPtrs, &want)
+		}
+		if g, w := appendRecords(nil, gotPtrs), appendRecords(nil, wantPtrs); !bytes.Equal(g, w) {
+			t.Fatalf("key %s: batch bytes differ", key)
+		}
+		// Appending to one record's headers cannot overwrite the next's.
+		if h := got[0].headers; cap(h) != len(h) {
+			t.Fatalf("headers slice has spare capacity %d", cap(h)-len(h))
 		}
 	}
 }

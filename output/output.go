@@ -87,24 +87,27 @@ func (r Router) Topic(m *Message) string {
 // is empty (a cluster-scoped resource has no namespace): such messages are
 // spread over the partitions.
 func (r Router) Key(m *Message) []byte {
-	var k string
+	if k := r.key(m); k != "" {
+		return []byte(k)
+	}
+	return nil
+}
+
+func (r Router) key(m *Message) string {
 	switch r.cfg.MessageKey {
 	case conf.KeyAuditID:
-		k = m.AuditID
+		return m.AuditID
 	case conf.KeyUser:
-		k = m.User
+		return m.User
 	case conf.KeyNamespace:
-		k = m.Namespace
+		return m.Namespace
 	}
-	if k == "" {
-		return nil
-	}
-	return []byte(k)
+	return ""
 }
 
 // Headers are the Kafka headers of a message.
 func (r Router) Headers(m *Message) []kafka.Header {
-	hs := r.headers(m)
+	hs := r.records([]Message{*m})[0].headers
 	out := make([]kafka.Header, len(hs))
 	for i, h := range hs {
 		out[i] = kafka.Header{Key: h.key, Value: h.value}
@@ -112,23 +115,52 @@ func (r Router) Headers(m *Message) []kafka.Header {
 	return out
 }
 
-func (r Router) headers(m *Message) []header {
-	ct := m.ContentType
-	if ct == "" {
-		ct = ContentTypeJSON
+// records builds the records of msgs, in order: keys and header values
+// are carved from one buffer and the headers of all records share one
+// slice, so a write allocates a few times, not per message.
+func (r Router) records(msgs []Message) []record {
+	size := 1
+	for i := range msgs {
+		m := &msgs[i]
+		size += len(r.key(m)) + len(m.AuditID) + len(m.Severity) + len(m.Cluster) + len(contentType(m)) +
+			len(m.FormatVersion) + len(m.DeadLetter)
 	}
-	hs := make([]header, 0, 6)
-	hs = append(hs,
-		header{HeaderAuditID, []byte(m.AuditID)},
-		header{HeaderSeverity, []byte(m.Severity)},
-		header{HeaderCluster, []byte(m.Cluster)},
-		header{HeaderContentType, []byte(ct)},
-		header{HeaderFormatVersion, []byte(m.FormatVersion)},
-	)
-	if m.DeadLetter != "" {
-		hs = append(hs, header{HeaderDLQReason, []byte(m.DeadLetter)})
+	buf := make([]byte, 0, size) // never grows: every slice below is into it, and none is nil
+	carve := func(s string) []byte {
+		off := len(buf)
+		buf = append(buf, s...)
+		return buf[off:len(buf):len(buf)]
 	}
-	return hs
+	recs := make([]record, len(msgs))
+	hdrs := make([]header, 0, 6*len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		rec := &recs[i]
+		rec.index, rec.value = i, m.Value
+		if k := r.key(m); k != "" {
+			rec.key = carve(k)
+		}
+		from := len(hdrs)
+		hdrs = append(hdrs,
+			header{HeaderAuditID, carve(m.AuditID)},
+			header{HeaderSeverity, carve(m.Severity)},
+			header{HeaderCluster, carve(m.Cluster)},
+			header{HeaderContentType, carve(contentType(m))},
+			header{HeaderFormatVersion, carve(m.FormatVersion)},
+		)
+		if m.DeadLetter != "" {
+			hdrs = append(hdrs, header{HeaderDLQReason, carve(m.DeadLetter)})
+		}
+		rec.headers = hdrs[from:len(hdrs):len(hdrs)]
+	}
+	return recs
+}
+
+func contentType(m *Message) string {
+	if m.ContentType == "" {
+		return ContentTypeJSON
+	}
+	return m.ContentType
 }
 
 // Writer ships messages to Kafka. Safe for concurrent use: concurrent
@@ -248,8 +280,7 @@ func Oversized(c conf.Output, m *Message) bool {
 	if bound <= c.MaxMessageBytes {
 		return false
 	}
-	r := NewRouter(c)
-	rec := record{key: r.Key(m), value: m.Value, headers: r.headers(m)}
+	rec := NewRouter(c).records([]Message{*m})[0]
 	return recordBatchOverhead+rec.encodedSize(0) > c.MaxMessageBytes
 }
 
@@ -287,12 +318,10 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 	sticky := int(w.sticky.Add(1))
 	groups := map[topicPartition][]*record{}
 	var order []topicPartition
-	recs := make([]record, len(msgs))
+	recs := w.router.records(msgs)
 	for i := range msgs {
-		m := &msgs[i]
-		t := w.router.Topic(m)
+		t := w.router.Topic(&msgs[i])
 		r := &recs[i]
-		*r = record{key: w.router.Key(m), value: m.Value, headers: w.router.headers(m), index: i}
 		ps := parts[t]
 		p := ps[sticky%len(ps)]
 		if r.key != nil {
@@ -314,7 +343,7 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, b := range w.split(groups[tp]) {
+			for _, b := range splitBatches(groups[tp], w.cfg.MaxMessageBytes) {
 				if err := w.send(ctx, tp, b, msgs); err != nil {
 					errs[gi] = fmt.Errorf("%s/%d: %w", tp.topic, tp.partition, err)
 					return
@@ -330,21 +359,76 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 	return nil
 }
 
-// split cuts a partition's records into batches whose uncompressed size
-// stays within max_message_bytes: the broker's limit applies to the whole
-// record batch. A record bigger than that on its own gets a batch of its own.
-func (w *Writer) split(recs []*record) [][]*record {
+// splitBatches cuts a partition's records into batches whose uncompressed
+// size stays within maxBytes (max_message_bytes): the broker's limit applies
+// to the whole record batch. A record bigger than that on its own gets a
+// batch of its own.
+func splitBatches(recs []*record, maxBytes int) [][]*record {
 	var out [][]*record
 	start, size := 0, recordBatchOverhead
 	for i, r := range recs {
 		n := r.encodedSize(i - start)
-		if i > start && size+n > w.cfg.MaxMessageBytes {
+		if i > start && size+n > maxBytes {
 			out = append(out, recs[start:i])
 			start, size = i, recordBatchOverhead
 		}
 		size += n
 	}
 	return append(out, recs[start:])
+}
+
+// Batcher is the writer's work on the CPU without the network: the records
+// of a write with their keys and headers, grouped by topic, cut into
+// batches at max_message_bytes, compressed with the instance's codec and
+// level, framed and checksummed. The flush benchmarks stand it in for the
+// broker; it shares every function with Writer.Write but the partitioning
+// (all of a topic's records go to one partition here).
+type Batcher struct {
+	cfg    conf.Output
+	router Router
+	enc    *batchEncoder
+}
+
+// NewBatcher builds a Batcher from validated configuration.
+func NewBatcher(c conf.Output) (*Batcher, error) {
+	enc, err := newBatchEncoder(c.Compression, c.CompressionLevel)
+	if err != nil {
+		return nil, err
+	}
+	return &Batcher{cfg: c, router: NewRouter(c), enc: enc}, nil
+}
+
+// Encode calls f with every record batch of msgs (as a produce request
+// carries it, after its int32 length) and the size of its records before
+// compression.
+func (b *Batcher) Encode(msgs []Message, f func(topic string, batch []byte, records int) error) error {
+	recs := b.router.records(msgs)
+	var order []string
+	groups := map[string][]*record{}
+	for i := range recs {
+		t := b.router.Topic(&msgs[i])
+		if _, ok := groups[t]; !ok {
+			order = append(order, t)
+		}
+		groups[t] = append(groups[t], &recs[i])
+	}
+	now := time.Now()
+	for _, t := range order {
+		for _, batch := range splitBatches(groups[t], b.cfg.MaxMessageBytes) {
+			full, err := b.enc.encode(batch, now)
+			if err != nil {
+				return err
+			}
+			size := 0
+			for i, r := range batch {
+				size += r.encodedSize(i)
+			}
+			if err := f(t, full[sizePrefix:], size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // send writes one batch to one partition. A batch the broker refuses as too

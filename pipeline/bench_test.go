@@ -6,9 +6,9 @@ package pipeline_test
 //
 //	go test -run '^$' -bench 'Flush|Compress|Soak|ChunkDecode' -benchmem -cpu 1 ./pipeline
 //
-// The broker is excluded: compressSink compresses the batch values with the
-// Kafka writer's own codec (klauspost/compress), which is the work the writer
-// does before it writes to the socket.
+// The broker is excluded: the flush benchmarks hand their messages to
+// output.Batcher, which does all the Kafka writer's work before the socket
+// (records with keys and headers, batches, compression, CRC).
 
 import (
 	"bytes"
@@ -84,13 +84,16 @@ func benchConfig(b testing.TB, codec string) *conf.Config {
 	return cfg
 }
 
-// compressSink stands in for kafka-go's writer without the network: it frames
-// each message as a Kafka v2 record (length, attributes, deltas, key, value,
-// no headers), cuts batches at max_message_bytes, and compresses each batch
-// with the writer's own codec at the configured level (output.NewCodec,
-// output.AppendCompressed), as the Kafka writer does before it sends a produce
-// request. Its buffers are reused across writes.
+// compressSink stands in for the Kafka writer without the network. Built
+// by newBatchSink (the flush benchmarks) it does all of the writer's work on
+// the CPU through output.Batcher: records with their keys and headers, cut
+// into batches at max_message_bytes, compressed with the writer's codec and
+// level, framed and checksummed. Built by newCompressSink (the compression
+// floor) it only frames each message as a Kafka v2 record (length,
+// attributes, deltas, key, value, no headers), cuts batches alike and
+// compresses them with the same codec. Its buffers are reused across writes.
 type compressSink struct {
+	batcher  *output.Batcher // nil: compression only
 	codec    kcompress.Codec // nil: none
 	router   output.Router
 	maxBatch int
@@ -109,7 +112,23 @@ func newCompressSink(c conf.Output) *compressSink {
 	return &compressSink{codec: codec, router: output.NewRouter(c), maxBatch: c.MaxMessageBytes}
 }
 
+func newBatchSink(c conf.Output) *compressSink {
+	bt, err := output.NewBatcher(c)
+	if err != nil {
+		panic(err) // conf.Load validated the level
+	}
+	return &compressSink{batcher: bt}
+}
+
 func (s *compressSink) Write(_ context.Context, msgs []output.Message) error {
+	if s.batcher != nil {
+		return s.batcher.Encode(msgs, func(_ string, batch []byte, records int) error {
+			s.In += int64(records)
+			s.Out += int64(len(batch))
+			s.Batches++
+			return nil
+		})
+	}
 	s.raw.Reset()
 	for i := range msgs {
 		m := &msgs[i]
@@ -229,7 +248,7 @@ func BenchmarkFlushCodec(b *testing.B) {
 func benchFlush(b *testing.B, name string, mcfg benchmix.Config, codec string) {
 	f := mix(b, name, mcfg, benchChunkEvents)
 	cfg := benchConfig(b, codec)
-	sink := newCompressSink(cfg.Output)
+	sink := newBatchSink(cfg.Output)
 	p, err := pipeline.New(cfg, sink, quietLog())
 	if err != nil {
 		b.Fatal(err)
@@ -262,7 +281,7 @@ func benchFlush(b *testing.B, name string, mcfg benchmix.Config, codec string) {
 func flushHeap(b *testing.B, cfg *conf.Config, chunk []byte) float64 {
 	runtime.GC()
 	base := liveHeap()
-	p, err := pipeline.New(cfg, newCompressSink(cfg.Output), quietLog())
+	p, err := pipeline.New(cfg, newBatchSink(cfg.Output), quietLog())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -318,7 +337,7 @@ func BenchmarkFlushBaseline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sink := newCompressSink(cfg.Output)
+	sink := newBatchSink(cfg.Output)
 	if n, err := bl.flush(f.chunk, sink); err != nil || n != len(f.events) {
 		b.Fatalf("baseline shipped %d of %d: %v", n, len(f.events), err)
 	}
@@ -433,7 +452,7 @@ func BenchmarkSoak(b *testing.B) {
 		chunks[i] = bytes.Clone(cw.Bytes())
 	}
 	cfg := benchConfig(b, "zstd")
-	p, err := pipeline.New(cfg, newCompressSink(cfg.Output), quietLog())
+	p, err := pipeline.New(cfg, newBatchSink(cfg.Output), quietLog())
 	if err != nil {
 		b.Fatal(err)
 	}
