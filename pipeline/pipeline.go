@@ -144,14 +144,16 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
 		events, err = enrich.Decode(entry.JSON, events[:0])
-		if bad := (*enrich.BadItemsError)(nil); errors.As(err, &bad) {
-			// An EventList with some bad items: the good ones go on.
-			res.Dropped[enrich.DropNotAudit] += bad.Bad
-			p.log.Debug("EventList items dropped", "reason", enrich.DropNotAudit, "items", bad.Bad, "of", bad.Total, "error", err)
-		} else if err != nil {
-			res.Dropped[enrich.DropNotAudit]++
-			p.log.Debug("record dropped", "reason", enrich.DropNotAudit, "error", err)
-			continue
+		if err != nil {
+			if bad := (*enrich.BadItemsError)(nil); errors.As(err, &bad) {
+				// An EventList with some bad items: the good ones go on.
+				res.Dropped[enrich.DropNotAudit] += bad.Bad
+				p.log.Debug("EventList items dropped", "reason", enrich.DropNotAudit, "items", bad.Bad, "of", bad.Total, "error", err)
+			} else {
+				res.Dropped[enrich.DropNotAudit]++
+				p.log.Debug("record dropped", "reason", enrich.DropNotAudit, "error", err)
+				continue
+			}
 		}
 		for i := range events {
 			res.Events++
