@@ -354,6 +354,71 @@ func BenchmarkFlushBaseline(b *testing.B) {
 	reportRates(b, len(f.events), m)
 }
 
+// BenchmarkFlushRatios runs the three benchmarks the targets compare —
+// one flush, one baseline flush, one compression of the flush's output —
+// interleaved in every iteration, and reports their CPU times per chunk and
+// the two ratios (baseline/flush, flush/compress). On a shared machine
+// whose speed drifts by tens of percent from one second to the next, ratios
+// taken within one iteration hold better than ratios of separate runs.
+// Times are the process's CPU time (getrusage), the collector's included.
+func BenchmarkFlushRatios(b *testing.B) {
+	f := mix(b, "default", benchmix.Default(), benchChunkEvents)
+	cfg := benchConfig(b, "zstd")
+	p, err := pipeline.New(cfg, newBatchSink(cfg.Output), quietLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bl, err := newBaseline(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	blSink := newBatchSink(cfg.Output)
+	msgs, _, _ := flushOutput(b, "zstd")
+	comp := newCompressSink(cfg.Output)
+	ctx := context.Background()
+	var spent [3]time.Duration // flush, baseline, compression
+	run := [3]func(){
+		func() {
+			if res := p.Flush(ctx, f.chunk); res.Status != pipeline.OK {
+				b.Fatal(res.Err)
+			}
+		},
+		func() {
+			if _, err := bl.flush(f.chunk, blSink); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func() {
+			if err := comp.Write(ctx, msgs); err != nil {
+				b.Fatal(err)
+			}
+		},
+	}
+	for _, f := range run { // warm up
+		f()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// The order rotates, so that the collector's work left over by one
+		// (the baseline allocates much more) falls on each of the others
+		// alike.
+		for k := range 3 {
+			j := (i + k) % 3
+			t := cpuTime()
+			run[j]()
+			spent[j] += cpuTime() - t
+		}
+	}
+	flush, base, compress := spent[0], spent[1], spent[2]
+	n := float64(b.N)
+	b.ReportMetric(flush.Seconds()*1e3/n, "flush-cpu-ms")
+	b.ReportMetric(base.Seconds()*1e3/n, "baseline-cpu-ms")
+	b.ReportMetric(compress.Seconds()*1e3/n, "compress-cpu-ms")
+	b.ReportMetric(float64(len(f.events))*n/flush.Seconds(), "flush-events/cpu-s")
+	b.ReportMetric(base.Seconds()/flush.Seconds(), "baseline/flush")
+	b.ReportMetric(flush.Seconds()/compress.Seconds(), "flush/compress")
+}
+
 // flushOutput is what one flush of the benchmark chunk hands to the sink.
 func flushOutput(b *testing.B, codec string) ([]output.Message, *conf.Config, *fixture) {
 	f := mix(b, "default", benchmix.Default(), benchChunkEvents)
