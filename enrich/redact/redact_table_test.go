@@ -298,6 +298,18 @@ func cases() []tcase {
 		add(tcase{name: "container sh -c flags", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: []string{s3, s4, s5},
 			keep: []string{"redis-cli -a", "ping;", "http://svc:8080/x", "vault login --token"}})
 	}
+	{ // Quoted values with blanks inside sh -c scripts: every word goes.
+		w := make([]string, 7)
+		for i := range w {
+			w[i] = r.str(12)
+		}
+		script := "mysql -h db --password '" + w[0] + " " + w[1] + "' -e 'select 1'; redis-cli -a \"" + w[2] + " \\\" " + w[3] +
+			"\" ping && mysql -p'" + w[4] + "\t" + w[5] + "' app; vault login --token \"" + w[6]
+		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"tools","command":["sh","-c",` +
+			js(script) + `]}]}}`
+		add(tcase{name: "sh -c quoted values with blanks", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: w,
+			keep: []string{"mysql -h db --password", "-e 'select 1';", "redis-cli -a", "ping", "mysql -p", "vault login --token"}})
+	}
 	return cs
 }
 

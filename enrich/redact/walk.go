@@ -861,18 +861,17 @@ func (w *walker) shellWords(s string) []span {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 			i++
 		}
-		j := i
-		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
-			j++
-		}
+		j := shellWordEnd(s, i)
 		if i >= j {
 			break
 		}
 		word := s[i:j]
 		from, to := i, j
-		// A quoted word: its inside.
+		// A quoted word: its inside (an unterminated quote runs to the end).
 		if l := len(word); l >= 2 && (word[0] == '"' || word[0] == '\'') && word[l-1] == word[0] {
 			from, to = i+1, j-1
+		} else if l >= 1 && (word[0] == '"' || word[0] == '\'') {
+			from = i + 1
 		}
 		inner := s[from:to]
 		switch word {
@@ -896,4 +895,33 @@ func (w *walker) shellWords(s string) []span {
 		i = j
 	}
 	return sp
+}
+
+// shellWordEnd returns where the shell word that starts at i ends: at the
+// first blank outside quotes. Blanks inside '...' or "..." belong to the
+// word (a backslash escapes the next byte, except inside single quotes), so
+// a quoted password with blanks is one word and goes whole. An unterminated
+// quote runs to the end of s.
+func shellWordEnd(s string, i int) int {
+	var q byte // the open quote, if any
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case q == '\'':
+			if c == '\'' {
+				q = 0
+			}
+		case c == '\\':
+			i++ // the escaped byte, whatever it is
+		case q == '"':
+			if c == '"' {
+				q = 0
+			}
+		case c == '\'' || c == '"':
+			q = c
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return i
+		}
+	}
+	return len(s)
 }
