@@ -299,16 +299,18 @@ func cases() []tcase {
 			keep: []string{"redis-cli -a", "ping;", "http://svc:8080/x", "vault login --token"}})
 	}
 	{ // Quoted values with blanks inside sh -c scripts: every word goes.
-		w := make([]string, 7)
+		w := make([]string, 9)
 		for i := range w {
 			w[i] = r.str(12)
 		}
 		script := "mysql -h db --password '" + w[0] + " " + w[1] + "' -e 'select 1'; redis-cli -a \"" + w[2] + " \\\" " + w[3] +
 			"\" ping && mysql -p'" + w[4] + "\t" + w[5] + "' app; vault login --token \"" + w[6]
+		// Unterminated quotes in assignments run to the end of the line.
+		script2 := "export DB_PASSWORD='" + w[7] + "\necho ok-done\nAPI_TOKEN=\"" + w[8]
 		pod := `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"tools","command":["sh","-c",` +
-			js(script) + `]}]}}`
+			js(script) + `]},{"name":"b","image":"tools","args":[` + js(script2) + `]}]}}`
 		add(tcase{name: "sh -c quoted values with blanks", doc: ev{Resource: "pods", Req: pod}.JSON(), secrets: w,
-			keep: []string{"mysql -h db --password", "-e 'select 1';", "redis-cli -a", "ping", "mysql -p", "vault login --token"}})
+			keep: []string{"mysql -h db --password", "-e 'select 1';", "redis-cli -a", "ping", "mysql -p", "vault login --token", "echo ok-done", "export DB_PASSWORD="}})
 	}
 	return cs
 }

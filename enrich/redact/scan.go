@@ -444,9 +444,11 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 		return 0, 0, false
 	}
 	if q := s[from]; q == '"' || q == '\'' {
+		// An unterminated quote runs to the end of the line: when in
+		// doubt, redact.
 		end := strings.IndexAny(s[from+1:], string(q)+"\n")
-		if end < 0 || s[from+1+end] != q {
-			return 0, 0, false
+		if end < 0 {
+			end = len(s) - from - 1
 		}
 		from, to = from+1, from+1+end
 	} else {
