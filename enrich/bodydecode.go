@@ -54,6 +54,22 @@ func objectName(raw []byte) (string, bool) {
 // bodyArena is the initial size of decodeBody's string arena.
 const bodyArena = 256
 
+// stringMap is json.Unmarshal of raw into a map[string]string: the map,
+// and whether it decoded without error.
+func stringMap(raw []byte) (map[string]string, bool) {
+	d := fastDec{b: raw}
+	if m, ok := d.stringMap(); ok {
+		if d.ws(); d.i == len(d.b) {
+			return m, true
+		}
+	}
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil {
+		return nil, false
+	}
+	return m, true
+}
+
 // JSON field names of the types of body, as encoding/json sees them, in the
 // order of the switches below. TestBodyFieldTables checks them against the
 // types by reflection.

@@ -100,6 +100,11 @@ func checkBody(t testing.TB, raw []byte) bool {
 	if ok != (mErr == nil) || (ok && name != m.Metadata.Name) {
 		t.Fatalf("objectName(%q) = %q, %v; encoding/json %q, %v", raw, name, ok, m.Metadata.Name, mErr)
 	}
+	var wantMap map[string]string
+	wantMapOK := json.Unmarshal(raw, &wantMap) == nil
+	if gotMap, ok := stringMap(raw); ok != wantMapOK || (ok && !reflect.DeepEqual(gotMap, wantMap)) {
+		t.Fatalf("stringMap(%q) = %q, %v; encoding/json %q, %v", raw, gotMap, ok, wantMap, wantMapOK)
+	}
 	return isFast
 }
 
@@ -154,6 +159,9 @@ func TestDecodeBodyMatchesEncodingJSON(t *testing.T) {
 	for _, raw := range bodyEdgeCases {
 		checkBody(t, []byte(raw))
 	}
+	for _, raw := range stringMapCases {
+		checkBody(t, []byte(raw))
+	}
 	// Deep nesting: the fast path gives up, encoding/json decides.
 	for _, n := range []int{maxFastDepth + 10, 10001} {
 		deep := `{"spec":{"x":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `},"kind":"Pod"}`
@@ -204,7 +212,17 @@ var bodyEdgeCases = []string{
 	`{"kind":"Pod"}` + "\x00", `{"kind":"Pod"} `, "\ufeff{}",
 }
 
+// stringMapCases are ConfigMap data for stringMap.
+var stringMapCases = []string{
+	`{"a":"b","c":null,"a":"d"}`, `{"a\u00e9\n":"x\ty"}`, `{"a":1}`, `{"a":{}}`, `{"a":"b",}`, `{"a" "b"}`,
+	`{"password":"hunter2","config.ini":"[db]\npassword = x\n"}`, `{}`, `{ }`, `[]`, `null`, `"x"`, `{"a":"b"}x`,
+	"{\"a\xff\":\"\xfe\"}", `{"\ud800":"\udc00"}`,
+}
+
 func FuzzDecodeBody(f *testing.F) {
+	for _, s := range stringMapCases {
+		f.Add([]byte(s))
+	}
 	for _, s := range bodyEdgeCases {
 		f.Add([]byte(s))
 	}
@@ -282,4 +300,64 @@ func BenchmarkParseBody(b *testing.B) {
 			b.ReportMetric(float64(len(sel)), "bodies/op")
 		})
 	}
+}
+
+// checkMayNameCredential holds mayNameCredential to its promise: false only
+// where neither regexp matches.
+func checkMayNameCredential(t testing.TB, s string) {
+	t.Helper()
+	if !mayNameCredential(s) && (credentialName.MatchString(s) || credentialLine.MatchString(s)) {
+		t.Fatalf("mayNameCredential(%q) is false, the regexps match", s)
+	}
+}
+
+// credentialTextCases are keys and values around the credential words.
+var credentialTextCases = []string{
+	"", "a", "password", "PASSWD", "pAsSwOrD=1", "passphrase", "db_secret", "SECRET_KEY", "token", "api-key", "apikey",
+	"access_key", "private-key", "Credentials", "aws_access_key_id", "aws-s3-access-key-id", "\u212aey", "api\u212aey: x",
+	"\u017fecret", "se\u017fret = 1", "pa\u017f\u017fword=1", "to\u212aen: 1", "export FOO_TOKEN=abc", "  my.password : x",
+	"key", "ke", "pas", "secre", "toke", "credentia", "monkey", "passage", "tokens", "x\npassword=1", "caf\u00e9",
+	"log-level=debug\nretries=3", "\xff\xfe", "\xe2\x84", "P", "S", "T", "K", "C",
+}
+
+func TestMayNameCredential(t *testing.T) {
+	for _, s := range credentialTextCases {
+		checkMayNameCredential(t, s)
+	}
+	// Every key and string value of the real bodies.
+	n := 0
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			checkMayNameCredential(t, v)
+			n++
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range v {
+				checkMayNameCredential(t, k)
+				n++
+				walk(e)
+			}
+		}
+	}
+	for _, raw := range realBodies(t) {
+		var v any
+		if json.Unmarshal(raw, &v) == nil {
+			walk(v)
+		}
+	}
+	t.Logf("%d strings", n)
+}
+
+func FuzzMayNameCredential(f *testing.F) {
+	for _, s := range credentialTextCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkMayNameCredential(t, s)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
@@ -300,12 +301,46 @@ func configMapCredential(_ *auditv1.Event, b *body) bool {
 	if isEmptyJSON(b.Data) {
 		return false
 	}
-	var data map[string]string
-	if json.Unmarshal(b.Data, &data) != nil {
+	data, ok := stringMap(b.Data)
+	if !ok {
 		return false
 	}
 	for k, v := range data {
-		if credentialName.MatchString(k) || credentialLine.MatchString(v) {
+		if mayNameCredential(k) && credentialName.MatchString(k) ||
+			mayNameCredential(v) && credentialLine.MatchString(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayNameCredential is a quick test before credentialName and
+// credentialLine: each of their words contains "pass", "secret", "token",
+// "key" or "credential", which (?i) matches in any ASCII case. It answers
+// true for any non-ASCII text, where case folding is Unicode's (the Kelvin
+// sign is a k, the long s an s): the regexps decide.
+func mayNameCredential(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		var w string
+		switch c | 0x20 {
+		case 'p':
+			w = "pass"
+		case 's':
+			w = "secret"
+		case 't':
+			w = "token"
+		case 'k':
+			w = "key"
+		case 'c':
+			w = "credential"
+		default:
+			continue
+		}
+		if len(s)-i >= len(w) && strings.EqualFold(s[i:i+len(w)], w) {
 			return true
 		}
 	}
