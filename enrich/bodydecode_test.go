@@ -109,7 +109,7 @@ func checkBody(t testing.TB, raw []byte) bool {
 }
 
 // realBodies are the request and response objects of the lab log, of the
-// benchmark mix and of the public corpus (when present).
+// benchmark mix, of enrich/testdata and of the public corpus (when present).
 func realBodies(t testing.TB) [][]byte {
 	var evs []auditv1.Event
 	evs = append(evs, decodeFile(t, labLog)...)
@@ -122,14 +122,30 @@ func realBodies(t testing.TB) [][]byte {
 			t.Fatal(err)
 		}
 	}
-	// The public corpus when present (a fresh clone has none: no skip).
+	// enrich/testdata (copies of public samples, the golden inputs) and the
+	// shared public corpus when present (a fresh clone has none: no skip).
+	files, _ := filepath.Glob("testdata/*.json*")
 	if dir, err := filepath.Abs("../../shared/testdata/audit/public"); err == nil {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json*"))
-		for _, f := range files {
-			for _, l := range readLines(t, f) {
-				if more, err := Decode(l, nil); err == nil {
-					evs = append(evs, more...)
-				}
+		more, _ := filepath.Glob(filepath.Join(dir, "*.json*"))
+		files = append(files, more...)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		var docs [][]byte
+		if strings.HasSuffix(f, ".json") { // one event, maybe indented
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = [][]byte{data}
+		} else {
+			docs = readLines(t, f)
+		}
+		for _, doc := range docs {
+			if more, err := Decode(doc, nil); err == nil {
+				evs = append(evs, more...)
 			}
 		}
 	}
