@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
@@ -88,27 +89,15 @@ var predicates = map[string]predicate{
 }
 
 // body is what the predicates need of a request or response object, parsed
-// at most once per event and only when a candidate rule needs it.
+// at most once per event and only when a candidate rule needs it. Its JSON
+// shape is the contract of decodeBody (bodydecode.go), which must fill it
+// exactly as encoding/json does; TestBodyFieldTables checks the field lists.
 type body struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
 		Name string `json:"name"`
 	} `json:"metadata"`
-	Spec struct {
-		podSpec
-		Template *struct {
-			Spec podSpec `json:"spec"`
-		} `json:"template"`
-		JobTemplate *struct {
-			Spec struct {
-				Template struct {
-					Spec podSpec `json:"spec"`
-				} `json:"template"`
-			} `json:"spec"`
-		} `json:"jobTemplate"`
-		Type string          `json:"type"`
-		TLS  json.RawMessage `json:"tls"`
-	} `json:"spec"`
+	Spec    bodySpec     `json:"spec"`
 	Rules   []policyRule `json:"rules"`
 	RoleRef struct {
 		Kind string `json:"kind"`
@@ -119,6 +108,26 @@ type body struct {
 	ok bool // something was parsed
 }
 
+// bodySpec is the spec of a pod, a workload (pod template), a CronJob (job
+// template), a Service (type) or an Ingress (tls).
+type bodySpec struct {
+	podSpec
+	Template    *podTemplate    `json:"template"`
+	JobTemplate *jobTemplateRef `json:"jobTemplate"`
+	Type        string          `json:"type"`
+	TLS         json.RawMessage `json:"tls"`
+}
+
+type podTemplate struct {
+	Spec podSpec `json:"spec"`
+}
+
+type jobTemplateRef struct {
+	Spec struct {
+		Template podTemplate `json:"template"`
+	} `json:"spec"`
+}
+
 type podSpec struct {
 	HostPID             bool        `json:"hostPID"`
 	HostNetwork         bool        `json:"hostNetwork"`
@@ -126,18 +135,24 @@ type podSpec struct {
 	Containers          []container `json:"containers"`
 	InitContainers      []container `json:"initContainers"`
 	EphemeralContainers []container `json:"ephemeralContainers"`
-	Volumes             []struct {
-		HostPath *struct {
-			Path string `json:"path"`
-		} `json:"hostPath"`
-	} `json:"volumes"`
+	Volumes             []volume    `json:"volumes"`
+}
+
+type volume struct {
+	HostPath *hostPathSource `json:"hostPath"`
+}
+
+type hostPathSource struct {
+	Path string `json:"path"`
 }
 
 type container struct {
-	Image           string `json:"image"`
-	SecurityContext *struct {
-		Privileged *bool `json:"privileged"`
-	} `json:"securityContext"`
+	Image           string           `json:"image"`
+	SecurityContext *securityContext `json:"securityContext"`
+}
+
+type securityContext struct {
+	Privileged *bool `json:"privileged"`
 }
 
 type policyRule struct {
@@ -146,8 +161,11 @@ type policyRule struct {
 }
 
 // parseBody reads the request object, or the response object when the
-// request was not logged. A partial parse (a field of an unexpected type in a
-// custom resource) keeps what was read.
+// request was not logged, into b, which must be the zero body. It gives what
+// json.Unmarshal gives: a partial parse (a field of an unexpected type in a
+// custom resource) keeps what was read; invalid JSON leaves b.ok false.
+// decodeBody reads real bodies without reflection; anything it does not
+// handle goes to encoding/json.
 func parseBody(ev *auditv1.Event, b *body) {
 	raw := []byte(nil)
 	if ev.RequestObject != nil && len(ev.RequestObject.Raw) > 0 {
@@ -158,6 +176,16 @@ func parseBody(ev *auditv1.Event, b *body) {
 	if raw == nil {
 		return
 	}
+	if decodeBody(raw, b) {
+		b.ok = true
+		return
+	}
+	*b = body{}
+	unmarshalBody(raw, b)
+}
+
+// unmarshalBody is parseBody's reference: encoding/json.
+func unmarshalBody(raw []byte, b *body) {
 	err := json.Unmarshal(raw, b)
 	var te *json.UnmarshalTypeError
 	b.ok = err == nil || errors.As(err, &te)
@@ -273,12 +301,46 @@ func configMapCredential(_ *auditv1.Event, b *body) bool {
 	if isEmptyJSON(b.Data) {
 		return false
 	}
-	var data map[string]string
-	if json.Unmarshal(b.Data, &data) != nil {
+	data, ok := stringMap(b.Data)
+	if !ok {
 		return false
 	}
 	for k, v := range data {
-		if credentialName.MatchString(k) || credentialLine.MatchString(v) {
+		if mayNameCredential(k) && credentialName.MatchString(k) ||
+			mayNameCredential(v) && credentialLine.MatchString(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayNameCredential is a quick test before credentialName and
+// credentialLine: each of their words contains "pass", "secret", "token",
+// "key" or "credential", which (?i) matches in any ASCII case. It answers
+// true for any non-ASCII text, where case folding is Unicode's (the Kelvin
+// sign is a k, the long s an s): the regexps decide.
+func mayNameCredential(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		var w string
+		switch c | 0x20 {
+		case 'p':
+			w = "pass"
+		case 's':
+			w = "secret"
+		case 't':
+			w = "token"
+		case 'k':
+			w = "key"
+		case 'c':
+			w = "credential"
+		default:
+			continue
+		}
+		if len(s)-i >= len(w) && strings.EqualFold(s[i:i+len(w)], w) {
 			return true
 		}
 	}

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -57,13 +56,8 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 			}
 			if e.What.Name == "" && ev.ResponseObject != nil && ev.RequestObject != nil {
 				// generateName: the name is in the created object.
-				var m struct {
-					Metadata struct {
-						Name string `json:"name"`
-					} `json:"metadata"`
-				}
-				if json.Unmarshal(ev.ResponseObject.Raw, &m) == nil {
-					e.What.Name = m.Metadata.Name
+				if name, ok := objectName(ev.ResponseObject.Raw); ok {
+					e.What.Name = name
 				}
 			}
 		}
