@@ -31,6 +31,13 @@ var fdEdgeCases = []string{
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get"}`,
 	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"\u00e9t\u00e9 \ud83d\ude00 \ud83d x \udc00 \u0000 \" \\ \/ \b\f\n\r\t","groups":[],"extra":{}},"annotations":{}}`,
 	`{"auditID":"a","stage":"ResponseComplete","userAgent":"caf\xc3\xa9 \xff\xfe bad utf8","requestURI":"/api?x=1&y=<2>"}`,
+	// Real invalid UTF-8 bytes (a raw string literal would hold "\x" escapes).
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"caf\xc3\xa9 \xff\xfe bad utf8\",\"requestURI\":\"/api?x=1&y=<2>\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\xff\xff\xff\xff\xff\xff\",\"requestURI\":\"/after\",\"verb\":\"get\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\\\"\xff\xff\\n\xff\xffz\xed\xa0\x80\",\"requestURI\":\"\\u0041\\u0042\",\"verb\":\"\\ud83d\\ude00\\ud83d\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\\t\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\",\"requestURI\":\"/after\"}",
+	`{"auditID":"a","stage":"ResponseComplete","annotations":{"k\"":"RBAC: allowed by ClusterRoleBinding \"system:basic-user\" of ClusterRole \"system:basic-user\" to Group \"system:authenticated\"","\u00e9":"\u00e8"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","userAgent":"0123456789abcdef0123456789\u00e9abcdef\t0123456789abcdef"}`,
 	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"u","extra":{"k":["v",null],"n":null,"e":[]}},"sourceIPs":null,"annotations":{"a":null,"b":"c","b":"d"}}`,
 	`{"auditID":"a","stage":"ResponseComplete","objectRef":null,"responseStatus":null,"requestObject":null,"responseObject":null,"impersonatedUser":null,"authenticationMetadata":null}`,
 	`{"auditID":"a","stage":"ResponseComplete","objectRef":{},"responseStatus":{},"impersonatedUser":{},"authenticationMetadata":{"impersonationConstraint":"x"}}`,
@@ -208,11 +215,39 @@ func TestFastDecodeFieldTables(t *testing.T) {
 	}
 }
 
-func TestCommonStringsFitMaxLen(t *testing.T) {
-	for s := range commonStrings {
-		if len(s) > maxCommonLen {
-			t.Errorf("%q is longer than maxCommonLen %d", s, maxCommonLen)
+// The events of Decode own their memory: strings and bodies stay as they
+// were when the caller overwrites (reuses) the document's buffer.
+func TestDecodeEventsOutliveTheBuffer(t *testing.T) {
+	docs, _ := fdDocs(t)
+	for i, doc := range docs {
+		buf := bytes.Clone(doc)
+		got, gerr := Decode(buf, nil)
+		for j := range buf {
+			buf[j] = 'X'
 		}
+		want, werr := fdReferenceDecode(doc, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("doc %d: events changed with the input buffer:\n%+v\n%+v", i, got, want)
+		}
+	}
+}
+
+// A body is capped at its end: appending to it cannot reach the bytes of
+// the document after it (other bodies, or what strings are views of).
+func TestDecodeBodiesAreCapped(t *testing.T) {
+	doc := []byte(`{"auditID":"a","stage":"ResponseComplete","requestObject":{"x":1},"responseObject":{"y":2},"verb":"get"}`)
+	evs, err := Decode(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &evs[0]
+	req := ev.RequestObject.Raw
+	if cap(req) != len(req) {
+		t.Fatalf("requestObject has capacity %d past its %d bytes", cap(req), len(req))
+	}
+	_ = append(req, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"...)
+	if string(ev.ResponseObject.Raw) != `{"y":2}` || ev.Verb != "get" {
+		t.Fatalf("appending to one body changed the event: %s %q", ev.ResponseObject.Raw, ev.Verb)
 	}
 }
 
