@@ -62,13 +62,15 @@ type fastDec struct {
 	// one allocation for most events instead of one or two per list.
 	lists []string
 	// parts holds the objectRef and responseStatus of the event, which
-	// nearly every event has: one allocation for both.
+	// nearly every event has, and the first string list elements: one
+	// allocation for all.
 	parts *eventParts
 }
 
 type eventParts struct {
 	ref    auditv1.ObjectReference
 	status metav1.Status
+	lists  [6]string
 }
 
 func (d *fastDec) eventParts() *eventParts {
@@ -390,7 +392,7 @@ func (d *fastDec) strings() ([]string, bool) {
 		return []string{}, true
 	}
 	if d.lists == nil {
-		d.lists = make([]string, 0, 8)
+		d.lists = d.eventParts().lists[:0]
 	}
 	start := len(d.lists)
 	for {
@@ -681,36 +683,36 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
 	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
 		var ok bool
-		switch eventFieldsExtra[k] {
-		case "kind":
+		switch k { // the index in eventFieldsExtra
+		case 0: // kind
 			ev.Kind, ok = d.str()
-		case "apiVersion":
+		case 1: // apiVersion
 			ev.APIVersion, ok = d.str()
-		case "level":
+		case 2: // level
 			var s string
 			s, ok = d.str()
 			ev.Level = auditv1.Level(s)
-		case "auditID":
+		case 3: // auditID
 			var s string
 			s, ok = d.str()
 			ev.AuditID = types.UID(s)
-		case "stage":
+		case 4: // stage
 			var s string
 			s, ok = d.str()
 			ev.Stage = auditv1.Stage(s)
-		case "requestURI":
+		case 5: // requestURI
 			ev.RequestURI, ok = d.str()
-		case "verb":
+		case 6: // verb
 			ev.Verb, ok = d.str()
-		case "user":
+		case 7: // user
 			ok = d.null() || d.user(&ev.User, 1)
-		case "impersonatedUser":
+		case 8: // impersonatedUser
 			if d.null() {
 				return true
 			}
 			ev.ImpersonatedUser = new(authnv1.UserInfo)
 			ok = d.user(ev.ImpersonatedUser, 1)
-		case "authenticationMetadata":
+		case 9: // authenticationMetadata
 			if d.null() {
 				return true
 			}
@@ -721,33 +723,33 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 				m.ImpersonationConstraint, ok = d.str()
 				return ok
 			})
-		case "sourceIPs":
+		case 10: // sourceIPs
 			ev.SourceIPs, ok = d.strings()
-		case "userAgent":
+		case 11: // userAgent
 			ev.UserAgent, ok = d.str()
-		case "objectRef":
+		case 12: // objectRef
 			if d.null() {
 				return true
 			}
 			ev.ObjectRef = &d.eventParts().ref
 			ok = d.objectRef(ev.ObjectRef)
-		case "responseStatus":
+		case 13: // responseStatus
 			if d.null() {
 				return true
 			}
 			ev.ResponseStatus = &d.eventParts().status
 			ok = d.status(ev.ResponseStatus)
-		case "requestObject":
+		case 14: // requestObject
 			ev.RequestObject, ok = d.unknown(1)
-		case "responseObject":
+		case 15: // responseObject
 			ev.ResponseObject, ok = d.unknown(1)
-		case "requestReceivedTimestamp":
+		case 16: // requestReceivedTimestamp
 			ok = d.microTime(&ev.RequestReceivedTimestamp)
-		case "stageTimestamp":
+		case 17: // stageTimestamp
 			ok = d.microTime(&ev.StageTimestamp)
-		case "annotations":
+		case 18: // annotations
 			ev.Annotations, ok = d.stringMap()
-		case "timestamp": // v1beta1: not an Event field, returned raw
+		case 19: // timestamp, v1beta1: not an Event field, returned raw
 			ts, ok = d.raw(1)
 		}
 		return ok // "items" and anything unhandled: give up
@@ -947,7 +949,28 @@ func parseMicroUTC(b []byte) (time.Time, bool) {
 		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, us*1000, time.UTC), true
+	// Days since 1970-01-01 of the proleptic Gregorian date (the civil-days
+	// algorithm of H. Hinnant), as time.Date computes it, without its
+	// normalisation (the fields are in range).
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := month + 9
+	if month > 2 {
+		mp = month - 3
+	}
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	unix := days*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(unix, int64(us)*1000).UTC(), true
 }
 
 func daysIn(month, year int) int {

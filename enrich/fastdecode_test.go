@@ -195,6 +195,10 @@ func TestUnmarshalEventMatchesEncodingJSON(t *testing.T) {
 // The field tables of the fast path list every JSON field of the types it
 // decodes: a field added by a newer k8s.io/apiserver must not be ignored.
 func TestFastDecodeFieldTables(t *testing.T) {
+	// event's switch uses the indexes of eventFieldsExtra.
+	if len(eventFieldsExtra) != 21 || eventFieldsExtra[0] != "kind" || eventFieldsExtra[18] != "annotations" || eventFieldsExtra[19] != "timestamp" {
+		t.Errorf("eventFieldsExtra changed: %v", eventFieldsExtra)
+	}
 	for _, c := range []struct {
 		typ   any
 		names []string
@@ -322,6 +326,8 @@ func TestParseMicroUTC(t *testing.T) {
 		"2026-01-00T00:00:00.000000Z", "2026-01-01T24:00:00.000000Z", "2026-01-01T23:60:00.000000Z", "2026-01-01T23:59:60.000000Z",
 		"0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z", "2026-01-01T00:00:00.00000aZ", "2026-01-01T00:00:00.000000+00:00",
 		"2026-01-01 00:00:00.000000Z", "2026-1-01T00:00:00.000000Z", "+026-01-01T00:00:00.000000Z",
+		"0000-02-29T00:00:00.000000Z", "0000-03-01T00:00:00.000000Z", "0001-01-01T00:00:00.000000Z", "1969-12-31T23:59:59.999999Z",
+		"1600-02-29T12:00:00.000000Z", "1900-02-28T12:00:00.000000Z", "1970-01-01T00:00:00.000000Z",
 	} {
 		check(s)
 	}
@@ -330,7 +336,8 @@ func TestParseMicroUTC(t *testing.T) {
 	}
 	rnd := rand.New(rand.NewSource(6))
 	for i := 0; i < 100000; i++ {
-		tm := time.Unix(rnd.Int63n(253402300800), rnd.Int63n(1e9)).UTC()
+		// Any time from year 0000 to 9999 (before 1970 too).
+		tm := time.Unix(rnd.Int63n(253402300800+62167219200)-62167219200, rnd.Int63n(1e9)).UTC()
 		check(tm.Format(metav1.RFC3339Micro))
 		b := []byte(tm.Format(metav1.RFC3339Micro))
 		b[rnd.Intn(len(b))] = "0123456789:-TZ."[rnd.Intn(15)]
