@@ -538,89 +538,129 @@ func (d *fastDec) number() bool {
 }
 
 // skip moves past one value, checking its syntax as encoding/json's scanner
-// does. d is at the value's first byte.
+// does. d is at the value's first byte; the value is at nesting depth depth
+// (deeper than maxFastDepth: give up). One loop with a stack of the open
+// containers rather than a call per value.
 func (d *fastDec) skip(depth int) bool {
-	if depth > maxFastDepth || d.i >= len(d.b) {
+	b, i := d.b, d.i
+	var stackBuf [64]byte
+	stack := stackBuf[:0] // '{' or '[' per open container
+	var ok bool
+value:
+	if depth+len(stack) > maxFastDepth {
 		return false
 	}
-	switch c := d.b[d.i]; {
-	case c == '"':
-		return d.skipString()
-	case c == '{':
-		d.i++
-		if d.eat('}') {
-			return true
-		}
-		for {
-			if d.peek() != '"' || !d.skipString() || !d.eat(':') {
-				return false
-			}
-			d.ws()
-			if !d.skip(depth + 1) {
-				return false
-			}
-			if d.eat(',') {
-				continue
-			}
-			return d.eat('}')
-		}
-	case c == '[':
-		d.i++
-		if d.eat(']') {
-			return true
-		}
-		for {
-			d.ws()
-			if !d.skip(depth + 1) {
-				return false
-			}
-			if d.eat(',') {
-				continue
-			}
-			return d.eat(']')
-		}
-	case c == '-' || ('0' <= c && c <= '9'):
-		return d.number()
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return false
 	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
-			d.i += len(lit)
-			return true
+	switch c := b[i]; c {
+	case '"':
+		if i, ok = skipStr(b, i); !ok {
+			return false
+		}
+	case '{', '[':
+		stack = append(stack, c)
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == c+2 { // '}' or ']'
+			i++
+			stack = stack[:len(stack)-1]
+			break
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case 't', 'f', 'n':
+		lit := "null"
+		if c == 't' {
+			lit = "true"
+		} else if c == 'f' {
+			lit = "false"
+		}
+		if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+			return false
+		}
+		i += len(lit)
+	default:
+		if i, ok = scanNumber(b, i); !ok {
+			return false
 		}
 	}
-	return false
-}
-
-// skipString moves past a string, checking control characters and escapes.
-func (d *fastDec) skipString() bool {
-	b := d.b
-	i := d.i + 1
-	for {
-		i = scanSkip(b, i)
+	// A value ended.
+	for len(stack) > 0 {
+		i = skipSpace(b, i)
 		if i >= len(b) {
 			return false
 		}
+		top := stack[len(stack)-1]
+		switch b[i] {
+		case ',':
+			i++
+			if top == '{' {
+				goto key
+			}
+			goto value
+		case top + 2:
+			i++
+			stack = stack[:len(stack)-1]
+		default:
+			return false
+		}
+	}
+	d.i = i
+	return true
+key:
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != '"' {
+		return false
+	}
+	if i, ok = skipStr(b, i); !ok {
+		return false
+	}
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return false
+	}
+	i++
+	goto value
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && isJSONSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipStr returns the offset after the string at b[i] (its opening quote);
+// ok is false when it is not a valid JSON string.
+func skipStr(b []byte, i int) (int, bool) {
+	i++
+	for {
+		i = scanSkip(b, i)
+		if i >= len(b) {
+			return i, false
+		}
 		switch c := b[i]; {
 		case c == '"':
-			d.i = i + 1
-			return true
+			return i + 1, true
 		case c < 0x20:
-			return false
+			return i, false
 		default: // a backslash
 			if i+1 >= len(b) {
-				return false
+				return i, false
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				d.i = i + 2
-				if _, ok := d.hex4(); !ok {
-					return false
+				if len(b)-i < 6 || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, false
 				}
-				i = d.i
+				i += 6
 			default:
-				return false
+				return i, false
 			}
 		}
 	}

@@ -344,3 +344,37 @@ func TestParseMicroUTC(t *testing.T) {
 		check(string(b))
 	}
 }
+
+// skip accepts exactly the values encoding/json accepts: random documents
+// with whitespace, escapes and non-ASCII (valid), and each with one byte
+// changed or cut short (mostly not), as a body and as an unknown key's value.
+func TestFastSkipMatchesValid(t *testing.T) {
+	rnd := rand.New(rand.NewSource(8))
+	check := func(v []byte) {
+		t.Helper()
+		for _, wrap := range []string{`{"auditID":"a","stage":"Panic","requestObject":%s}`, `{"auditID":"a","stage":"Panic","unknownKey":%s}`} {
+			doc := []byte(fmt.Sprintf(wrap, v))
+			var ev auditv1.Event
+			_, ok := unmarshalEvent(doc, &ev)
+			valid := json.Valid(doc)
+			if ok && !valid {
+				t.Fatalf("fast path accepted invalid %q", doc)
+			}
+			if valid && !ok && !bytes.ContainsAny(v, "\xff") && json.Valid(v) {
+				t.Fatalf("fast path gave up on valid %q", doc)
+			}
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		randomJSON(rnd, &b, 0)
+		v := []byte(b.String())
+		check(v)
+		if len(v) > 0 {
+			bad := bytes.Clone(v)
+			bad[rnd.Intn(len(bad))] = "\x00\x1f\"\\{}[],: aZ0tn-."[rnd.Intn(17)]
+			check(bad)
+			check(v[:rnd.Intn(len(v))])
+		}
+	}
+}
