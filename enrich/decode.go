@@ -66,7 +66,9 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // decode is Decode; with fast false it uses encoding/json only (the tests
 // hold the fast path to giving exactly the same results).
 func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
-	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
+		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
+	}
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}

@@ -218,10 +218,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 func (d *fastDec) plainKey() ([]byte, bool) {
 	b := d.b
 	start := d.i + 1 // after '"'
-	i := start
-	for i < len(b) && strPlain[b[i]] {
-		i++
-	}
+	i := scanStr(b, start)
 	if i < len(b) && b[i] == '"' {
 		d.i = i + 1
 		return b[start:i], true
