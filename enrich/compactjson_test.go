@@ -93,3 +93,24 @@ func TestAppendCompactJSONRandom(t *testing.T) {
 		}
 	}
 }
+
+// appendJSONString matches json.Marshal on random strings: plain runs of
+// every length before, between and after what must be escaped.
+func TestAppendJSONStringRandom(t *testing.T) {
+	rnd := rand.New(rand.NewSource(9))
+	parts := []string{"<", ">", "&", "\"", "\\", "\n", "\x00", "\x7f", "é", "\u2028", "\u2029", "\xe2\x80", "\xff", "日本", "\U0001F600"}
+	for i := 0; i < 50000; i++ {
+		var b strings.Builder
+		for n := rnd.Intn(4); n >= 0; n-- {
+			b.WriteString(strings.Repeat("x", rnd.Intn(20)))
+			if rnd.Intn(3) > 0 {
+				b.WriteString(parts[rnd.Intn(len(parts))])
+			}
+		}
+		s := b.String()
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
