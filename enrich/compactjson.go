@@ -245,13 +245,20 @@ func isHex(c byte) bool {
 func compactString(dst, src []byte, i, pend int) ([]byte, int, int, error) {
 	i++
 	for {
-		for ; i+8 <= len(src); i += 8 {
-			if htmlStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
-				break
-			}
-		}
-		for i < len(src) && !jsonStrSpecial[src[i]] {
+		// Most strings (keys, short values) end within a few bytes: a byte
+		// loop first, 8 bytes at a time past that.
+		for end := min(len(src), i+16); i < end && !jsonStrSpecial[src[i]]; {
 			i++
+		}
+		if i < len(src) && !jsonStrSpecial[src[i]] {
+			for ; i+8 <= len(src); i += 8 {
+				if htmlStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
+					break
+				}
+			}
+			for i < len(src) && !jsonStrSpecial[src[i]] {
+				i++
+			}
 		}
 		if i >= len(src) {
 			return dst, i, pend, errEndOfJSON
