@@ -59,6 +59,10 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // wrapping ErrNotAudit for anything else, with dst as it was; for an
 // EventList with some bad items, a *BadItemsError with the good items
 // appended. Errors never quote the input.
+//
+// The events do not refer to doc: the caller may reuse its buffer at once.
+// Their strings and bodies are views of one private copy of the document
+// (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	return decode(doc, dst, true)
 }
