@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 )
@@ -40,6 +41,11 @@ func appendCompactJSON(dst, src []byte) ([]byte, error) {
 }
 
 // appendCompactJSONDepth is appendCompactJSON with another nesting limit.
+//
+// Bytes are copied in runs: src[pend:i] is what is still to be copied as it
+// is, flushed only where something is left out (whitespace) or changed (an
+// escaped character). A body that is already compact and needs no escaping,
+// as the apiserver writes them, is one append.
 func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 	n0 := len(dst)
 	var stackBuf [64]byte
@@ -49,11 +55,15 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 		stKey          // an object key is next (after '{' or ',')
 		stEnd          // a value ended
 	)
-	st, i := stValue, 0
+	st, i, pend := stValue, 0, 0
 	var err error
 	for {
-		for i < len(src) && isJSONSpace(src[i]) {
-			i++
+		if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+			dst = append(dst, src[pend:i]...)
+			for i < len(src) && isJSONSpace(src[i]) {
+				i++
+			}
+			pend = i
 		}
 		switch st {
 		case stValue:
@@ -66,13 +76,15 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 					return dst[:n0], syntaxErr("exceeded max depth", i)
 				}
 				stack = append(stack, c)
-				dst = append(dst, c)
 				i++
-				for i < len(src) && isJSONSpace(src[i]) {
-					i++
+				if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+					dst = append(dst, src[pend:i]...)
+					for i < len(src) && isJSONSpace(src[i]) {
+						i++
+					}
+					pend = i
 				}
 				if i < len(src) && src[i] == c+2 { // '}' or ']'
-					dst = append(dst, c+2)
 					i++
 					stack = stack[:len(stack)-1]
 					st = stEnd
@@ -81,30 +93,26 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 				}
 				continue
 			case '"':
-				if dst, i, err = compactString(dst, src, i); err != nil {
+				if dst, i, pend, err = compactString(dst, src, i, pend); err != nil {
 					return dst[:n0], err
 				}
 			case 't':
 				if i, err = literal(src, i, "true"); err != nil {
 					return dst[:n0], err
 				}
-				dst = append(dst, "true"...)
 			case 'f':
 				if i, err = literal(src, i, "false"); err != nil {
 					return dst[:n0], err
 				}
-				dst = append(dst, "false"...)
 			case 'n':
 				if i, err = literal(src, i, "null"); err != nil {
 					return dst[:n0], err
 				}
-				dst = append(dst, "null"...)
 			default:
 				j, ok := scanNumber(src, i)
 				if !ok {
 					return dst[:n0], syntaxErr("invalid character looking for beginning of value", j)
 				}
-				dst = append(dst, src[i:j]...)
 				i = j
 			}
 			st = stEnd
@@ -115,11 +123,15 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 			if src[i] != '"' {
 				return dst[:n0], syntaxErr("invalid character looking for beginning of object key string", i)
 			}
-			if dst, i, err = compactString(dst, src, i); err != nil {
+			if dst, i, pend, err = compactString(dst, src, i, pend); err != nil {
 				return dst[:n0], err
 			}
-			for i < len(src) && isJSONSpace(src[i]) {
-				i++
+			if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+				dst = append(dst, src[pend:i]...)
+				for i < len(src) && isJSONSpace(src[i]) {
+					i++
+				}
+				pend = i
 			}
 			if i >= len(src) {
 				return dst[:n0], errEndOfJSON
@@ -127,7 +139,6 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 			if src[i] != ':' {
 				return dst[:n0], syntaxErr("invalid character after object key", i)
 			}
-			dst = append(dst, ':')
 			i++
 			st = stValue
 		case stEnd:
@@ -135,7 +146,7 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 				if i != len(src) {
 					return dst[:n0], syntaxErr("invalid character after top-level value", i)
 				}
-				return dst, nil
+				return append(dst, src[pend:i]...), nil
 			}
 			if i >= len(src) {
 				return dst[:n0], errEndOfJSON
@@ -143,7 +154,6 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 			top, c := stack[len(stack)-1], src[i]
 			switch {
 			case c == ',':
-				dst = append(dst, ',')
 				i++
 				if top == '{' {
 					st = stKey
@@ -151,7 +161,6 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 					st = stValue
 				}
 			case c == top+2:
-				dst = append(dst, c)
 				i++
 				stack = stack[:len(stack)-1]
 			default:
@@ -230,27 +239,37 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// compactString copies the JSON string at src[i] (its opening quote) with
-// the HTML characters and U+2028/U+2029 escaped; it returns the offset after
-// the closing quote.
-func compactString(dst, src []byte, i int) ([]byte, int, error) {
-	start := i // copied up to here
+// compactString checks the JSON string at src[i] (its opening quote),
+// escaping the HTML characters and U+2028/U+2029: src[pend:] is still to be
+// copied; it returns the offset after the closing quote and the new pend.
+func compactString(dst, src []byte, i, pend int) ([]byte, int, int, error) {
 	i++
 	for {
-		for i < len(src) && !jsonStrSpecial[src[i]] {
+		// Most strings (keys, short values) end within a few bytes: a byte
+		// loop first, 8 bytes at a time past that.
+		for end := min(len(src), i+16); i < end && !jsonStrSpecial[src[i]]; {
 			i++
 		}
+		if i < len(src) && !jsonStrSpecial[src[i]] {
+			for ; i+8 <= len(src); i += 8 {
+				if htmlStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
+					break
+				}
+			}
+			for i < len(src) && !jsonStrSpecial[src[i]] {
+				i++
+			}
+		}
 		if i >= len(src) {
-			return dst, i, errEndOfJSON
+			return dst, i, pend, errEndOfJSON
 		}
 		switch c := src[i]; c {
 		case '"':
-			i++
-			return append(dst, src[start:i]...), i, nil
+			return dst, i + 1, pend, nil
 		case '\\':
 			i++
 			if i >= len(src) {
-				return dst, i, errEndOfJSON
+				return dst, i, pend, errEndOfJSON
 			}
 			switch src[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -259,32 +278,32 @@ func compactString(dst, src []byte, i int) ([]byte, int, error) {
 				i++
 				for k := 0; k < 4; k++ {
 					if i >= len(src) {
-						return dst, i, errEndOfJSON
+						return dst, i, pend, errEndOfJSON
 					}
 					if !isHex(src[i]) {
-						return dst, i, syntaxErr("invalid character in \\u hexadecimal character escape", i)
+						return dst, i, pend, syntaxErr("invalid character in \\u hexadecimal character escape", i)
 					}
 					i++
 				}
 			default:
-				return dst, i, syntaxErr("invalid character in string escape code", i)
+				return dst, i, pend, syntaxErr("invalid character in string escape code", i)
 			}
 		case '<', '>', '&':
-			dst = append(dst, src[start:i]...)
+			dst = append(dst, src[pend:i]...)
 			dst = append(dst, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xF])
 			i++
-			start = i
+			pend = i
 		case 0xE2:
 			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
-				dst = append(dst, src[start:i]...)
+				dst = append(dst, src[pend:i]...)
 				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigit[src[i+2]&0xF])
 				i += 3
-				start = i
+				pend = i
 			} else {
 				i++
 			}
 		default: // a control byte
-			return dst, i, syntaxErr("invalid character in string literal", i)
+			return dst, i, pend, syntaxErr("invalid character in string literal", i)
 		}
 	}
 }

@@ -59,6 +59,10 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // wrapping ErrNotAudit for anything else, with dst as it was; for an
 // EventList with some bad items, a *BadItemsError with the good items
 // appended. Errors never quote the input.
+//
+// The events do not refer to doc: the caller may reuse its buffer at once.
+// Their strings and bodies are views of one private copy of the document
+// (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 	return decode(doc, dst, true)
 }
@@ -66,7 +70,9 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // decode is Decode; with fast false it uses encoding/json only (the tests
 // hold the fast path to giving exactly the same results).
 func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
-	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
+		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
+	}
 	if len(doc) == 0 || doc[0] != '{' {
 		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}

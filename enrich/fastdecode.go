@@ -46,23 +46,31 @@ const maxFastDepth = 1000
 type fastDec struct {
 	b []byte
 	i int
-	// arena holds the bytes of the event's strings: one allocation for
-	// most events instead of one per string. Bytes are only ever appended,
-	// never changed, so the strings made over them stay valid (a grown
-	// arena leaves them on the old array).
-	arena []byte
+	// own is a copy of b, made on first need: the event's strings are views
+	// of it (an escaped string is decoded in place over its own quoted
+	// bytes, which are never shorter, unless invalid UTF-8 makes it grow),
+	// and so are its bodies, each capped at its end. The copy is private to
+	// one call and never changes after the views are made (the redactor
+	// replaces a body rather than writing into it, and even if it did, it
+	// could only reach that body's bytes), so the events stay valid however
+	// the caller reuses doc. One allocation the size of the document instead
+	// of one per string and per body; an event keeps its whole document
+	// alive while any of its strings is.
+	own []byte
 	// lists holds the elements of the event's string lists (groups,
 	// sourceIPs, extra values), each list a capacity-bounded window of it:
 	// one allocation for most events instead of one or two per list.
 	lists []string
 	// parts holds the objectRef and responseStatus of the event, which
-	// nearly every event has: one allocation for both.
+	// nearly every event has, and the first string list elements: one
+	// allocation for all.
 	parts *eventParts
 }
 
 type eventParts struct {
 	ref    auditv1.ObjectReference
 	status metav1.Status
+	lists  [6]string
 }
 
 func (d *fastDec) eventParts() *eventParts {
@@ -72,56 +80,21 @@ func (d *fastDec) eventParts() *eventParts {
 	return d.parts
 }
 
-// commonStrings are values that recur in almost every event; they are
-// returned without allocating. A read-only table.
-var commonStrings = func() map[string]string {
-	m := map[string]string{}
-	for _, s := range []string{
-		"Event", "audit.k8s.io/v1", "audit.k8s.io/v1beta1", "v1", "Status", "Success", "Failure",
-		"None", "Metadata", "Request", "RequestResponse",
-		"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic",
-		"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy",
-		"system:authenticated", "system:unauthenticated", "system:masters", "system:nodes", "system:anonymous",
-		"system:serviceaccounts", "system:apiserver", "system:kube-controller-manager", "system:kube-scheduler",
-		"authorization.k8s.io/decision", "authorization.k8s.io/reason", "allow", "forbid",
-		"NotFound", "Forbidden", "AlreadyExists", "Conflict", "Unauthorized", "Invalid", "BadRequest", "Expired",
-		"pods", "configmaps", "secrets", "namespaces", "serviceaccounts", "services", "endpoints", "events",
-		"nodes", "leases", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs",
-		"clusterroles", "clusterrolebindings", "roles", "rolebindings", "customresourcedefinitions",
-		"apiservices", "flowschemas", "prioritylevelconfigurations", "endpointslices", "tokenreviews",
-		"subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews",
-		"status", "exec", "attach", "portforward", "log", "token", "binding", "eviction", "scale",
-		"rbac.authorization.k8s.io", "apps", "batch", "coordination.k8s.io", "apiextensions.k8s.io",
-		"apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "discovery.k8s.io",
-		"authentication.k8s.io", "authorization.k8s.io", "networking.k8s.io", "policy",
-		"admissionregistration.k8s.io", "storage.k8s.io", "certificates.k8s.io",
-		"kube-system", "kube-public", "kube-node-lease", "default", "127.0.0.1", "::1",
-	} {
-		m[s] = s
+// copyDoc returns own, the private copy of the document.
+func (d *fastDec) copyDoc() []byte {
+	if d.own == nil {
+		d.own = bytes.Clone(d.b)
 	}
-	return m
-}()
+	return d.own
+}
 
-// maxCommonLen is the length of the longest commonStrings value: longer
-// strings (ids, URIs, user agents) are not looked up.
-const maxCommonLen = 30
-
-// text makes the string of b: a common value, or bytes in the arena.
-func (d *fastDec) text(b []byte) string {
-	if len(b) == 0 {
+// text returns the string of d.b[start:end], which holds no escape: a view
+// of the private copy.
+func (d *fastDec) text(start, end int) string {
+	if start == end {
 		return ""
 	}
-	if len(b) <= maxCommonLen {
-		if s, ok := commonStrings[string(b)]; ok {
-			return s
-		}
-	}
-	if cap(d.arena)-len(d.arena) < len(b) {
-		d.arena = make([]byte, 0, max(len(b), min(len(d.b), 2048)))
-	}
-	off := len(d.arena)
-	d.arena = append(d.arena, b...)
-	return unsafe.String(&d.arena[off], len(b))
+	return unsafe.String(&d.copyDoc()[start], end-start)
 }
 
 // JSON field names per Go type, as encoding/json sees them. A key that is not
@@ -142,14 +115,14 @@ var (
 )
 
 func (d *fastDec) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	i, b := d.i, d.b
+	if i < len(b) && b[i] > ' ' {
+		return // the common case: compact JSON
 	}
+	for i < len(b) && isJSONSpace(b[i]) {
+		i++
+	}
+	d.i = i
 }
 
 // peek returns the next non-space byte (0 at the end).
@@ -189,6 +162,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 		return true
 	}
 	var seen uint64
+	next := 0 // where the key is looked for first: writers keep struct order
 	for {
 		if d.peek() != '"' {
 			return false
@@ -198,10 +172,18 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 			return false
 		}
 		idx := -1
-		for j, n := range names {
-			if n == string(key) {
+		for j := next; j < len(names); j++ {
+			if names[j] == string(key) {
 				idx = j
 				break
+			}
+		}
+		if idx < 0 {
+			for j := 0; j < next; j++ {
+				if names[j] == string(key) {
+					idx = j
+					break
+				}
 			}
 		}
 		if idx < 0 {
@@ -219,6 +201,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 				return false // repeated field: merging semantics, leave it to encoding/json
 			}
 			seen |= 1 << idx
+			next = idx + 1
 			d.ws()
 			if !set(idx) {
 				return false
@@ -233,69 +216,84 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 
 // plainKey reads an object key made of printable ASCII without escapes.
 func (d *fastDec) plainKey() ([]byte, bool) {
-	d.i++ // '"'
-	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if c == '"' {
-			d.i++
-			return d.b[start : d.i-1], true
-		}
-		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
-			return nil, false
-		}
-		d.i++
+	b := d.b
+	start := d.i + 1 // after '"'
+	i := scanStr(b, start)
+	if i < len(b) && b[i] == '"' {
+		d.i = i + 1
+		return b[start:i], true
 	}
 	return nil, false
 }
 
 // str reads a string value (null gives ""), unquoted as encoding/json does.
 func (d *fastDec) str() (string, bool) {
-	if d.null() {
-		return "", true
-	}
-	if d.peek() != '"' {
+	switch d.peek() {
+	case '"':
+	case 'n':
+		return "", d.null()
+	default:
 		return "", false
 	}
-	d.i++
-	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			return d.text(d.b[start : d.i-1]), true
-		case c < 0x20:
-			return "", false
-		case c == '\\' || c >= utf8.RuneSelf:
-			return d.unquote(start)
-		}
-		d.i++
+	start := d.i + 1
+	i := scanStr(d.b, start)
+	if i >= len(d.b) {
+		return "", false
 	}
-	return "", false
+	switch c := d.b[i]; {
+	case c == '"':
+		d.i = i + 1
+		return d.text(start, i), true
+	case c < 0x20:
+		return "", false
+	}
+	d.i = i
+	return d.unquote(start) // an escape or a non-ASCII byte
 }
 
 // unquote decodes the string starting at start (after its opening quote),
-// with escapes and non-ASCII bytes: invalid UTF-8 and unpaired surrogates
-// become U+FFFD, as with encoding/json.
+// with escapes and non-ASCII bytes, d.i at the first of them: invalid UTF-8
+// and unpaired surrogates become U+FFFD, as with encoding/json.
 //
-// The string is decoded straight into the arena (bytes appended after the
-// ones in use: a grown arena leaves the strings made so far on the old array).
+// The string is decoded into the private copy over its own quoted bytes:
+// every escape is longer than what it stands for, so the decoded bytes never
+// pass the ones read, and no other view covers them. An invalid UTF-8 byte
+// (1 byte, decoded to 3) could: the decoding then moves to a new array.
 func (d *fastDec) unquote(start int) (string, bool) {
-	if need := d.i - start + 16; cap(d.arena)-len(d.arena) < need {
-		d.arena = make([]byte, 0, max(need, min(len(d.b), 2048)))
+	own := d.copyDoc()
+	out := own[start:d.i] // the plain bytes so far are in place already
+	inPlace := true
+	put := func(p ...byte) {
+		if inPlace && start+len(out)+len(p) > d.i {
+			// Would pass the bytes read: leave the copy.
+			out = append(make([]byte, 0, len(out)+len(p)+16), out...)
+			inPlace = false
+		}
+		if inPlace {
+			out = out[:len(out)+len(p)]
+			copy(out[len(out)-len(p):], p)
+		} else {
+			out = append(out, p...)
+		}
 	}
-	off := len(d.arena)
-	d.arena = append(d.arena, d.b[start:d.i]...)
+	var rb [utf8.UTFMax]byte
 	for d.i < len(d.b) {
+		if j := scanStr(d.b, d.i); j > d.i {
+			n := d.i
+			d.i = j
+			put(d.b[n:j]...)
+			if j == len(d.b) {
+				break
+			}
+		}
 		c := d.b[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			if len(d.arena) == off {
+			if len(out) == 0 {
 				return "", true
 			}
-			return unsafe.String(&d.arena[off], len(d.arena)-off), true
+			return unsafe.String(&out[0], len(out)), true
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -306,17 +304,17 @@ func (d *fastDec) unquote(start int) (string, bool) {
 			d.i += 2
 			switch e {
 			case '"', '\\', '/':
-				d.arena = append(d.arena, e)
+				put(e)
 			case 'b':
-				d.arena = append(d.arena, '\b')
+				put('\b')
 			case 'f':
-				d.arena = append(d.arena, '\f')
+				put('\f')
 			case 'n':
-				d.arena = append(d.arena, '\n')
+				put('\n')
 			case 'r':
-				d.arena = append(d.arena, '\r')
+				put('\r')
 			case 't':
-				d.arena = append(d.arena, '\t')
+				put('\t')
 			case 'u':
 				r, ok := d.hex4()
 				if !ok {
@@ -328,7 +326,7 @@ func (d *fastDec) unquote(start int) (string, bool) {
 						d.i += 2
 						if r2, ok := d.hex4(); ok {
 							if p := utf16.DecodeRune(r, r2); p != utf8.RuneError {
-								d.arena = utf8.AppendRune(d.arena, p)
+								put(utf8.AppendRune(rb[:0], p)...)
 								continue
 							}
 						}
@@ -336,21 +334,22 @@ func (d *fastDec) unquote(start int) (string, bool) {
 					d.i = save // the next escape, if any, is read on its own
 					r = utf8.RuneError
 				}
-				d.arena = utf8.AppendRune(d.arena, r)
+				put(utf8.AppendRune(rb[:0], r)...)
 			default:
 				return "", false
 			}
 		case c < utf8.RuneSelf:
-			d.arena = append(d.arena, c)
 			d.i++
+			put(c)
 		default:
 			r, size := utf8.DecodeRune(d.b[d.i:])
 			if r == utf8.RuneError && size == 1 {
-				d.arena = utf8.AppendRune(d.arena, utf8.RuneError)
+				d.i++
+				put(utf8.AppendRune(rb[:0], utf8.RuneError)...)
 			} else {
-				d.arena = append(d.arena, d.b[d.i:d.i+size]...)
+				d.i += size
+				put(d.b[d.i-size : d.i]...)
 			}
-			d.i += size
 		}
 	}
 	return "", false
@@ -390,7 +389,7 @@ func (d *fastDec) strings() ([]string, bool) {
 		return []string{}, true
 	}
 	if d.lists == nil {
-		d.lists = make([]string, 0, 8)
+		d.lists = d.eventParts().lists[:0]
 	}
 	start := len(d.lists)
 	for {
@@ -536,92 +535,132 @@ func (d *fastDec) number() bool {
 }
 
 // skip moves past one value, checking its syntax as encoding/json's scanner
-// does. d is at the value's first byte.
+// does. d is at the value's first byte; the value is at nesting depth depth
+// (deeper than maxFastDepth: give up). One loop with a stack of the open
+// containers rather than a call per value.
 func (d *fastDec) skip(depth int) bool {
-	if depth > maxFastDepth || d.i >= len(d.b) {
+	b, i := d.b, d.i
+	var stackBuf [64]byte
+	stack := stackBuf[:0] // '{' or '[' per open container
+	var ok bool
+value:
+	if depth+len(stack) > maxFastDepth {
 		return false
 	}
-	switch c := d.b[d.i]; {
-	case c == '"':
-		return d.skipString()
-	case c == '{':
-		d.i++
-		if d.eat('}') {
-			return true
-		}
-		for {
-			if d.peek() != '"' || !d.skipString() || !d.eat(':') {
-				return false
-			}
-			d.ws()
-			if !d.skip(depth + 1) {
-				return false
-			}
-			if d.eat(',') {
-				continue
-			}
-			return d.eat('}')
-		}
-	case c == '[':
-		d.i++
-		if d.eat(']') {
-			return true
-		}
-		for {
-			d.ws()
-			if !d.skip(depth + 1) {
-				return false
-			}
-			if d.eat(',') {
-				continue
-			}
-			return d.eat(']')
-		}
-	case c == '-' || ('0' <= c && c <= '9'):
-		return d.number()
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return false
 	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
-			d.i += len(lit)
-			return true
+	switch c := b[i]; c {
+	case '"':
+		if i, ok = skipStr(b, i); !ok {
+			return false
+		}
+	case '{', '[':
+		stack = append(stack, c)
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == c+2 { // '}' or ']'
+			i++
+			stack = stack[:len(stack)-1]
+			break
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case 't', 'f', 'n':
+		lit := "null"
+		if c == 't' {
+			lit = "true"
+		} else if c == 'f' {
+			lit = "false"
+		}
+		if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+			return false
+		}
+		i += len(lit)
+	default:
+		if i, ok = scanNumber(b, i); !ok {
+			return false
 		}
 	}
-	return false
+	// A value ended.
+	for len(stack) > 0 {
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return false
+		}
+		top := stack[len(stack)-1]
+		switch b[i] {
+		case ',':
+			i++
+			if top == '{' {
+				goto key
+			}
+			goto value
+		case top + 2:
+			i++
+			stack = stack[:len(stack)-1]
+		default:
+			return false
+		}
+	}
+	d.i = i
+	return true
+key:
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != '"' {
+		return false
+	}
+	if i, ok = skipStr(b, i); !ok {
+		return false
+	}
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return false
+	}
+	i++
+	goto value
 }
 
-// skipString moves past a string, checking control characters and escapes.
-func (d *fastDec) skipString() bool {
-	b := d.b
-	i := d.i + 1
-	for i < len(b) {
-		c := b[i]
-		switch {
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && isJSONSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipStr returns the offset after the string at b[i] (its opening quote);
+// ok is false when it is not a valid JSON string.
+func skipStr(b []byte, i int) (int, bool) {
+	i++
+	for {
+		i = scanSkip(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch c := b[i]; {
 		case c == '"':
-			d.i = i + 1
-			return true
+			return i + 1, true
 		case c < 0x20:
-			return false
-		case c == '\\':
+			return i, false
+		default: // a backslash
 			if i+1 >= len(b) {
-				return false
+				return i, false
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				d.i = i + 2
-				if _, ok := d.hex4(); !ok {
-					return false
+				if len(b)-i < 6 || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, false
 				}
-				i = d.i
+				i += 6
 			default:
-				return false
+				return i, false
 			}
-		default:
-			i++
 		}
 	}
-	return false
 }
 
 // raw skips a value and returns its bytes.
@@ -661,54 +700,56 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 	return ok && t.UnmarshalJSON(raw) == nil
 }
 
-// unknown reads a *runtime.Unknown body: null gives nil, anything else is
-// handed to its UnmarshalJSON, as encoding/json does.
+// unknown reads a *runtime.Unknown body: null gives nil, anything else what
+// its UnmarshalJSON makes of it, as with encoding/json (Raw the value's
+// bytes, here a view of the private copy capped at the value's end).
 func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
 	if d.null() {
 		return nil, true
 	}
-	raw, ok := d.raw(depth)
-	if !ok {
+	d.ws()
+	start := d.i
+	if !d.skip(depth) {
 		return nil, false
 	}
-	u := new(runtime.Unknown)
-	return u, u.UnmarshalJSON(raw) == nil
+	end := d.i
+	return &runtime.Unknown{Raw: d.copyDoc()[start:end:end], ContentType: runtime.ContentTypeJSON}, true
 }
 
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
 	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
 		var ok bool
-		switch eventFieldsExtra[k] {
-		case "kind":
+		switch k { // the index in eventFieldsExtra
+		case 0: // kind
 			ev.Kind, ok = d.str()
-		case "apiVersion":
+		case 1: // apiVersion
 			ev.APIVersion, ok = d.str()
-		case "level":
+		case 2: // level
 			var s string
 			s, ok = d.str()
 			ev.Level = auditv1.Level(s)
-		case "auditID":
+		case 3: // auditID
 			var s string
 			s, ok = d.str()
 			ev.AuditID = types.UID(s)
-		case "stage":
+		case 4: // stage
 			var s string
 			s, ok = d.str()
 			ev.Stage = auditv1.Stage(s)
-		case "requestURI":
+		case 5: // requestURI
 			ev.RequestURI, ok = d.str()
-		case "verb":
+		case 6: // verb
 			ev.Verb, ok = d.str()
-		case "user":
+		case 7: // user
 			ok = d.null() || d.user(&ev.User, 1)
-		case "impersonatedUser":
+		case 8: // impersonatedUser
 			if d.null() {
 				return true
 			}
 			ev.ImpersonatedUser = new(authnv1.UserInfo)
 			ok = d.user(ev.ImpersonatedUser, 1)
-		case "authenticationMetadata":
+		case 9: // authenticationMetadata
 			if d.null() {
 				return true
 			}
@@ -719,33 +760,33 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 				m.ImpersonationConstraint, ok = d.str()
 				return ok
 			})
-		case "sourceIPs":
+		case 10: // sourceIPs
 			ev.SourceIPs, ok = d.strings()
-		case "userAgent":
+		case 11: // userAgent
 			ev.UserAgent, ok = d.str()
-		case "objectRef":
+		case 12: // objectRef
 			if d.null() {
 				return true
 			}
 			ev.ObjectRef = &d.eventParts().ref
 			ok = d.objectRef(ev.ObjectRef)
-		case "responseStatus":
+		case 13: // responseStatus
 			if d.null() {
 				return true
 			}
 			ev.ResponseStatus = &d.eventParts().status
 			ok = d.status(ev.ResponseStatus)
-		case "requestObject":
+		case 14: // requestObject
 			ev.RequestObject, ok = d.unknown(1)
-		case "responseObject":
+		case 15: // responseObject
 			ev.ResponseObject, ok = d.unknown(1)
-		case "requestReceivedTimestamp":
+		case 16: // requestReceivedTimestamp
 			ok = d.microTime(&ev.RequestReceivedTimestamp)
-		case "stageTimestamp":
+		case 17: // stageTimestamp
 			ok = d.microTime(&ev.StageTimestamp)
-		case "annotations":
+		case 18: // annotations
 			ev.Annotations, ok = d.stringMap()
-		case "timestamp": // v1beta1: not an Event field, returned raw
+		case 19: // timestamp, v1beta1: not an Event field, returned raw
 			ts, ok = d.raw(1)
 		}
 		return ok // "items" and anything unhandled: give up
@@ -945,7 +986,28 @@ func parseMicroUTC(b []byte) (time.Time, bool) {
 		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, us*1000, time.UTC), true
+	// Days since 1970-01-01 of the proleptic Gregorian date (the civil-days
+	// algorithm of H. Hinnant), as time.Date computes it, without its
+	// normalisation (the fields are in range).
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := month + 9
+	if month > 2 {
+		mp = month - 3
+	}
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	unix := days*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(unix, int64(us)*1000).UTC(), true
 }
 
 func daysIn(month, year int) int {

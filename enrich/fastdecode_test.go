@@ -31,6 +31,13 @@ var fdEdgeCases = []string{
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get"}`,
 	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"\u00e9t\u00e9 \ud83d\ude00 \ud83d x \udc00 \u0000 \" \\ \/ \b\f\n\r\t","groups":[],"extra":{}},"annotations":{}}`,
 	`{"auditID":"a","stage":"ResponseComplete","userAgent":"caf\xc3\xa9 \xff\xfe bad utf8","requestURI":"/api?x=1&y=<2>"}`,
+	// Real invalid UTF-8 bytes (a raw string literal would hold "\x" escapes).
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"caf\xc3\xa9 \xff\xfe bad utf8\",\"requestURI\":\"/api?x=1&y=<2>\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\xff\xff\xff\xff\xff\xff\",\"requestURI\":\"/after\",\"verb\":\"get\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\\\"\xff\xff\\n\xff\xffz\xed\xa0\x80\",\"requestURI\":\"\\u0041\\u0042\",\"verb\":\"\\ud83d\\ude00\\ud83d\"}",
+	"{\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"userAgent\":\"\\t\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\",\"requestURI\":\"/after\"}",
+	`{"auditID":"a","stage":"ResponseComplete","annotations":{"k\"":"RBAC: allowed by ClusterRoleBinding \"system:basic-user\" of ClusterRole \"system:basic-user\" to Group \"system:authenticated\"","\u00e9":"\u00e8"}}`,
+	`{"auditID":"a","stage":"ResponseComplete","userAgent":"0123456789abcdef0123456789\u00e9abcdef\t0123456789abcdef"}`,
 	`{"auditID":"a","stage":"ResponseComplete","user":{"username":"u","extra":{"k":["v",null],"n":null,"e":[]}},"sourceIPs":null,"annotations":{"a":null,"b":"c","b":"d"}}`,
 	`{"auditID":"a","stage":"ResponseComplete","objectRef":null,"responseStatus":null,"requestObject":null,"responseObject":null,"impersonatedUser":null,"authenticationMetadata":null}`,
 	`{"auditID":"a","stage":"ResponseComplete","objectRef":{},"responseStatus":{},"impersonatedUser":{},"authenticationMetadata":{"impersonationConstraint":"x"}}`,
@@ -188,6 +195,10 @@ func TestUnmarshalEventMatchesEncodingJSON(t *testing.T) {
 // The field tables of the fast path list every JSON field of the types it
 // decodes: a field added by a newer k8s.io/apiserver must not be ignored.
 func TestFastDecodeFieldTables(t *testing.T) {
+	// event's switch uses the indexes of eventFieldsExtra.
+	if len(eventFieldsExtra) != 21 || eventFieldsExtra[0] != "kind" || eventFieldsExtra[18] != "annotations" || eventFieldsExtra[19] != "timestamp" {
+		t.Errorf("eventFieldsExtra changed: %v", eventFieldsExtra)
+	}
 	for _, c := range []struct {
 		typ   any
 		names []string
@@ -208,11 +219,39 @@ func TestFastDecodeFieldTables(t *testing.T) {
 	}
 }
 
-func TestCommonStringsFitMaxLen(t *testing.T) {
-	for s := range commonStrings {
-		if len(s) > maxCommonLen {
-			t.Errorf("%q is longer than maxCommonLen %d", s, maxCommonLen)
+// The events of Decode own their memory: strings and bodies stay as they
+// were when the caller overwrites (reuses) the document's buffer.
+func TestDecodeEventsOutliveTheBuffer(t *testing.T) {
+	docs, _ := fdDocs(t)
+	for i, doc := range docs {
+		buf := bytes.Clone(doc)
+		got, gerr := Decode(buf, nil)
+		for j := range buf {
+			buf[j] = 'X'
 		}
+		want, werr := fdReferenceDecode(doc, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("doc %d: events changed with the input buffer:\n%+v\n%+v", i, got, want)
+		}
+	}
+}
+
+// A body is capped at its end: appending to it cannot reach the bytes of
+// the document after it (other bodies, or what strings are views of).
+func TestDecodeBodiesAreCapped(t *testing.T) {
+	doc := []byte(`{"auditID":"a","stage":"ResponseComplete","requestObject":{"x":1},"responseObject":{"y":2},"verb":"get"}`)
+	evs, err := Decode(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &evs[0]
+	req := ev.RequestObject.Raw
+	if cap(req) != len(req) {
+		t.Fatalf("requestObject has capacity %d past its %d bytes", cap(req), len(req))
+	}
+	_ = append(req, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"...)
+	if string(ev.ResponseObject.Raw) != `{"y":2}` || ev.Verb != "get" {
+		t.Fatalf("appending to one body changed the event: %s %q", ev.ResponseObject.Raw, ev.Verb)
 	}
 }
 
@@ -287,6 +326,8 @@ func TestParseMicroUTC(t *testing.T) {
 		"2026-01-00T00:00:00.000000Z", "2026-01-01T24:00:00.000000Z", "2026-01-01T23:60:00.000000Z", "2026-01-01T23:59:60.000000Z",
 		"0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z", "2026-01-01T00:00:00.00000aZ", "2026-01-01T00:00:00.000000+00:00",
 		"2026-01-01 00:00:00.000000Z", "2026-1-01T00:00:00.000000Z", "+026-01-01T00:00:00.000000Z",
+		"0000-02-29T00:00:00.000000Z", "0000-03-01T00:00:00.000000Z", "0001-01-01T00:00:00.000000Z", "1969-12-31T23:59:59.999999Z",
+		"1600-02-29T12:00:00.000000Z", "1900-02-28T12:00:00.000000Z", "1970-01-01T00:00:00.000000Z",
 	} {
 		check(s)
 	}
@@ -295,10 +336,45 @@ func TestParseMicroUTC(t *testing.T) {
 	}
 	rnd := rand.New(rand.NewSource(6))
 	for i := 0; i < 100000; i++ {
-		tm := time.Unix(rnd.Int63n(253402300800), rnd.Int63n(1e9)).UTC()
+		// Any time from year 0000 to 9999 (before 1970 too).
+		tm := time.Unix(rnd.Int63n(253402300800+62167219200)-62167219200, rnd.Int63n(1e9)).UTC()
 		check(tm.Format(metav1.RFC3339Micro))
 		b := []byte(tm.Format(metav1.RFC3339Micro))
 		b[rnd.Intn(len(b))] = "0123456789:-TZ."[rnd.Intn(15)]
 		check(string(b))
+	}
+}
+
+// skip accepts exactly the values encoding/json accepts: random documents
+// with whitespace, escapes and non-ASCII (valid), and each with one byte
+// changed or cut short (mostly not), as a body and as an unknown key's value.
+func TestFastSkipMatchesValid(t *testing.T) {
+	rnd := rand.New(rand.NewSource(8))
+	check := func(v []byte) {
+		t.Helper()
+		for _, wrap := range []string{`{"auditID":"a","stage":"Panic","requestObject":%s}`, `{"auditID":"a","stage":"Panic","unknownKey":%s}`} {
+			doc := []byte(fmt.Sprintf(wrap, v))
+			var ev auditv1.Event
+			_, ok := unmarshalEvent(doc, &ev)
+			valid := json.Valid(doc)
+			if ok && !valid {
+				t.Fatalf("fast path accepted invalid %q", doc)
+			}
+			if valid && !ok && !bytes.ContainsAny(v, "\xff") && json.Valid(v) {
+				t.Fatalf("fast path gave up on valid %q", doc)
+			}
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		randomJSON(rnd, &b, 0)
+		v := []byte(b.String())
+		check(v)
+		if len(v) > 0 {
+			bad := bytes.Clone(v)
+			bad[rnd.Intn(len(bad))] = "\x00\x1f\"\\{}[],: aZ0tn-."[rnd.Intn(17)]
+			check(bad)
+			check(v[:rnd.Intn(len(v))])
+		}
 	}
 }

@@ -1,0 +1,97 @@
+package enrich
+
+import "encoding/binary"
+
+// Word-at-a-time scanning of JSON string contents: the decoder and the
+// compactor skip runs of bytes that need no attention 8 at a time, then find
+// the exact byte that does with a 256-entry table. Each *Stop function is
+// non-zero exactly when one of the 8 bytes of x is in its set
+// (TestSWARMatchesTables checks every byte value in every position).
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// swarZero is non-zero when a byte of v is 0.
+func swarZero(v uint64) uint64 { return (v - swarLo) & ^v & swarHi }
+
+// swarLess is non-zero when a byte of x is below n (n <= 128).
+func swarLess(x uint64, n byte) uint64 { return (x - swarLo*uint64(n)) & ^x & swarHi }
+
+// strStop: the end quote, a backslash, a control byte or a non-ASCII byte.
+func strStop(x uint64) uint64 {
+	return swarLess(x, 0x20) | swarZero(x^(swarLo*'"')) | swarZero(x^(swarLo*'\\')) | x&swarHi
+}
+
+// skipStop: the end quote, a backslash or a control byte.
+func skipStop(x uint64) uint64 {
+	return swarLess(x, 0x20) | swarZero(x^(swarLo*'"')) | swarZero(x^(swarLo*'\\'))
+}
+
+// htmlStop: strStop plus '<', '>' and '&' (0x3c|2 == 0x3e|2, and
+// 0x22|4 == 0x26|4 covers '"' and '&').
+func htmlStop(x uint64) uint64 {
+	return swarLess(x, 0x20) | swarZero((x|swarLo*4)^(swarLo*0x26)) | swarZero(x^(swarLo*'\\')) |
+		swarZero((x|swarLo*2)^(swarLo*0x3e)) | x&swarHi
+}
+
+// Byte tables: true for the bytes that need no attention.
+var (
+	strPlain  = plainTable(func(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' && c < 0x80 })
+	skipPlain = plainTable(func(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' })
+	htmlPlain = plainTable(func(c byte) bool {
+		return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < 0x80
+	})
+)
+
+func plainTable(plain func(byte) bool) (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = plain(byte(c))
+	}
+	return t
+}
+
+// scanStr returns the offset of the first byte at or after i that is not
+// plain for a decoded string value (len(b) if none).
+func scanStr(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if strStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
+			break
+		}
+	}
+	for i < len(b) && strPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// scanSkip is scanStr for a string that is only checked: non-ASCII bytes are
+// plain.
+func scanSkip(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if skipStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
+			break
+		}
+	}
+	for i < len(b) && skipPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// scanHTML is scanStr that also stops at '<', '>' and '&'.
+func scanHTML[S ~string | ~[]byte](b S, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		w := b[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if htmlStop(x) != 0 {
+			break
+		}
+	}
+	for i < len(b) && htmlPlain[b[i]] {
+		i++
+	}
+	return i
+}
