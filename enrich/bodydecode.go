@@ -15,10 +15,9 @@ import "encoding/json"
 // encoding/json. TestDecodeBodyMatchesEncodingJSON and FuzzDecodeBody hold
 // it to that.
 func decodeBody(raw []byte, b *body) bool {
-	// The strings of a body (kind, name, images, paths, rule verbs and
-	// resources) are few and short: a small arena, not fastDec's default
-	// of up to 2 KB. A full one is replaced by fastDec.text.
-	d := bodyDec{fastDec: fastDec{b: raw, arena: make([]byte, 0, bodyArena)}}
+	// Its strings (kind, name, images, paths, rule verbs and resources) are
+	// views of one private copy of raw, made on first need (fastDec.text).
+	d := bodyDec{fastDec: fastDec{b: raw}}
 	if !d.fields(bodyFields, 0, func(i int) bool { return d.bodyField(b, i) }) {
 		return false
 	}
@@ -50,9 +49,6 @@ func objectName(raw []byte) (string, bool) {
 	}
 	return m.Metadata.Name, true
 }
-
-// bodyArena is the initial size of decodeBody's string arena.
-const bodyArena = 256
 
 // stringMap is json.Unmarshal of raw into a map[string]string: the map,
 // and whether it decoded without error.
