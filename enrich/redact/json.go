@@ -389,6 +389,22 @@ func (p *parser) num() error {
 func (p *parser) str() (string, error) {
 	b := p.b
 	start := p.pos + 1
+	// Most strings (keys, names, kinds) are short and plain: one scalar
+	// pass over their first bytes finds the closing quote. The first quote,
+	// backslash or control character decides: a quote ends the string
+	// exactly as below; anything else goes the general way.
+	for i, end := start, min(len(b), start+32); i < end; i++ {
+		if c := b[i]; strStop[c] {
+			if c != '"' {
+				break
+			}
+			p.pos = i + 1
+			if i == start {
+				return "", nil
+			}
+			return unsafe.String(&b[start], i-start), nil
+		}
+	}
 	qpos := indexFrom(b, start, '"')
 	if qpos < 0 {
 		p.pos = len(b)
@@ -485,6 +501,15 @@ func (p *parser) str() (string, error) {
 		i += 2
 	}
 }
+
+// strStop: the bytes that end the plain run of a JSON string (read-only).
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // indexFrom is bytes.IndexByte from position i, as an absolute position.
 func indexFrom(b []byte, i int, c byte) int {

@@ -25,7 +25,11 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	var sp []span
 	certEnd := true // an END CERTIFICATE line may still follow
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		c := s[i]
+		if !scanStart[c] {
+			continue
+		}
+		switch c {
 		case '-':
 			if strings.HasPrefix(s[i:], "-----BEGIN ") {
 				end, secret := pemBlock(s, i, &certEnd)
@@ -54,11 +58,17 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				}
 			}
 		case 'A', 'g', 'G', 'x', 'h':
+			if len(s)-i < 14 {
+				continue // vendorToken needs as much
+			}
 			if from, to, ok := vendorToken(s, i); ok {
 				sp = append(sp, span{from, to})
 				i = to - 1
 			}
 		case 'b', 'B':
+			if len(s)-i < 7 || s[i+1]|0x20 != 'e' {
+				continue // bearerToken needs as much
+			}
 			if from, to, ok := bearerToken(s, i); ok {
 				sp = append(sp, span{from, to})
 				i = to - 1
@@ -85,6 +95,14 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	}
 	return merge(sp)
 }
+
+// scanStart: the bytes at which a shape of scanSpans can start (read-only).
+var scanStart = func() (t [256]bool) {
+	for _, c := range []byte("-LeAgGxhbB:=") {
+		t[c] = true
+	}
+	return t
+}()
 
 func merge(sp []span) []span {
 	if len(sp) < 2 {
