@@ -2,8 +2,10 @@ package redact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -389,21 +391,15 @@ func (p *parser) num() error {
 func (p *parser) str() (string, error) {
 	b := p.b
 	start := p.pos + 1
-	// Most strings (keys, names, kinds) are short and plain: one scalar
-	// pass over their first bytes finds the closing quote. The first quote,
-	// backslash or control character decides: a quote ends the string
-	// exactly as below; anything else goes the general way.
-	for i, end := start, min(len(b), start+32); i < end; i++ {
-		if c := b[i]; strStop[c] {
-			if c != '"' {
-				break
-			}
-			p.pos = i + 1
-			if i == start {
-				return "", nil
-			}
-			return unsafe.String(&b[start], i-start), nil
+	// Most strings are plain (no escape): one pass, eight bytes at a time,
+	// finds the first quote, backslash or control character. A quote ends
+	// the string exactly as below; anything else goes the general way.
+	if i := plainEnd(b, start); i < len(b) && b[i] == '"' {
+		p.pos = i + 1
+		if i == start {
+			return "", nil
 		}
+		return unsafe.String(&b[start], i-start), nil
 	}
 	qpos := indexFrom(b, start, '"')
 	if qpos < 0 {
@@ -502,14 +498,28 @@ func (p *parser) str() (string, error) {
 	}
 }
 
-// strStop: the bytes that end the plain run of a JSON string (read-only).
-var strStop = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
+// plainEnd is the position of the first quote, backslash or control
+// character at or after i in b, or len(b). Eight bytes at a time: in each
+// word, the lowest byte flagged by the classic has-zero-byte tests (quote,
+// backslash) and has-less-than test (< 0x20) is exact; flags above it may
+// be false, and are not looked at.
+func plainEnd(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		if m := ((q-lo)&^q | (bs-lo)&^bs | (x-lo*0x20)&^x) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
 	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
 
 // indexFrom is bytes.IndexByte from position i, as an absolute position.
 func indexFrom(b []byte, i int, c byte) int {

@@ -58,7 +58,7 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				}
 			}
 		case 'A', 'g', 'G', 'x', 'h':
-			if len(s)-i < 14 {
+			if len(s)-i < 14 || !vendorStart(c, s[i+1]) {
 				continue // vendorToken needs as much
 			}
 			if from, to, ok := vendorToken(s, i); ok {
@@ -363,6 +363,24 @@ func vendorToken(s string, i int) (from, to int, ok bool) {
 		return i, j, true
 	}
 	return 0, 0, false
+}
+
+// vendorStart: the first two bytes c, c1 may start a vendorToken (its
+// first test, inlined in scanSpans' loop).
+func vendorStart(c, c1 byte) bool {
+	switch c {
+	case 'A':
+		return c1 == 'K' || c1 == 'S' || c1 == 'B' || c1 == 'C'
+	case 'g':
+		return c1 == 'h' || c1 == 'l' || c1 == 'i'
+	case 'x':
+		return c1 == 'o' || c1 == 'a'
+	case 'h':
+		return c1 == 'o'
+	case 'G':
+		return c1 == 'R'
+	}
+	return false
 }
 
 // urlPassword: the password of scheme://user:password@host (the host
