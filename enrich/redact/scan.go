@@ -180,6 +180,14 @@ var tokenPrefixes = [...]tokenPrefix{
 	{"hooks.slack.com/services/", func(c byte) bool { return isAlnum(c) || c == '/' }, 10, 0},
 }
 
+// prefixesBy holds tokenPrefixes by first byte, in their order (read-only).
+var prefixesBy = func() (t [256][]tokenPrefix) {
+	for _, tp := range tokenPrefixes {
+		t[tp.prefix[0]] = append(t[tp.prefix[0]], tp)
+	}
+	return t
+}()
+
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -341,8 +349,8 @@ func vendorToken(s string, i int) (from, to int, ok bool) {
 	if !hook && i > 0 && isAlnum(s[i-1]) {
 		return 0, 0, false // inside a longer word
 	}
-	for _, tp := range tokenPrefixes {
-		if s[i] != tp.prefix[0] || !strings.HasPrefix(s[i:], tp.prefix) {
+	for _, tp := range prefixesBy[s[i]] {
+		if !strings.HasPrefix(s[i:], tp.prefix) {
 			continue
 		}
 		j := i + len(tp.prefix)
