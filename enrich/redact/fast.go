@@ -173,7 +173,12 @@ func (s *prescan) value(depth int, c sctx) bool {
 			return false
 		}
 		s.last = v
-		s.kinds |= kindBits(v)
+		if kb := kindBits(v); kb != 0 {
+			s.kinds |= kb
+			if s.structural() {
+				return false
+			}
+		}
 		switch c {
 		case cSkip:
 			return true
@@ -227,7 +232,12 @@ func (s *prescan) object(depth int, c sctx) bool {
 		if err != nil {
 			return false
 		}
-		s.keys |= keyBits(k)
+		if kb := keyBits(k); kb != 0 {
+			s.keys |= kb
+			if s.structural() {
+				return false // the walk will be needed: stop reading
+			}
+		}
 		s.ws()
 		if s.pos >= len(s.b) || s.b[s.pos] != ':' {
 			return false

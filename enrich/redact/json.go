@@ -424,6 +424,9 @@ func (p *parser) str() (string, error) {
 	buf := make([]byte, 0, qpos-start+16)
 	i := start
 	for {
+		// The first quote from i must exist (else the error is at the
+		// end); up to it, the first quote, backslash or control character
+		// decides.
 		if qpos >= 0 && qpos < i {
 			qpos = indexFrom(b, i, '"')
 		}
@@ -431,27 +434,19 @@ func (p *parser) str() (string, error) {
 			p.pos = len(b)
 			return "", p.fail()
 		}
-		if bpos >= 0 && bpos < i {
-			bpos = indexFrom(b[:qpos], i, '\\')
-		}
-		if bpos < 0 || bpos > qpos {
-			if c := ctl(b[i:qpos]); c >= 0 {
-				p.pos = i + c
-				return "", p.fail()
-			}
-			buf = append(buf, b[i:qpos]...)
-			p.pos = qpos + 1
+		j := plainEnd(b[:qpos+1], i)
+		buf = append(buf, b[i:j]...)
+		if c := b[j]; c == '"' {
+			p.pos = j + 1
 			if len(buf) == 0 {
 				return "", nil
 			}
 			return unsafe.String(&buf[0], len(buf)), nil // buf is ours alone and never written again
-		}
-		if c := ctl(b[i:bpos]); c >= 0 {
-			p.pos = i + c
+		} else if c != '\\' {
+			p.pos = j
 			return "", p.fail()
 		}
-		buf = append(buf, b[i:bpos]...)
-		i = bpos
+		i = j
 		if i+1 >= len(b) {
 			p.pos = i
 			return "", p.fail()
