@@ -184,6 +184,11 @@ func loadDiffCorpus(t testing.TB) map[string][]auditv1.Event {
 		table = append(table, c.doc)
 	}
 	out["table"] = decodeDocs(t, table)
+	var edges []auditv1.Event
+	for _, b := range edgeBodies {
+		edges = append(edges, auditv1.Event{RequestObject: &runtime.Unknown{Raw: []byte(b)}})
+	}
+	out["edges"] = edges
 	var planted [][]byte
 	for i := 0; i < 3000; i++ {
 		planted = append(planted, doc(plant([]byte{byte(i), byte(i >> 8), byte(i * 7), byte(i * 13), byte(i / 3), byte(i * 5), byte(i >> 3), 3, 1, 4})))
@@ -203,6 +208,41 @@ func loadDiffCorpus(t testing.TB) map[string][]auditv1.Event {
 		out[name+"/as-hints"] = asHints(evs)
 	}
 	return out
+}
+
+// edgeBodies: one body per rule of the walk and per corner of the fast
+// path (numbers and booleans under credential keys, env entries without a
+// name or with a non-string one, last-applied values that are no object,
+// labels holding objects, Status echoes, JSON patches...).
+var edgeBodies = []string{
+	`{"kind":"Pod","metadata":{"name":"p","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"x\"}]}]}}\n"}},"spec":{}}`,
+	`{"spec":{"containers":[{"command":["mysql","-pS3cr3tS3cr3t"],"args":["--token","abc"],"env":[{"value":"v"},{"name":1,"value":2},{"name":"TOKEN","value":true}]}]}}`,
+	`{"kind":"SecretList","items":[{"data":{"a":"b"}}]}`, `{"kind":"ConfigMap","binaryData":{"x":"eyJhdXRocyI6e319"}}`,
+	`{"kind":"Status","message":"Invalid value: \"x\"","details":{}}`, `{"object":{"kind":"Secret","data":{"k":"dg=="}}}`,
+	`{"kind":"TokenReview","spec":{"token":"abc"}}`, `{"kind":"TokenRequest","status":{"token":"abc"}}`,
+	`{"a":{"password":12},"b":"https://u:p4ssw0rd@h/x","c":["sh","-c","redis-cli -a pw ping"]}`, `[{"op":"add","path":"/data/x","value":"y"}]`,
+	`{"metadata":{"labels":{"x":"Bearer abcdefghijklmnop"},"annotations":{"authentication.k8s.io/legacy-token":"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}}`,
+	`{"x":"{\"auths\":{}}","y":[1,"--password=zz"],"secret":{"secretName":"n"},"token":null,"apiKey":""}`, `"eyJhbGciOi.eyJzdWIi.sig"`, `{"a":1e5}{`,
+	`{"password":12,"token":true,"secret":null,"apiKey":"","x":{"passwd":-1.5e3}}`,
+	`{"atm_pin":null,"b":{"x_pin":"[REDACTED]"}}`, `{"c":{"y_pin":{"a":1}}}`, `{"d":{"z_pin":[1]}}`, `{"e":{"q_pin":false}}`, `{"f":{"w_pin":""}}`,
+	`{"g":{"v_pin":3}}`, `{"password":true}`, `{"token":7}`, `{"secret":"[REDACTED]"}`, `{"image":"x"}`, `{"labels":{"a":"b"}}`,
+	`{"env":[{"value":"x"}],"spec":{"env":[{"name":7,"value":"y"},{"name":"A_TOKEN","value":"[REDACTED]"},{"name":"B_TOKEN","value":3}]}}`,
+	`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"[1]"}}}`,
+	`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"not json"}}}`,
+	`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":""}}}`,
+	`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"Secret\",\"data\":{\"a\":\"b\"}}"}}}`,
+	`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":7,"imagePassword":"x"}}}`,
+	`{"metadata":"password=abcdefgh","labels":{"a":{"token":"x"}},"annotations":{"token":"y"}}`,
+	`{"metadata":{"labels":{"token":"abc","x":{"password":"p"}},"metadata":{"annotations":{"secret":"s"}}}}`,
+	`{"kind":"Status","message":"Invalid value: \"s3cr3tvalue\"","details":{"causes":[{"message":"Invalid value: \"abc\""}]}}`,
+	`{"kind":"SecretList","items":[{"stringData":{"a":"b"}}]}`, `{"kind":"ConfigMapList","items":[{"binaryData":{"k":"cGFzc3dvcmQ9aHVudGVyMg=="}}]}`,
+	`{"type":"ADDED","object":{"data":{"a":"YQ=="}}}`, `{"kind":"TokenReviewList","items":[{"spec":{"token":"t"}}]}`,
+	`{"spec":{"containers":[{"command":["mysql","-uroot","-phunter22"],"args":["redis-cli","-a","pw12345678"]},{"command":["curl","-u","me:pass1234"]},{"args":["--password","x","--token=abc"]},{"args":[1,"--password","y"]}]}}`,
+	`{"spec":{"containers":[{"command":["sh","-c","export API_TOKEN=abcdefgh && curl -H 'Authorization: Bearer abcdefghijklmnop' https://x"]}]}}`,
+	`{"a":"{\"auths\":{\"r\":{\"auth\":\"dTpw\"}}}","b":"{\"password\":\"x\",\"auth\":\"y\"}","c":["{\"auths\":{}}"]}`,
+	`{"a":"\u0041KIAABCDEFGHIJKLMNOP","b":"line\nBearer abcdefghijkl","c":"p\u0061ssword: hunter2hunter2"}`,
+	`[{"op":"add","path":"/spec/containers/0/env/0","value":{"name":"DB_PASSWORD","value":"x"}}]`, `[1,2]`, `"just a string with token=abcdefgh"`, `12`, `null`,
+	`{"a":[["--token","t"]],"b":[{"c":"--password"},"v"],"secretName":"n","publicKey":"k"}`,
 }
 
 func doc(d []byte, _ []string, _ string) []byte { return d }
@@ -262,16 +302,7 @@ func TestFastPathTaken(t *testing.T) {
 // Fuzzed bodies under every kind hint, and fuzz-planted secrets: the fast
 // path and the walk agree.
 func FuzzFastPath(f *testing.F) {
-	for _, s := range []string{
-		`{"kind":"Pod","metadata":{"name":"p","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"x\"}]}]}}\n"}},"spec":{}}`,
-		`{"spec":{"containers":[{"command":["mysql","-pS3cr3tS3cr3t"],"args":["--token","abc"],"env":[{"value":"v"},{"name":1,"value":2},{"name":"TOKEN","value":true}]}]}}`,
-		`{"kind":"SecretList","items":[{"data":{"a":"b"}}]}`, `{"kind":"ConfigMap","binaryData":{"x":"eyJhdXRocyI6e319"}}`,
-		`{"kind":"Status","message":"Invalid value: \"x\"","details":{}}`, `{"object":{"kind":"Secret","data":{"k":"dg=="}}}`,
-		`{"kind":"TokenReview","spec":{"token":"abc"}}`, `{"kind":"TokenRequest","status":{"token":"abc"}}`,
-		`{"a":{"password":12},"b":"https://u:p4ssw0rd@h/x","c":["sh","-c","redis-cli -a pw ping"]}`, `[{"op":"add","path":"/data/x","value":"y"}]`,
-		`{"metadata":{"labels":{"x":"Bearer abcdefghijklmnop"},"annotations":{"authentication.k8s.io/legacy-token":"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}}`,
-		`{"x":"{\"auths\":{}}","y":[1,"--password=zz"],"secret":{"secretName":"n"},"token":null,"apiKey":""}`, `"eyJhbGciOi.eyJzdWIi.sig"`, `{"a":1e5}{`,
-	} {
+	for _, s := range edgeBodies {
 		for k := 0; k < 6; k++ {
 			f.Add(append([]byte{byte(k)}, s...))
 		}
