@@ -115,7 +115,9 @@ type prescan struct {
 // clean reports whether the walk of body b would neither change it nor
 // list a redaction. false means: walk it.
 func (w *walker) clean(b []byte) bool {
-	if len(w.r.paths) > 0 || w.r.slowOnly {
+	// Bodies of secrets nearly always hold data the walk must redact:
+	// reading them first would only add to their cost.
+	if len(w.r.paths) > 0 || w.r.slowOnly || w.hint == "Secret" {
 		return false
 	}
 	s := prescan{parser: parser{b: b, maxDepth: MaxDepth, maxNodes: MaxNodes}, w: walker{r: w.r}, hint: w.hint}
