@@ -13,6 +13,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
 
 // benchEvent decodes one event document.
@@ -96,6 +97,36 @@ func BenchmarkRedact(b *testing.B) {
 			var m map[string]any
 			if err := json.Unmarshal(e.RequestObject.Raw, &m); err != nil {
 				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	// The 1000 events of the pipeline's benchmark mix (internal/benchmix),
+	// as enrich's BenchmarkStageRedact, with the process CPU time per event.
+	b.Run("mix-1000", func(b *testing.B) {
+		c, err := benchmix.LoadCorpus()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var evs []auditv1.Event
+		var n int64
+		for _, l := range c.Generate(benchmix.Default(), 1000) {
+			evs = append(evs, benchEvent(b, l))
+			n += int64(len(l))
+		}
+		b.SetBytes(n)
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := processCPU()
+		for i := 0; i < b.N; i++ {
+			for _, e := range evs {
+				if e.RequestObject != nil {
+					e.RequestObject = &runtime.Unknown{Raw: e.RequestObject.Raw}
+				}
+				if e.ResponseObject != nil {
+					e.ResponseObject = &runtime.Unknown{Raw: e.ResponseObject.Raw}
+				}
+				r.Event(&e)
 			}
 		}
 		reportCPU(b, cpu)

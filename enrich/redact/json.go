@@ -2,8 +2,10 @@ package redact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -389,6 +391,16 @@ func (p *parser) num() error {
 func (p *parser) str() (string, error) {
 	b := p.b
 	start := p.pos + 1
+	// Most strings are plain (no escape): one pass, eight bytes at a time,
+	// finds the first quote, backslash or control character. A quote ends
+	// the string exactly as below; anything else goes the general way.
+	if i := plainEnd(b, start); i < len(b) && b[i] == '"' {
+		p.pos = i + 1
+		if i == start {
+			return "", nil
+		}
+		return unsafe.String(&b[start], i-start), nil
+	}
 	qpos := indexFrom(b, start, '"')
 	if qpos < 0 {
 		p.pos = len(b)
@@ -412,6 +424,9 @@ func (p *parser) str() (string, error) {
 	buf := make([]byte, 0, qpos-start+16)
 	i := start
 	for {
+		// The first quote from i must exist (else the error is at the
+		// end); up to it, the first quote, backslash or control character
+		// decides.
 		if qpos >= 0 && qpos < i {
 			qpos = indexFrom(b, i, '"')
 		}
@@ -419,27 +434,19 @@ func (p *parser) str() (string, error) {
 			p.pos = len(b)
 			return "", p.fail()
 		}
-		if bpos >= 0 && bpos < i {
-			bpos = indexFrom(b[:qpos], i, '\\')
-		}
-		if bpos < 0 || bpos > qpos {
-			if c := ctl(b[i:qpos]); c >= 0 {
-				p.pos = i + c
-				return "", p.fail()
-			}
-			buf = append(buf, b[i:qpos]...)
-			p.pos = qpos + 1
+		j := plainEnd(b[:qpos+1], i)
+		buf = append(buf, b[i:j]...)
+		if c := b[j]; c == '"' {
+			p.pos = j + 1
 			if len(buf) == 0 {
 				return "", nil
 			}
 			return unsafe.String(&buf[0], len(buf)), nil // buf is ours alone and never written again
-		}
-		if c := ctl(b[i:bpos]); c >= 0 {
-			p.pos = i + c
+		} else if c != '\\' {
+			p.pos = j
 			return "", p.fail()
 		}
-		buf = append(buf, b[i:bpos]...)
-		i = bpos
+		i = j
 		if i+1 >= len(b) {
 			p.pos = i
 			return "", p.fail()
@@ -484,6 +491,29 @@ func (p *parser) str() (string, error) {
 		}
 		i += 2
 	}
+}
+
+// plainEnd is the position of the first quote, backslash or control
+// character at or after i in b, or len(b). Eight bytes at a time: in each
+// word, the lowest byte flagged by the classic has-zero-byte tests (quote,
+// backslash) and has-less-than test (< 0x20) is exact; flags above it may
+// be false, and are not looked at.
+func plainEnd(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		if m := ((q-lo)&^q | (bs-lo)&^bs | (x-lo*0x20)&^x) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 // indexFrom is bytes.IndexByte from position i, as an absolute position.

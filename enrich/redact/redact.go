@@ -51,6 +51,8 @@ const (
 // Redactor redacts audit events in place.
 type Redactor struct {
 	arenas      sync.Pool // *arena: parse memory reused across events
+	keys        *keyCache // verdicts of object keys
+	slowOnly    bool      // tests: always build and walk the tree (no fast path)
 	mode        conf.RedactionMode
 	key         []byte
 	paths       [][]patSeg
@@ -101,6 +103,7 @@ func New(c conf.Redact) (*Redactor, error) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	r.keys = newKeyCache()
 	return r, nil
 }
 
@@ -267,6 +270,8 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
+	} else if w.clean(u.Raw) {
+		return "" // nothing the walk would change (fast.go)
 	} else {
 		a := w.r.arena()
 		defer w.r.release(a)

@@ -25,7 +25,11 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	var sp []span
 	certEnd := true // an END CERTIFICATE line may still follow
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		c := s[i]
+		if !scanStart[c] {
+			continue
+		}
+		switch c {
 		case '-':
 			if strings.HasPrefix(s[i:], "-----BEGIN ") {
 				end, secret := pemBlock(s, i, &certEnd)
@@ -54,11 +58,17 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				}
 			}
 		case 'A', 'g', 'G', 'x', 'h':
+			if len(s)-i < 14 || !vendorStart(c, s[i+1]) {
+				continue // vendorToken needs as much
+			}
 			if from, to, ok := vendorToken(s, i); ok {
 				sp = append(sp, span{from, to})
 				i = to - 1
 			}
 		case 'b', 'B':
+			if len(s)-i < 7 || s[i+1]|0x20 != 'e' {
+				continue // bearerToken needs as much
+			}
 			if from, to, ok := bearerToken(s, i); ok {
 				sp = append(sp, span{from, to})
 				i = to - 1
@@ -85,6 +95,14 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	}
 	return merge(sp)
 }
+
+// scanStart: the bytes at which a shape of scanSpans can start (read-only).
+var scanStart = func() (t [256]bool) {
+	for _, c := range []byte("-LeAgGxhbB:=") {
+		t[c] = true
+	}
+	return t
+}()
 
 func merge(sp []span) []span {
 	if len(sp) < 2 {
@@ -161,6 +179,14 @@ var tokenPrefixes = [...]tokenPrefix{
 	{"xapp-", isTokenChar, 10, 0},
 	{"hooks.slack.com/services/", func(c byte) bool { return isAlnum(c) || c == '/' }, 10, 0},
 }
+
+// prefixesBy holds tokenPrefixes by first byte, in their order (read-only).
+var prefixesBy = func() (t [256][]tokenPrefix) {
+	for _, tp := range tokenPrefixes {
+		t[tp.prefix[0]] = append(t[tp.prefix[0]], tp)
+	}
+	return t
+}()
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -323,8 +349,8 @@ func vendorToken(s string, i int) (from, to int, ok bool) {
 	if !hook && i > 0 && isAlnum(s[i-1]) {
 		return 0, 0, false // inside a longer word
 	}
-	for _, tp := range tokenPrefixes {
-		if s[i] != tp.prefix[0] || !strings.HasPrefix(s[i:], tp.prefix) {
+	for _, tp := range prefixesBy[s[i]] {
+		if !strings.HasPrefix(s[i:], tp.prefix) {
 			continue
 		}
 		j := i + len(tp.prefix)
@@ -345,6 +371,24 @@ func vendorToken(s string, i int) (from, to int, ok bool) {
 		return i, j, true
 	}
 	return 0, 0, false
+}
+
+// vendorStart: the first two bytes c, c1 may start a vendorToken (its
+// first test, inlined in scanSpans' loop).
+func vendorStart(c, c1 byte) bool {
+	switch c {
+	case 'A':
+		return c1 == 'K' || c1 == 'S' || c1 == 'B' || c1 == 'C'
+	case 'g':
+		return c1 == 'h' || c1 == 'l' || c1 == 'i'
+	case 'x':
+		return c1 == 'o' || c1 == 'a'
+	case 'h':
+		return c1 == 'o'
+	case 'G':
+		return c1 == 'R'
+	}
+	return false
 }
 
 // urlPassword: the password of scheme://user:password@host (the host

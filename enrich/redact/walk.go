@@ -346,7 +346,7 @@ func (w *walker) member(n *node, i int, kind string) (changed, removed bool) {
 	case kind == "Status" && (k == "message" || k == "details") && w.hint == "Secret":
 		return w.statusEcho(v), false
 	}
-	switch w.r.classify(k) {
+	switch w.r.classifyKey(k) {
 	case keyUser:
 		if nothingToHide(v) {
 			return false, false
@@ -671,7 +671,7 @@ func (w *walker) env(n *node) bool {
 			nameNode := e.get("name")
 			secret := nameNode == nil
 			if nameNode != nil && nameNode.kind == kStr {
-				v := w.r.classify(nameNode.str)
+				v := w.r.classifyKey(nameNode.str)
 				secret = v == keyCred || v == keyUser
 			}
 			if secret {
@@ -707,7 +707,7 @@ func (w *walker) binaryData(n *node) bool {
 		v := n.vals[i]
 		w.push(n.keys[i])
 		secret := false
-		if vd := w.r.classify(n.keys[i]); vd == keyCred || vd == keyUser {
+		if vd := w.r.classifyKey(n.keys[i]); vd == keyCred || vd == keyUser {
 			secret = scalarSecret(v)
 		} else if v.kind == kStr && !isRedacted(v.str) {
 			if d, ok := decodeB64(v.str); ok {

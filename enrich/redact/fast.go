@@ -1,0 +1,458 @@
+package redact
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// The fast path. Most bodies hold nothing to redact (a pod, a list of
+// roles, a lease): building a tree for them, walking it and throwing it
+// away is most of the cost of redaction. clean reads a body once, without
+// building anything, and answers whether the walk of walk.go would change
+// it or list a redaction; only when it might is the tree built.
+//
+// It is conservative: every rule of the walk that can fire is either
+// checked exactly (key verdicts, string shapes, command lines, env names,
+// last-applied manifests) or over-approximated (the structural rules of
+// Secret, ConfigMap, TokenReview, TokenRequest and Status bodies fire when
+// such a kind and such a key appear anywhere in the body; a JSON patch, a
+// redact_paths entry, a body that does not parse or exceeds a limit always
+// go to the walk). A doubt costs time, never a secret: the walk then
+// decides, as it always did. A differential test and fuzz target compare
+// the two paths byte for byte.
+
+// Kinds whose structural rules the fast path cannot follow: seen as a
+// string value anywhere (an object's "kind", a list's "SecretList") or as
+// the event's hint.
+const (
+	kindSecret uint8 = 1 << iota
+	kindConfigMap
+	kindTokenReview
+	kindTokenRequest
+	kindStatus
+)
+
+// Keys those rules act on.
+const (
+	keySecretData uint8 = 1 << iota // data, stringData (Secret)
+	keyBinaryData                   // binaryData (ConfigMap)
+	keySpec                         // spec (TokenReview)
+	keyStatus                       // status (TokenRequest)
+	keyStatusEcho                   // message, details (Status about a Secret)
+)
+
+// kindBits: the special kind s names, once its List suffixes are removed.
+func kindBits(s string) uint8 {
+	if len(s) < 6 {
+		return 0
+	}
+	switch s[0] {
+	case 'S', 'C', 'T':
+	default:
+		return 0
+	}
+	for strings.HasSuffix(s, "List") {
+		s = s[:len(s)-4]
+	}
+	switch s {
+	case "Secret":
+		return kindSecret
+	case "ConfigMap":
+		return kindConfigMap
+	case "TokenReview":
+		return kindTokenReview
+	case "TokenRequest":
+		return kindTokenRequest
+	case "Status":
+		return kindStatus
+	}
+	return 0
+}
+
+func keyBits(k string) uint8 {
+	switch k {
+	case "data", "stringData":
+		return keySecretData
+	case "binaryData":
+		return keyBinaryData
+	case "spec":
+		return keySpec
+	case "status":
+		return keyStatus
+	case "message", "details":
+		return keyStatusEcho
+	}
+	return 0
+}
+
+// sctx says which rules of the walk apply to a value.
+type sctx uint8
+
+const (
+	cGeneric     sctx = iota // descend: the generic rules
+	cMetadata                // the value of "metadata"
+	cAnnotations             // metadata.annotations
+	cLabels                  // metadata.labels
+	cEnv                     // the value of "env"
+	cEnvItem                 // an element of an env array
+	cUser                    // under a redact_key_patterns key
+	cCred                    // under a built-in credential key
+	cLastApplied             // the last-applied-configuration annotation
+	cSkip                    // read, not looked at (legacy-token annotation)
+)
+
+// prescan reads a body with the parser's syntax and limits, allocating
+// nothing (but the decoded form of a string with escapes).
+type prescan struct {
+	parser
+	w     walker // r only: for the string rules of walk.go
+	hint  string
+	kinds uint8
+	keys  uint8
+	last  string // the last string value read
+}
+
+// clean reports whether the walk of body b would neither change it nor
+// list a redaction. false means: walk it.
+func (w *walker) clean(b []byte) bool {
+	// Bodies of secrets nearly always hold data the walk must redact:
+	// reading them first would only add to their cost.
+	if len(w.r.paths) > 0 || w.r.slowOnly || w.hint == "Secret" {
+		return false
+	}
+	s := prescan{parser: parser{b: b, maxDepth: MaxDepth, maxNodes: MaxNodes}, w: walker{r: w.r}, hint: w.hint}
+	switch s.hint {
+	case "Secret":
+		s.kinds = kindSecret
+	case "ConfigMap":
+		s.kinds = kindConfigMap
+	case "TokenReview":
+		s.kinds = kindTokenReview
+	case "TokenRequest":
+		s.kinds = kindTokenRequest
+	}
+	s.ws()
+	if s.pos >= len(s.b) || s.b[s.pos] == '[' {
+		return false // a JSON patch maybe: the walk knows them
+	}
+	if !s.value(0, cGeneric) {
+		return false
+	}
+	s.ws()
+	if s.pos != len(s.b) {
+		return false
+	}
+	return !s.structural()
+}
+
+// structural: a rule of a special kind may apply.
+func (s *prescan) structural() bool {
+	return s.kinds&kindSecret != 0 && s.keys&keySecretData != 0 ||
+		s.kinds&kindConfigMap != 0 && s.keys&keyBinaryData != 0 ||
+		s.kinds&kindTokenReview != 0 && s.keys&keySpec != 0 ||
+		s.kinds&kindTokenRequest != 0 && s.keys&keyStatus != 0 ||
+		s.hint == "Secret" && s.kinds&kindStatus != 0 && s.keys&keyStatusEcho != 0
+}
+
+// value reads one value under the rules of c; false: walk the body (a
+// rule may fire, or the parser would fail).
+func (s *prescan) value(depth int, c sctx) bool {
+	if depth > s.maxDepth {
+		return false
+	}
+	s.nodes++
+	if s.nodes > s.maxNodes || s.pos >= len(s.b) {
+		return false
+	}
+	switch ch := s.b[s.pos]; {
+	case ch == '{':
+		return s.object(depth, c)
+	case ch == '[':
+		return s.array(depth, c)
+	case ch == '"':
+		v, err := s.str()
+		if err != nil {
+			return false
+		}
+		s.last = v
+		if kb := kindBits(v); kb != 0 {
+			s.kinds |= kb
+			if s.structural() {
+				return false
+			}
+		}
+		switch c {
+		case cSkip:
+			return true
+		case cUser:
+			return isRedacted(v)
+		case cCred:
+			if v != "" && v != "true" && v != "false" && !isRedacted(v) {
+				return false
+			}
+		case cLastApplied:
+			return isRedacted(v) || s.lastApplied(v)
+		}
+		return s.w.strClean(v)
+	case ch == 't' || ch == 'f' || ch == 'n':
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(s.b)-s.pos >= len(lit) && string(s.b[s.pos:s.pos+len(lit)]) == lit {
+				s.pos += len(lit)
+				return c != cUser || lit == "null"
+			}
+		}
+		return false
+	case ch == '-' || (ch >= '0' && ch <= '9'):
+		if s.num() != nil {
+			return false
+		}
+		return c != cUser && c != cCred
+	}
+	return false
+}
+
+// object reads an object whose rules are those of c.
+func (s *prescan) object(depth int, c sctx) bool {
+	if c == cUser {
+		return false
+	}
+	s.pos++
+	s.ws()
+	if s.pos < len(s.b) && s.b[s.pos] == '}' {
+		s.pos++
+		return true
+	}
+	// env entries: the first "name" member, and whether a "value" member
+	// holds a scalar the env rule would redact.
+	seenName, secretName, scalarValue := false, false, false
+	for {
+		s.ws()
+		if s.pos >= len(s.b) || s.b[s.pos] != '"' {
+			return false
+		}
+		k, err := s.str()
+		if err != nil {
+			return false
+		}
+		if kb := keyBits(k); kb != 0 {
+			s.keys |= kb
+			if s.structural() {
+				return false // the walk will be needed: stop reading
+			}
+		}
+		s.ws()
+		if s.pos >= len(s.b) || s.b[s.pos] != ':' {
+			return false
+		}
+		s.pos++
+		s.ws()
+		if s.pos >= len(s.b) {
+			return false
+		}
+		next := s.b[s.pos]
+		var vc sctx
+		switch c {
+		case cMetadata:
+			switch {
+			case k == "annotations" && next == '{':
+				vc = cAnnotations
+			case k == "labels" && next == '{':
+				vc = cLabels
+			default:
+				vc = s.member(k, next)
+			}
+		case cAnnotations:
+			switch {
+			case k == lastApplied && next == '"':
+				vc = cLastApplied
+			case k == legacyToken:
+				vc = cSkip
+			default:
+				vc = s.member(k, next)
+			}
+		case cLabels:
+			vc = cGeneric // values: the string shapes only
+		default:
+			vc = s.member(k, next)
+		}
+		if !s.value(depth+1, vc) {
+			return false
+		}
+		if c == cEnvItem {
+			switch k {
+			case "name":
+				if !seenName {
+					seenName = true
+					if next == '"' {
+						v := s.w.r.classifyKey(s.last)
+						secretName = v == keyCred || v == keyUser
+					}
+				}
+			case "value":
+				switch {
+				case next == '"':
+					v := s.last
+					scalarValue = scalarValue || v != "" && v != "true" && v != "false" && !isRedacted(v)
+				case next == '-' || next >= '0' && next <= '9':
+					scalarValue = true
+				}
+			}
+		}
+		s.ws()
+		if s.pos >= len(s.b) {
+			return false
+		}
+		if s.b[s.pos] == ',' {
+			s.pos++
+			continue
+		}
+		if s.b[s.pos] == '}' {
+			s.pos++
+			break
+		}
+		return false
+	}
+	if c == cEnvItem && (!seenName || secretName) && scalarValue {
+		return false
+	}
+	return true
+}
+
+// member: the rules for the value of key k of an object (member in
+// walk.go), next being the first byte of the value.
+func (s *prescan) member(k string, next byte) sctx {
+	switch {
+	case k == "metadata" && next == '{':
+		return cMetadata
+	case k == "env" && next == '[':
+		return cEnv
+	}
+	switch s.w.r.classifyKey(k) {
+	case keyUser:
+		return cUser
+	case keyCred:
+		return cCred
+	}
+	return cGeneric
+}
+
+// array reads an array whose rules are those of c (array and env in
+// walk.go).
+func (s *prescan) array(depth int, c sctx) bool {
+	if c == cUser {
+		return false
+	}
+	s.pos++
+	s.ws()
+	if s.pos < len(s.b) && s.b[s.pos] == ']' {
+		s.pos++
+		return true
+	}
+	firstStr := s.pos < len(s.b) && s.b[s.pos] == '"'
+	flag := false
+	var prog progArgs
+	for {
+		s.ws()
+		if s.pos >= len(s.b) {
+			return false
+		}
+		next := s.b[s.pos]
+		switch {
+		case c == cEnv && next == '{':
+			if !s.value(depth+1, cEnvItem) {
+				return false
+			}
+		case c != cEnv && next == '"':
+			if !s.value(depth+1, cSkip) {
+				return false
+			}
+			v := s.last
+			if !s.argClean(v, firstStr, &flag, &prog) {
+				return false
+			}
+		default:
+			if !s.value(depth+1, cGeneric) {
+				return false
+			}
+		}
+		s.ws()
+		if s.pos >= len(s.b) {
+			return false
+		}
+		if s.b[s.pos] == ',' {
+			s.pos++
+			continue
+		}
+		if s.b[s.pos] == ']' {
+			s.pos++
+			return true
+		}
+		return false
+	}
+}
+
+// argClean: the string element v of an array passes the rules of array in
+// walk.go (credential flags, program arguments, command lines, shapes)
+// untouched. flag and prog carry the state along the array.
+func (s *prescan) argClean(v string, firstStr bool, flag *bool, prog *progArgs) bool {
+	w := &s.w
+	var whole bool
+	var from int
+	if firstStr {
+		whole, from = prog.arg(v)
+	}
+	scalar := v != "" && v != "true" && v != "false" && !isRedacted(v)
+	switch {
+	case whole && scalar:
+		return false
+	case from > 0:
+		return false
+	case *flag && !strings.HasPrefix(v, "-") && scalar:
+		return false
+	case w.flagValue(v) > 0:
+		return false
+	case firstStr && strings.ContainsAny(v, " \t\n") && len(v) >= minShape && !isRedacted(v):
+		if len(w.r.scanSpans(v, 0)) > 0 || len(w.shellWords(v)) > 0 {
+			return false
+		}
+		if !w.strClean(v) {
+			return false
+		}
+	default:
+		if !w.strClean(v) {
+			return false
+		}
+	}
+	*flag = w.credFlag(v)
+	return true
+}
+
+// lastApplied: the manifest in a last-applied-configuration annotation
+// parses as an object (within the limits, counted afresh as the walk
+// does) and passes the rules.
+func (s *prescan) lastApplied(v string) bool {
+	if v == "" {
+		return false
+	}
+	outer, pos, nodes := s.b, s.pos, s.nodes
+	s.b, s.pos, s.nodes = unsafe.Slice(unsafe.StringData(v), len(v)), 0, 0 // read only
+	ok := false
+	s.ws()
+	if s.pos < len(s.b) && s.b[s.pos] == '{' && s.value(0, cGeneric) {
+		s.ws()
+		ok = s.pos == len(s.b)
+	}
+	s.b, s.pos, s.nodes = outer, pos, nodes
+	return ok
+}
+
+// strClean: str in walk.go would leave the string s as it is.
+func (w *walker) strClean(s string) bool {
+	if len(s) < minShape || isRedacted(s) {
+		return true
+	}
+	if strings.Contains(s, `"auths"`) || (s[0] == '{' && dockerAuthJSON(s)) {
+		return false
+	}
+	return len(w.r.scanSpans(s, 0)) == 0
+}
