@@ -108,6 +108,7 @@ type batchEncoder struct {
 	code  int8           // Kafka's attribute bits for the codec; 0: none
 	codec compress.Codec // nil for none
 	bufs  sync.Pool      // *[]byte for uncompressed records
+	zbufs sync.Pool      // *[]byte for compressed output
 }
 
 func newBatchEncoder(c conf.Compression, level int) (*batchEncoder, error) {
@@ -174,10 +175,22 @@ func (e *batchEncoder) encode(recs []*record, now time.Time) ([]byte, error) {
 		out := make([]byte, sizePrefix+recordBatchOverhead, sizePrefix+recordBatchOverhead+len(raw))
 		return e.finish(append(out, raw...), len(recs), now), nil
 	}
-	out, err := AppendCompressed(e.codec, make([]byte, sizePrefix+recordBatchOverhead, sizePrefix+recordBatchOverhead+len(raw)/2+64), raw)
+	// Compress into a pooled buffer, then copy into one of the exact size:
+	// the batch is the caller's (a timed-out request may still hold it),
+	// and compressed batches are a fraction of the records' size.
+	zp, _ := e.zbufs.Get().(*[]byte)
+	if zp == nil {
+		zp = new([]byte)
+	}
+	z, err := AppendCompressed(e.codec, (*zp)[:0], raw)
 	if err != nil {
+		e.zbufs.Put(zp)
 		return nil, fmt.Errorf("compress batch: %w", err)
 	}
+	out := make([]byte, sizePrefix+recordBatchOverhead+len(z))
+	copy(out[sizePrefix+recordBatchOverhead:], z)
+	*zp = z[:0]
+	e.zbufs.Put(zp)
 	return e.finish(out, len(recs), now), nil
 }
 
