@@ -210,7 +210,7 @@ func TestJSONPatchDeepPath(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	r, _ := redact.New(conf.Redact{Mode: conf.RedactHash, HMACKey: hmacKey})
 	docs := []string{}
-	for _, c := range cases()[:8] {
+	for _, c := range cases() { // bodies of every kind: the key cache and the fast path are shared
 		docs = append(docs, string(c.doc))
 	}
 	done := make(chan []string)
