@@ -37,11 +37,22 @@ const allStages = "RequestReceived,ResponseStarted,ResponseComplete,Panic"
 
 var (
 	toolsOnce sync.Once
+	toolsDir  string // removed by TestMain once every test of the package ran
 	toolsSO   string
 	toolsHost string
 	toolsErr  error
 	toolsSkip string
 )
+
+// TestMain removes the host and the plugin built for the boundary tests
+// (about 24 MB) once they all ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if toolsDir != "" {
+		os.RemoveAll(toolsDir)
+	}
+	os.Exit(code)
+}
 
 // boundaryTools returns the plugin .so and the compiled host.
 func boundaryTools(t *testing.T) (so, host string) {
@@ -57,7 +68,7 @@ func boundaryTools(t *testing.T) (so, host string) {
 			toolsErr = err
 			return
 		}
-		// Left for the OS: shared by every test of the package run.
+		toolsDir = dir // shared by every test of the package run
 		toolsHost = filepath.Join(dir, "flbhost")
 		out, err := exec.Command(cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-o", toolsHost,
 			filepath.Join("testdata", "flbhost", "flbhost.c"), "-ldl", "-lpthread").CombinedOutput()
