@@ -475,7 +475,7 @@ func appendFloat64(dst []byte, f float64) ([]byte, error) {
 // Most strings need no escaping: they are found 8 bytes at a time and
 // copied in one append.
 func appendJSONString(dst []byte, s string) []byte {
-	i := scanHTML(s, 0)
+	i := jsonstr.ScanHTML(s, 0)
 	dst = append(dst, '"')
 	dst = append(dst, s[:i]...)
 	if i == len(s) {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
 // maxCompactDepth is encoding/json's nesting limit: deeper bodies are an
@@ -252,7 +254,7 @@ func compactString(dst, src []byte, i, pend int) ([]byte, int, int, error) {
 		}
 		if i < len(src) && !jsonStrSpecial[src[i]] {
 			for ; i+8 <= len(src); i += 8 {
-				if htmlStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
+				if jsonstr.HTMLStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
 					break
 				}
 			}

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
 // unmarshalEvent is the fast path of Decode: it decodes doc, one JSON object,
@@ -218,7 +220,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 func (d *fastDec) plainKey() ([]byte, bool) {
 	b := d.b
 	start := d.i + 1 // after '"'
-	i := scanStr(b, start)
+	i := jsonstr.ScanString(b, start)
 	if i < len(b) && b[i] == '"' {
 		d.i = i + 1
 		return b[start:i], true
@@ -236,7 +238,7 @@ func (d *fastDec) str() (string, bool) {
 		return "", false
 	}
 	start := d.i + 1
-	i := scanStr(d.b, start)
+	i := jsonstr.ScanString(d.b, start)
 	if i >= len(d.b) {
 		return "", false
 	}
@@ -278,7 +280,7 @@ func (d *fastDec) unquote(start int) (string, bool) {
 	}
 	var rb [utf8.UTFMax]byte
 	for d.i < len(d.b) {
-		if j := scanStr(d.b, d.i); j > d.i {
+		if j := jsonstr.ScanString(d.b, d.i); j > d.i {
 			n := d.i
 			d.i = j
 			put(d.b[n:j]...)
@@ -635,7 +637,7 @@ func skipSpace(b []byte, i int) int {
 func skipStr(b []byte, i int) (int, bool) {
 	i++
 	for {
-		i = scanSkip(b, i)
+		i = jsonstr.ScanSkip(b, i)
 		if i >= len(b) {
 			return i, false
 		}

@@ -2,10 +2,8 @@ package redact
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -394,7 +392,7 @@ func (p *parser) str() (string, error) {
 	// Most strings are plain (no escape): one pass, eight bytes at a time,
 	// finds the first quote, backslash or control character. A quote ends
 	// the string exactly as below; anything else goes the general way.
-	if i := plainEnd(b, start); i < len(b) && b[i] == '"' {
+	if i := jsonstr.ScanSkip(b, start); i < len(b) && b[i] == '"' {
 		p.pos = i + 1
 		if i == start {
 			return "", nil
@@ -434,7 +432,7 @@ func (p *parser) str() (string, error) {
 			p.pos = len(b)
 			return "", p.fail()
 		}
-		j := plainEnd(b[:qpos+1], i)
+		j := jsonstr.ScanSkip(b[:qpos+1], i)
 		buf = append(buf, b[i:j]...)
 		if c := b[j]; c == '"' {
 			p.pos = j + 1
@@ -491,29 +489,6 @@ func (p *parser) str() (string, error) {
 		}
 		i += 2
 	}
-}
-
-// plainEnd is the position of the first quote, backslash or control
-// character at or after i in b, or len(b). Eight bytes at a time: in each
-// word, the lowest byte flagged by the classic has-zero-byte tests (quote,
-// backslash) and has-less-than test (< 0x20) is exact; flags above it may
-// be false, and are not looked at.
-func plainEnd(b []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		q := x ^ (lo * '"')
-		bs := x ^ (lo * '\\')
-		if m := ((q-lo)&^q | (bs-lo)&^bs | (x-lo*0x20)&^x) & hi; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
-			return i
-		}
-	}
-	return i
 }
 
 // indexFrom is bytes.IndexByte from position i, as an absolute position.

@@ -1,8 +1,9 @@
-package enrich
+package jsonstr
 
 import (
 	"encoding/binary"
 	"math/rand"
+	randv2 "math/rand/v2"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func TestSWARMatchesTables(t *testing.T) {
 	}{
 		{"str", strStop, &strPlain},
 		{"skip", skipStop, &skipPlain},
-		{"html", htmlStop, &htmlPlain},
+		{"html", HTMLStop, &htmlPlain},
 	} {
 		check := func(w [8]byte) {
 			want := false
@@ -56,7 +57,7 @@ func TestSWARMatchesTables(t *testing.T) {
 }
 
 // The scanners stop at the first byte their table does not mark plain.
-func TestSWARScanners(t *testing.T) {
+func TestScanners(t *testing.T) {
 	rnd := rand.New(rand.NewSource(2))
 	for i := 0; i < 200_000; i++ {
 		b := make([]byte, rnd.Intn(40))
@@ -77,17 +78,50 @@ func TestSWARScanners(t *testing.T) {
 			}
 			return k
 		}
-		if got, want := scanStr(b, from), ref(&strPlain); got != want {
-			t.Fatalf("scanStr(%q, %d) = %d, want %d", b, from, got, want)
+		if got, want := ScanString(b, from), ref(&strPlain); got != want {
+			t.Fatalf("ScanString(%q, %d) = %d, want %d", b, from, got, want)
 		}
-		if got, want := scanSkip(b, from), ref(&skipPlain); got != want {
-			t.Fatalf("scanSkip(%q, %d) = %d, want %d", b, from, got, want)
+		if got, want := ScanSkip(b, from), ref(&skipPlain); got != want {
+			t.Fatalf("ScanSkip(%q, %d) = %d, want %d", b, from, got, want)
 		}
-		if got, want := scanHTML(b, from), ref(&htmlPlain); got != want {
-			t.Fatalf("scanHTML(%q, %d) = %d, want %d", b, from, got, want)
+		if got, want := ScanHTML(b, from), ref(&htmlPlain); got != want {
+			t.Fatalf("ScanHTML(%q, %d) = %d, want %d", b, from, got, want)
 		}
-		if got, want := scanHTML(string(b), from), ref(&htmlPlain); got != want {
-			t.Fatalf("scanHTML(string %q, %d) = %d, want %d", b, from, got, want)
+		if got, want := ScanHTML(string(b), from), ref(&htmlPlain); got != want {
+			t.Fatalf("ScanHTML(string %q, %d) = %d, want %d", b, from, got, want)
+		}
+	}
+}
+
+// ScanSkip finds what a byte-by-byte loop finds, wherever the stop byte
+// sits in its word and whatever the bytes around it (bytes one bit away from
+// a stop byte included).
+func TestScanSkipWordEdges(t *testing.T) {
+	naive := func(b []byte, i int) int {
+		for ; i < len(b); i++ {
+			if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return i
+	}
+	alphabet := []byte{'a', 'Z', '"', '\\', 0, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa0, 0xdf, 0xe0, 0xff, 0x01, 0x22 ^ 0x80, 0x5c ^ 0x80}
+	r := randv2.New(randv2.NewPCG(1, 2))
+	for n := 0; n < 200000; n++ {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			if r.IntN(4) == 0 {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				b[i] = byte(0x23 + r.IntN(0x80-0x23))
+			}
+		}
+		i := 0
+		if len(b) > 0 {
+			i = r.IntN(len(b) + 1)
+		}
+		if got, want := ScanSkip(b, i), naive(b, i); got != want {
+			t.Fatalf("ScanSkip(%q, %d) = %d, want %d", b, i, got, want)
 		}
 	}
 }

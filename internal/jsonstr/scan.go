@@ -1,10 +1,11 @@
-package enrich
+package jsonstr
 
 import "encoding/binary"
 
-// Word-at-a-time scanning of JSON string contents: the decoder and the
-// compactor skip runs of bytes that need no attention 8 at a time, then find
-// the exact byte that does with a 256-entry table. Each *Stop function is
+// Word-at-a-time scanning of JSON string contents: the decoders, the
+// compactor, the encoder and the redactor's parser skip runs of bytes that
+// need no attention 8 at a time, then find the exact byte that does with a
+// 256-entry table. Each *Stop function is
 // non-zero exactly when one of the 8 bytes of x is in its set
 // (TestSWARMatchesTables checks every byte value in every position).
 
@@ -29,9 +30,10 @@ func skipStop(x uint64) uint64 {
 	return swarLess(x, 0x20) | swarZero(x^(swarLo*'"')) | swarZero(x^(swarLo*'\\'))
 }
 
-// htmlStop: strStop plus '<', '>' and '&' (0x3c|2 == 0x3e|2, and
+// HTMLStop is non-zero when a byte of the little-endian word x is one
+// ScanHTML stops at: strStop plus '<', '>' and '&' (0x3c|2 == 0x3e|2, and
 // 0x22|4 == 0x26|4 covers '"' and '&').
-func htmlStop(x uint64) uint64 {
+func HTMLStop(x uint64) uint64 {
 	return swarLess(x, 0x20) | swarZero((x|swarLo*4)^(swarLo*0x26)) | swarZero(x^(swarLo*'\\')) |
 		swarZero((x|swarLo*2)^(swarLo*0x3e)) | x&swarHi
 }
@@ -52,9 +54,10 @@ func plainTable(plain func(byte) bool) (t [256]bool) {
 	return t
 }
 
-// scanStr returns the offset of the first byte at or after i that is not
-// plain for a decoded string value (len(b) if none).
-func scanStr(b []byte, i int) int {
+// ScanString returns the offset of the first byte at or after i that a
+// string decoder must look at: the end quote, a backslash, a control byte or
+// a non-ASCII byte (len(b) if none).
+func ScanString(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		if strStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
 			break
@@ -66,9 +69,10 @@ func scanStr(b []byte, i int) int {
 	return i
 }
 
-// scanSkip is scanStr for a string that is only checked: non-ASCII bytes are
-// plain.
-func scanSkip(b []byte, i int) int {
+// ScanSkip is ScanString for a string that is only checked or copied:
+// non-ASCII bytes are plain. It stops at the end quote, a backslash or a
+// control byte.
+func ScanSkip(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		if skipStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
 			break
@@ -80,13 +84,14 @@ func scanSkip(b []byte, i int) int {
 	return i
 }
 
-// scanHTML is scanStr that also stops at '<', '>' and '&'.
-func scanHTML[S ~string | ~[]byte](b S, i int) int {
+// ScanHTML is ScanString that also stops at '<', '>' and '&' (the bytes an
+// HTML-safe encoder escapes).
+func ScanHTML[S ~string | ~[]byte](b S, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		w := b[i : i+8]
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if htmlStop(x) != 0 {
+		if HTMLStop(x) != 0 {
 			break
 		}
 	}
