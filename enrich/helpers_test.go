@@ -71,18 +71,6 @@ func line(t testing.TB, name string, n int) auditv1.Event {
 	return evs[0]
 }
 
-// byAuditID finds the event of a file with that auditID and stage.
-func byAuditID(t testing.TB, name, id string, stage auditv1.Stage) auditv1.Event {
-	t.Helper()
-	for _, ev := range decodeFile(t, name) {
-		if string(ev.AuditID) == id && (stage == "" || ev.Stage == stage) {
-			return ev
-		}
-	}
-	t.Fatalf("%s: no event %s %s", name, id, stage)
-	return auditv1.Event{}
-}
-
 // publicCorpus returns the directory of the shared public samples, or skips.
 func publicCorpus(t testing.TB) string {
 	t.Helper()

@@ -197,27 +197,6 @@ func allDigits(s string) bool {
 	return true
 }
 
-// indexFold is strings.Index for an ASCII lower-case needle, ignoring case.
-func indexFold(s, needle string) int {
-	first := needle[0]
-	for i := 0; i+len(needle) <= len(s); i++ {
-		if s[i]|0x20 != first {
-			continue
-		}
-		ok := true
-		for k := 1; k < len(needle); k++ {
-			if s[i+k]|0x20 != needle[k] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return i
-		}
-	}
-	return -1
-}
-
 // mark is what replaces a value in mask mode.
 const mark = "[REDACTED]"
 
