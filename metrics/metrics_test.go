@@ -19,6 +19,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/metrics"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -168,7 +169,7 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 
 	lines := labLines(t)
 	lines = append(lines, []byte(`{"not":"an audit event"}`))
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	var shipped, events, records, flushes int
 	dropped := map[string]int{}
 	for i, l := range lines {
@@ -312,7 +313,7 @@ func TestInstancesShareAServer(t *testing.T) {
 		if err := srv.Add(name, metrics.Source{Stats: p.Stats().Snapshot, WireBytes: func() int64 { return int64(1000 * (i + 1)) }}); err != nil {
 			t.Fatal(err)
 		}
-		var cw pipeline.ChunkWriter
+		var cw flbchunk.Writer
 		for _, l := range lines[:10*(i+1)] {
 			cw.AddLine(time.Now(), "log", l)
 		}
@@ -373,7 +374,7 @@ func TestScrapeDuringFlushes(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 200; i += 20 {
-			var cw pipeline.ChunkWriter
+			var cw flbchunk.Writer
 			for _, l := range lines[i : i+20] {
 				cw.AddLine(time.Now(), "log", l)
 			}
@@ -446,7 +447,7 @@ func TestOversizedAndCauseSeries(t *testing.T) {
 	if err := srv.Add("big", metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
 		t.Fatal(err)
 	}
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	for i := range 3 {
 		cw.AddLine(time.Now(), "log", oversizedEvent(fmt.Sprintf("bodies-%d", i), 20000, 0))
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -64,7 +65,7 @@ func mix(b testing.TB, name string, cfg benchmix.Config, n int) *fixture {
 	}
 	f := &fixture{events: c.Generate(cfg, n)}
 	f.stats = benchmix.Describe(f.events)
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	t0 := cfg.Start
 	for i, e := range f.events {
 		cw.AddLine(t0.Add(time.Duration(i)*time.Millisecond), "log", e)
@@ -471,7 +472,7 @@ func benchCompress(b *testing.B, codec string) {
 // (the event is the record map, transcoded to JSON).
 func BenchmarkChunkDecode(b *testing.B) {
 	f := mix(b, "default", benchmix.Default(), benchChunkEvents)
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	for _, e := range f.events {
 		if err := cw.AddJSON(time.Unix(1, 0), e); err != nil {
 			b.Fatal(err)
@@ -487,7 +488,7 @@ func BenchmarkChunkDecode(b *testing.B) {
 			m := startMeter()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				r := pipeline.NewChunkReader(c.chunk, "log")
+				r := flbchunk.NewReader(c.chunk, "log")
 				for r.More() {
 					if _, err := r.Next(); err != nil {
 						b.Fatal(err)
@@ -510,7 +511,7 @@ func BenchmarkSoak(b *testing.B) {
 	f := mix(b, "default", benchmix.Default(), kinds*per)
 	chunks := make([][]byte, kinds)
 	for i := range chunks {
-		var cw pipeline.ChunkWriter
+		var cw flbchunk.Writer
 		for _, e := range f.events[i*per : (i+1)*per] {
 			cw.AddLine(time.Unix(1, 0), "log", e)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkConcurrentFlush(b *testing.B) {
 		b.Fatal(err)
 	}
 	var chunks [][]byte
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -97,7 +98,7 @@ func auditEvent(id string, body, annotation int) []byte {
 func TestOversizedEvents(t *testing.T) {
 	b := startBroker(t, 2, []string{"audit", "audit-dlq"})
 	chunk := func() []byte {
-		var cw pipeline.ChunkWriter
+		var cw flbchunk.Writer
 		cw.AddLine(time.Now(), "log", auditEvent("small", 0, 0))
 		cw.AddLine(time.Now(), "log", auditEvent("bodies", 20000, 0))
 		cw.AddLine(time.Now(), "log", auditEvent("huge", 20000, 9000))
@@ -179,7 +180,7 @@ func TestBrokerStoppedMidStream(t *testing.T) {
 
 	var chunks [][]byte
 	for i := 0; i < len(lines); i += 40 {
-		var cw pipeline.ChunkWriter
+		var cw flbchunk.Writer
 		for _, l := range lines[i:min(i+40, len(lines))] {
 			cw.AddLine(time.Now(), "log", l)
 		}
@@ -235,7 +236,7 @@ func TestConcurrentFlushes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < len(lines); i += 50 {
-				var cw pipeline.ChunkWriter
+				var cw flbchunk.Writer
 				for _, l := range lines[i:min(i+50, len(lines))] {
 					cw.AddLine(time.Now(), "log", l)
 				}
@@ -280,7 +281,7 @@ func TestCloseGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", auditEvent("pending", 0, 0))
 	done := make(chan pipeline.FlushResult)
 	go func() { done <- p.Flush(context.Background(), cw.Bytes()) }()
@@ -323,7 +324,7 @@ func TestCloseDeliversInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", auditEvent("late", 0, 0))
 	done := make(chan pipeline.FlushResult, 1)
 	go func() { done <- p.Flush(context.Background(), cw.Bytes()) }()

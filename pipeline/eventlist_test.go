@@ -8,6 +8,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -20,7 +21,7 @@ func TestEventListWithABadItem(t *testing.T) {
 		string(auditEvent("first", 0, 0)) + `,` +
 		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete","verb":"get"}` + `,` +
 		string(auditEvent("third", 0, 0)) + `]}`
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", []byte(list))
 	res := p.Flush(context.Background(), cw.Bytes())
 	if res.Status != pipeline.OK || res.Records != 1 || res.Events != 2 || res.Shipped != 2 ||

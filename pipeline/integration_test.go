@@ -12,6 +12,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -59,7 +60,7 @@ func TestShipRealLogEveryCodec(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close(time.Second)
-			var cw pipeline.ChunkWriter
+			var cw flbchunk.Writer
 			shipped := 0
 			for i, l := range lines {
 				cw.AddLine(time.Now(), "log", l)

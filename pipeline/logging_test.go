@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -52,7 +53,7 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 		`"requestURI":"/api/v1/namespaces/x/secrets","verb":"create","user":{"username":"alice"},` +
 		`"objectRef":{"resource":"secrets","namespace":"x","name":"db"},"responseStatus":{"code":201},` +
 		`"requestObject":{"kind":"Secret","apiVersion":"v1","data":{"password":"` + b64 + `"},"stringData":{"token":"` + secret + `"}}}`
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", []byte(event))
 	cw.AddLine(time.Now(), "log", []byte(`{"password":"`+secret+`"}`))        // not an audit event
 	cw.AddLine(time.Now(), "log", []byte(`{"auditID": "`+secret+`", "verb"`)) // truncated JSON
@@ -98,7 +99,7 @@ func TestRecoveryIsLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(time.Second)
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"r1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"responseStatus":{"code":200}}`))
 	b.Cluster().ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		return nil, errors.New("injected: connection dropped"), true

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -128,7 +129,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	}
 	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
 	rec := new(enrich.Record) // one event at a time: reused
-	r := NewChunkReader(chunk, p.cfg.Input.LogKey)
+	r := flbchunk.NewReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
 		entry, err := r.Next()
 		if err != nil {

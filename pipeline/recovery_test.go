@@ -12,6 +12,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -40,7 +41,7 @@ func TestFirstRetryAfterBrokerBackSucceeds(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				var cw pipeline.ChunkWriter
+				var cw flbchunk.Writer
 				for j := range 10 {
 					cw.AddLine(time.Now(), "log", auditEvent(fmt.Sprintf("r%d-w%d-%d", round, g, j), 0, 0))
 				}

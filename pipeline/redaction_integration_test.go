@@ -12,6 +12,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -66,7 +67,7 @@ func TestSecretNeverReachesKafka(t *testing.T) {
 			defer p.Close(time.Second)
 
 			// Once as a tail line (log key), once as a structured record.
-			var cw pipeline.ChunkWriter
+			var cw flbchunk.Writer
 			cw.AddLine(time.Now(), "log", []byte(event))
 			if err := cw.AddJSON(time.Now(), []byte(event)); err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -34,7 +35,7 @@ func TestBrokerRefusalsStatus(t *testing.T) {
 			b := startBroker(t, 1, []string{"audit"})
 			b.Cluster().Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: tc.err, Count: 1})
 			p := open(t, conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit"})
-			var cw pipeline.ChunkWriter
+			var cw flbchunk.Writer
 			cw.AddLine(time.Now(), "log", auditEvent("refused", 0, 0))
 			if res := p.Flush(context.Background(), cw.Bytes()); res.Status != tc.want {
 				t.Fatalf("status %v, want %v (%v)", res.Status, tc.want, res.Err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -68,7 +69,7 @@ func TestFlushOutputUnchanged(t *testing.T) {
 			sizes := []int{1, 7, 100, 450, 33}
 			for i, k := 0, 0; i < len(docs); k++ {
 				n := min(sizes[k%len(sizes)], len(docs)-i)
-				cw := pipeline.ChunkWriter{V2: form == "v2", IntTime: form == "int_time"}
+				cw := flbchunk.Writer{V2: form == "v2", IntTime: form == "int_time"}
 				for _, d := range docs[i : i+n] {
 					if form == "map" {
 						if err := cw.AddJSON(time.Unix(1, 0), d); err != nil {

@@ -30,7 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
-	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 )
 
 const allStages = "RequestReceived,ResponseStarted,ResponseComplete,Panic"
@@ -274,7 +274,7 @@ type chunkForm struct {
 // returns its path.
 func writeChunk(t *testing.T, dir, name string, form chunkForm, lines [][]byte) string {
 	t.Helper()
-	w := pipeline.ChunkWriter{V2: form.v2, IntTime: form.intTime}
+	w := flbchunk.Writer{V2: form.v2, IntTime: form.intTime}
 	ts := time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
 	for _, l := range lines {
 		if form.asMap {

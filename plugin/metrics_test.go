@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -51,7 +52,7 @@ func TestInstancesShareMetricsListen(t *testing.T) {
 		t.Fatal("no metrics server")
 	}
 	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/x/secrets","verb":"list","user":{"username":"alice"},"objectRef":{"resource":"secrets","namespace":"x"},"responseStatus":{"code":200}}`
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	cw.AddLine(time.Now(), "log", []byte(ev))
 	if res := ps[1].Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK || res.Shipped != 1 {
 		t.Fatalf("flush: %+v", res)

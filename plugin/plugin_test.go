@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -78,7 +79,7 @@ func (b *syncBuffer) String() string {
 
 func testChunk(t *testing.T, n int) []byte {
 	t.Helper()
-	var w pipeline.ChunkWriter
+	var w flbchunk.Writer
 	for _, l := range readAuditLines(t)[:n] {
 		w.AddLine(time.Now(), "log", l)
 	}

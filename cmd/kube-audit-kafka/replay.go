@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -40,7 +41,7 @@ type replayer struct {
 	p     *pipeline.Pipeline
 	sink  *measuringSink
 	log   *slog.Logger
-	cw    pipeline.ChunkWriter
+	cw    flbchunk.Writer
 	line  []byte
 	sum   summary
 	dryRn bool

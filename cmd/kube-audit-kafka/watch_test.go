@@ -22,6 +22,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -71,7 +72,7 @@ func shipLab(t *testing.T) (*embedded.Broker, []labEvent) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var cw pipeline.ChunkWriter
+	var cw flbchunk.Writer
 	shipped := 0
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)

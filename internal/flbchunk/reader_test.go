@@ -1,4 +1,4 @@
-package pipeline
+package flbchunk
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// A small msgpack builder, independent of ChunkWriter, so the decoder is
+// A small msgpack builder, independent of Writer, so the decoder is
 // not only tested against its sibling encoder.
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -68,7 +68,7 @@ func logRec(line string) []byte {
 }
 
 func readAll(chunk []byte, logKey string) ([]Entry, error) {
-	r := NewChunkReader(chunk, logKey)
+	r := NewReader(chunk, logKey)
 	var out []Entry
 	for r.More() {
 		e, err := r.Next()
@@ -98,17 +98,17 @@ func TestChunkWriterForms(t *testing.T) {
 	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete"}`
 	for _, tc := range []struct {
 		name        string
-		w           ChunkWriter
+		w           Writer
 		json        bool
 		wantTime    time.Time
 		wantPayload string
 	}{
-		{"classic EventTime line", ChunkWriter{}, false, ts, line},
-		{"v2 EventTime line", ChunkWriter{V2: true}, false, ts, line},
-		{"classic int line", ChunkWriter{IntTime: true}, false, time.Unix(ts.Unix(), 0), line},
-		{"v2 int line", ChunkWriter{V2: true, IntTime: true}, false, time.Unix(ts.Unix(), 0), line},
-		{"classic map", ChunkWriter{}, true, ts, line},
-		{"v2 map", ChunkWriter{V2: true}, true, ts, line},
+		{"classic EventTime line", Writer{}, false, ts, line},
+		{"v2 EventTime line", Writer{V2: true}, false, ts, line},
+		{"classic int line", Writer{IntTime: true}, false, time.Unix(ts.Unix(), 0), line},
+		{"v2 int line", Writer{V2: true, IntTime: true}, false, time.Unix(ts.Unix(), 0), line},
+		{"classic map", Writer{}, true, ts, line},
+		{"v2 map", Writer{V2: true}, true, ts, line},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := tc.w
@@ -343,7 +343,7 @@ func TestMalformed(t *testing.T) {
 		t.Errorf("nesting of %d rejected: %v", maxDepth-5, err)
 	}
 	// After an error the reader stops.
-	r := NewChunkReader(append(rec(ts, fixarr(0)), logRec("{}")...), "log")
+	r := NewReader(append(rec(ts, fixarr(0)), logRec("{}")...), "log")
 	if _, err := r.Next(); err == nil || r.More() {
 		t.Fatalf("err %v, More %v after an error", err, r.More())
 	}
@@ -354,7 +354,7 @@ func TestMalformed(t *testing.T) {
 func TestTruncatedAtEveryOffset(t *testing.T) {
 	line := `{"kind":"Event","auditID":"é","n":[1,2.5,-3,null,true],"m":{"k":"v"}}`
 	var chunks [][]byte
-	for _, form := range []ChunkWriter{{}, {V2: true}, {IntTime: true}, {V2: true, IntTime: true}} {
+	for _, form := range []Writer{{}, {V2: true}, {IntTime: true}, {V2: true, IntTime: true}} {
 		w := form
 		w.AddLine(time.Unix(1, 2), "log", []byte(line))
 		w.AddJSON(time.Unix(3, 4), []byte(line))
@@ -371,7 +371,7 @@ func TestTruncatedAtEveryOffset(t *testing.T) {
 		}
 		// Record boundaries.
 		bounds := map[int]int{0: 0}
-		r := NewChunkReader(chunk, "log")
+		r := NewReader(chunk, "log")
 		for n := 1; r.More(); n++ {
 			if _, err := r.Next(); err != nil {
 				t.Fatal(err)
@@ -401,7 +401,7 @@ func TestTruncatedAtEveryOffset(t *testing.T) {
 // For real audit log lines, a record that is the event's map (tail with a
 // JSON parser) transcodes back to JSON equal to the line.
 func TestTranscodeRealLines(t *testing.T) {
-	files := []string{"../testdata/lab-policy.audit.log"}
+	files := []string{"../../testdata/lab-policy.audit.log"}
 	if pub := sharedPublic(); pub != "" {
 		more, _ := filepath.Glob(filepath.Join(pub, "*.jsonl"))
 		files = append(files, more...)
@@ -409,7 +409,7 @@ func TestTranscodeRealLines(t *testing.T) {
 	total := 0
 	for _, f := range files {
 		for i, line := range jsonObjectLines(t, f) {
-			var w ChunkWriter
+			var w Writer
 			w.V2 = i%2 == 1
 			if err := w.AddJSON(time.Now(), line); err != nil {
 				t.Fatalf("%s:%d: %v", f, i+1, err)
@@ -483,7 +483,7 @@ func assertSameJSON(t *testing.T, got, want []byte) {
 
 func TestAppendMsgpackRoundTrip(t *testing.T) {
 	doc := `{"s":"x","i":-5,"big":9007199254740993,"f":0.5,"b":true,"n":null,"a":[1,"two",[3]],"m":{"z":1,"a":2},"long":"` + strings.Repeat("y", 70000) + `"}`
-	var w ChunkWriter
+	var w Writer
 	if err := w.AddJSON(time.Unix(1, 0), []byte(doc)); err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +502,7 @@ func TestAppendMsgpackRoundTrip(t *testing.T) {
 // object decodes back to the same JSON.
 func FuzzChunkReader(f *testing.F) {
 	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1","stage":"ResponseComplete","verb":"get","user":{"username":"u","groups":["g"]},"responseStatus":{"code":200}}`
-	for _, form := range []ChunkWriter{{}, {V2: true}, {IntTime: true}} {
+	for _, form := range []Writer{{}, {V2: true}, {IntTime: true}} {
 		w := form
 		w.AddLine(time.Unix(1763779200, 5), "log", []byte(line))
 		f.Add(append([]byte(nil), w.Bytes()...))
@@ -519,7 +519,7 @@ func FuzzChunkReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Any bytes: no panic, and with a log key no record has, every entry
 		// is a transcoded map, hence valid JSON.
-		r := NewChunkReader(data, "\x00no-such-key")
+		r := NewReader(data, "\x00no-such-key")
 		for r.More() {
 			e, err := r.Next()
 			if err != nil {
@@ -539,7 +539,7 @@ func FuzzChunkReader(f *testing.F) {
 		if json.Unmarshal(data, &obj) != nil {
 			return
 		}
-		var w ChunkWriter
+		var w Writer
 		if err := w.AddJSON(time.Unix(1, 0), data); err != nil {
 			return // e.g. duplicate keys or numbers json.Number cannot hold
 		}

@@ -1,4 +1,4 @@
-package pipeline
+package flbchunk
 
 import (
 	"encoding/binary"
@@ -37,28 +37,28 @@ type Entry struct {
 	JSON []byte
 }
 
-// ChunkReader iterates over the records of one chunk.
-type ChunkReader struct {
+// Reader iterates over the records of one chunk.
+type Reader struct {
 	b      []byte
 	off    int
 	logKey string
 	buf    []byte // transcoding scratch, reused across records
 }
 
-// NewChunkReader reads chunk; logKey names the field holding the event.
-func NewChunkReader(chunk []byte, logKey string) *ChunkReader {
-	return &ChunkReader{b: chunk, logKey: logKey}
+// NewReader reads chunk; logKey names the field holding the event.
+func NewReader(chunk []byte, logKey string) *Reader {
+	return &Reader{b: chunk, logKey: logKey}
 }
 
 // More reports whether records remain.
-func (r *ChunkReader) More() bool { return r.off < len(r.b) }
+func (r *Reader) More() bool { return r.off < len(r.b) }
 
 // Offset is the byte offset of the next record, for error messages.
-func (r *ChunkReader) Offset() int { return r.off }
+func (r *Reader) Offset() int { return r.off }
 
 // Next decodes the next record. After an error the rest of the chunk cannot be
 // read (msgpack has no resynchronisation point).
-func (r *ChunkReader) Next() (Entry, error) {
+func (r *Reader) Next() (Entry, error) {
 	start := r.off
 	e, err := r.entry()
 	if err != nil {
@@ -68,7 +68,7 @@ func (r *ChunkReader) Next() (Entry, error) {
 	return e, nil
 }
 
-func (r *ChunkReader) entry() (Entry, error) {
+func (r *Reader) entry() (Entry, error) {
 	var e Entry
 	n, err := r.arrayLen()
 	if err != nil {
@@ -101,7 +101,7 @@ func (r *ChunkReader) entry() (Entry, error) {
 }
 
 // record finds the audit document in the record map.
-func (r *ChunkReader) record() ([]byte, error) {
+func (r *Reader) record() ([]byte, error) {
 	mapStart := r.off
 	n, err := r.mapLen()
 	if err != nil {
@@ -153,7 +153,7 @@ func (r *ChunkReader) record() ([]byte, error) {
 	return r.buf, nil
 }
 
-func (r *ChunkReader) skipPairs(n int) error {
+func (r *Reader) skipPairs(n int) error {
 	for i := 0; i < 2*n; i++ {
 		if err := r.skip(0); err != nil {
 			return err
@@ -170,7 +170,7 @@ func isStr(c byte) bool {
 
 var errShort = errors.New("unexpected end of chunk")
 
-func (r *ChunkReader) take(n int) ([]byte, error) {
+func (r *Reader) take(n int) ([]byte, error) {
 	if n < 0 || len(r.b)-r.off < n {
 		return nil, errShort
 	}
@@ -179,7 +179,7 @@ func (r *ChunkReader) take(n int) ([]byte, error) {
 	return b, nil
 }
 
-func (r *ChunkReader) byte() (byte, error) {
+func (r *Reader) byte() (byte, error) {
 	if r.off >= len(r.b) {
 		return 0, errShort
 	}
@@ -189,7 +189,7 @@ func (r *ChunkReader) byte() (byte, error) {
 }
 
 // uintN reads a big-endian unsigned integer of n bytes.
-func (r *ChunkReader) uintN(n int) (uint64, error) {
+func (r *Reader) uintN(n int) (uint64, error) {
 	b, err := r.take(n)
 	if err != nil {
 		return 0, err
@@ -207,7 +207,7 @@ func (r *ChunkReader) uintN(n int) (uint64, error) {
 
 // length reads a 1/2/4-byte length and checks it against what is left, so a
 // hostile length cannot make us allocate or loop.
-func (r *ChunkReader) length(n int, elemMin int) (int, error) {
+func (r *Reader) length(n int, elemMin int) (int, error) {
 	v, err := r.uintN(n)
 	if err != nil {
 		return 0, err
@@ -218,7 +218,7 @@ func (r *ChunkReader) length(n int, elemMin int) (int, error) {
 	return int(v), nil
 }
 
-func (r *ChunkReader) arrayLen() (int, error) {
+func (r *Reader) arrayLen() (int, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
@@ -234,7 +234,7 @@ func (r *ChunkReader) arrayLen() (int, error) {
 	return 0, fmt.Errorf("expected an array, found type 0x%02x", c)
 }
 
-func (r *ChunkReader) mapLen() (int, error) {
+func (r *Reader) mapLen() (int, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
@@ -251,7 +251,7 @@ func (r *ChunkReader) mapLen() (int, error) {
 }
 
 // str reads a str or bin value without copying.
-func (r *ChunkReader) str() ([]byte, error) {
+func (r *Reader) str() ([]byte, error) {
 	c, err := r.byte()
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (r *ChunkReader) str() ([]byte, error) {
 }
 
 // timestamp reads an EventTime, an integer or a float of seconds.
-func (r *ChunkReader) timestamp() (time.Time, error) {
+func (r *Reader) timestamp() (time.Time, error) {
 	c, err := r.byte()
 	if err != nil {
 		return time.Time{}, err
@@ -347,7 +347,7 @@ func signExtend(v uint64, size int) int64 {
 }
 
 // skip moves past one value of any type.
-func (r *ChunkReader) skip(depth int) error {
+func (r *Reader) skip(depth int) error {
 	if depth > maxDepth {
 		return errors.New("nesting too deep")
 	}
@@ -416,7 +416,7 @@ func (r *ChunkReader) skip(depth int) error {
 	return err
 }
 
-func (r *ChunkReader) skipN(n, depth int) error {
+func (r *Reader) skipN(n, depth int) error {
 	for i := 0; i < n; i++ {
 		if err := r.skip(depth + 1); err != nil {
 			return err
@@ -426,7 +426,7 @@ func (r *ChunkReader) skipN(n, depth int) error {
 }
 
 // transcode appends the next value as JSON.
-func (r *ChunkReader) transcode(dst []byte, depth int) ([]byte, error) {
+func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return dst, errors.New("nesting too deep")
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package flbchunk
 
 import (
 	"bytes"
@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// ChunkWriter builds Fluent Bit chunks the way Fluent Bit's tail input hands
+// Writer builds Fluent Bit chunks the way Fluent Bit's tail input hands
 // them to an output. The command uses it to replay audit logs through the
 // real pipeline, and tests use it to build chunks of every form.
-type ChunkWriter struct {
+type Writer struct {
 	// V2 writes records in Fluent Bit 2.x form, [[timestamp, metadata], record].
 	V2 bool
 	// IntTime writes integer-second timestamps instead of EventTime.
@@ -22,15 +22,15 @@ type ChunkWriter struct {
 }
 
 // Len is the number of records written since the last Reset.
-func (w *ChunkWriter) Len() int { return w.n }
+func (w *Writer) Len() int { return w.n }
 
 // Bytes returns the chunk. It aliases the writer's buffer until Reset.
-func (w *ChunkWriter) Bytes() []byte { return w.buf }
+func (w *Writer) Bytes() []byte { return w.buf }
 
 // Reset empties the writer, keeping its buffer.
-func (w *ChunkWriter) Reset() { w.buf, w.n = w.buf[:0], 0 }
+func (w *Writer) Reset() { w.buf, w.n = w.buf[:0], 0 }
 
-func (w *ChunkWriter) header(t time.Time) {
+func (w *Writer) header(t time.Time) {
 	w.n++
 	w.buf = append(w.buf, 0x92)
 	if w.V2 {
@@ -49,7 +49,7 @@ func (w *ChunkWriter) header(t time.Time) {
 }
 
 // AddLine writes a record {key: line}, as tail without a parser does.
-func (w *ChunkWriter) AddLine(t time.Time, key string, line []byte) {
+func (w *Writer) AddLine(t time.Time, key string, line []byte) {
 	w.header(t)
 	w.buf = append(w.buf, 0x81)
 	w.buf = appendStr(w.buf, []byte(key))
@@ -58,7 +58,7 @@ func (w *ChunkWriter) AddLine(t time.Time, key string, line []byte) {
 
 // AddJSON writes the JSON object doc as the record map itself, as tail with
 // a JSON parser does.
-func (w *ChunkWriter) AddJSON(t time.Time, doc []byte) error {
+func (w *Writer) AddJSON(t time.Time, doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var v map[string]any
