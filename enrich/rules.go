@@ -11,6 +11,8 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 )
 
 // defaultRules is the embedded rule file: the default detections.
@@ -250,18 +252,18 @@ func digits(s string) bool {
 type matcher struct {
 	verbs         []string
 	resources     []GroupResources
-	names         globs
-	namespaces    globs
-	urls          globs
-	users         globs
-	groups        globs
+	names         glob.Set
+	namespaces    glob.Set
+	urls          glob.Set
+	users         glob.Set
+	groups        glob.Set
 	nonSystem     bool
-	agents        globs
+	agents        glob.Set
 	codes         [][2]int32
 	stages        []auditv1.Stage
 	decisions     []string
 	annotations   []annotationMatch
-	images        globs
+	images        glob.Set
 	predicates    []predicate
 	anyPredicates []predicate
 	body          bool // needs the parsed body
@@ -269,7 +271,7 @@ type matcher struct {
 
 type annotationMatch struct {
 	key   string
-	value glob
+	value glob.Pattern
 }
 
 func compileMatch(m *MatchSpec) (matcher, error) {
@@ -287,33 +289,33 @@ func compileMatch(m *MatchSpec) (matcher, error) {
 		}
 		c.resources = append(c.resources, gr)
 	}
-	if c.names, err = compileGlobs(m.ResourceNames); err != nil {
+	if c.names, err = glob.CompileSet(m.ResourceNames); err != nil {
 		return c, fmt.Errorf("resource_names: %w", err)
 	}
 	for _, ns := range m.Namespaces {
 		if ns == "" {
-			c.namespaces = append(c.namespaces, glob{kind: globExact})
+			c.namespaces = append(c.namespaces, glob.Pattern{})
 			continue
 		}
-		g, err := compileGlob(ns)
+		g, err := glob.Compile(ns)
 		if err != nil {
 			return c, fmt.Errorf("namespaces: %w", err)
 		}
 		c.namespaces = append(c.namespaces, g)
 	}
-	if c.urls, err = compileGlobs(m.NonResourceURLs); err != nil {
+	if c.urls, err = glob.CompileSet(m.NonResourceURLs); err != nil {
 		return c, fmt.Errorf("non_resource_urls: %w", err)
 	}
-	if c.users, err = compileGlobs(m.Users); err != nil {
+	if c.users, err = glob.CompileSet(m.Users); err != nil {
 		return c, fmt.Errorf("users: %w", err)
 	}
-	if c.groups, err = compileGlobs(m.Groups); err != nil {
+	if c.groups, err = glob.CompileSet(m.Groups); err != nil {
 		return c, fmt.Errorf("groups: %w", err)
 	}
-	if c.agents, err = compileGlobs(m.UserAgents); err != nil {
+	if c.agents, err = glob.CompileSet(m.UserAgents); err != nil {
 		return c, fmt.Errorf("user_agents: %w", err)
 	}
-	if c.images, err = compileGlobs(m.Images); err != nil {
+	if c.images, err = glob.CompileSet(m.Images); err != nil {
 		return c, fmt.Errorf("images: %w", err)
 	}
 	c.nonSystem = m.NonSystemUser
@@ -334,7 +336,7 @@ func compileMatch(m *MatchSpec) (matcher, error) {
 	}
 	c.decisions = m.Decisions
 	for k, v := range m.Annotations {
-		g, err := compileGlob(v)
+		g, err := glob.Compile(v)
 		if err != nil {
 			return c, fmt.Errorf("annotations[%s]: %w", k, err)
 		}
@@ -442,13 +444,13 @@ func (m *matcher) matches(v *view) bool {
 	if len(m.resources) > 0 && !m.matchResource(v) {
 		return false
 	}
-	if len(m.namespaces) > 0 && (!v.isResource || !m.namespaces.match(v.namespace)) {
+	if len(m.namespaces) > 0 && (!v.isResource || !m.namespaces.Match(v.namespace)) {
 		return false
 	}
-	if len(m.names) > 0 && (!v.isResource || !m.names.match(v.name)) {
+	if len(m.names) > 0 && (!v.isResource || !m.names.Match(v.name)) {
 		return false
 	}
-	if len(m.urls) > 0 && (v.isResource || !m.urls.match(v.path)) {
+	if len(m.urls) > 0 && (v.isResource || !m.urls.Match(v.path)) {
 		return false
 	}
 	if len(m.codes) > 0 && !inRanges(m.codes, v.code) {
@@ -460,19 +462,19 @@ func (m *matcher) matches(v *view) bool {
 	if m.nonSystem && (ev.User.Username == "" || strings.HasPrefix(ev.User.Username, "system:")) {
 		return false
 	}
-	if len(m.users) > 0 && !m.users.match(ev.User.Username) {
+	if len(m.users) > 0 && !m.users.Match(ev.User.Username) {
 		return false
 	}
-	if len(m.groups) > 0 && !m.groups.matchAny(ev.User.Groups) {
+	if len(m.groups) > 0 && !m.groups.MatchAny(ev.User.Groups) {
 		return false
 	}
-	if len(m.agents) > 0 && !m.agents.match(ev.UserAgent) {
+	if len(m.agents) > 0 && !m.agents.Match(ev.UserAgent) {
 		return false
 	}
 	for i := range m.annotations {
 		a := &m.annotations[i]
 		val, ok := ev.Annotations[a.key]
-		if !ok || !a.value.match(val) {
+		if !ok || !a.value.Match(val) {
 			return false
 		}
 	}
@@ -494,7 +496,7 @@ func (m *matcher) matches(v *view) bool {
 			return false
 		}
 		for _, img := range v.images {
-			if !m.images.match(img) && !m.images.match(imageRepository(img)) {
+			if !m.images.Match(img) && !m.images.Match(imageRepository(img)) {
 				return false
 			}
 		}

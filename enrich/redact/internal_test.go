@@ -37,11 +37,11 @@ func TestGlob(t *testing.T) {
 		{"*_pin", "ATM_PIN", true}, {"*_pin", "pin", false}, {"*pass*", "my-passphrase", true}, {"a?c", "abc", true},
 		{"a?c", "ac", false}, {"x*y*z", "xaaybbz", true}, {"x*y*z", "xaaybb", false}, {"exact", "Exact", true}, {"*.crt", "ca-bundle.crt", true},
 	} {
-		g, err := compileGlob(c.p)
+		g, err := compileKeyGlob(c.p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.match(c.s) != c.ok {
+		if g.Match(strings.ToLower(c.s)) != c.ok {
 			t.Errorf("%q ~ %q: want %v", c.p, c.s, c.ok)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 )
 
 // normKey lowercases a key and removes separators, so that DB_PASSWORD,
@@ -162,56 +164,18 @@ func credStem(k string) bool {
 	return false
 }
 
-// glob is a case-insensitive pattern with * (any run) and ? (one byte).
-type glob string
-
-func compileGlob(p string) (glob, error) {
+// compileKeyGlob compiles a key pattern (internal/glob's dialect) matched
+// case-insensitively: the pattern is lower-cased here and keys in classify.
+// A pattern of stars only would redact every key and is refused.
+func compileKeyGlob(p string) (glob.Pattern, error) {
 	p = strings.TrimSpace(p)
 	if p == "" {
-		return "", fmt.Errorf("empty pattern")
+		return glob.Pattern{}, fmt.Errorf("empty pattern")
 	}
 	if strings.Trim(p, "*") == "" {
-		return "", fmt.Errorf("pattern %q matches every key", p)
+		return glob.Pattern{}, fmt.Errorf("pattern %q matches every key", p)
 	}
-	return glob(strings.ToLower(p)), nil
-}
-
-func (g glob) match(key string) bool {
-	return globMatch(string(g), strings.ToLower(key))
-}
-
-func globMatch(p, s string) bool {
-	// Iterative matcher with backtracking on the last star.
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-func anyGlob(gs []glob, key string) bool {
-	for _, g := range gs {
-		if g.match(key) {
-			return true
-		}
-	}
-	return false
+	return glob.Compile(strings.ToLower(p))
 }
 
 // keyVerdict says what the key rules make of a key.
@@ -225,11 +189,14 @@ const (
 )
 
 func (r *Redactor) classify(key string) keyVerdict {
-	if len(r.allow) > 0 && anyGlob(r.allow, key) {
-		return keyAllowed
-	}
-	if len(r.keyPatterns) > 0 && anyGlob(r.keyPatterns, key) {
-		return keyUser
+	if len(r.allow) > 0 || len(r.keyPatterns) > 0 {
+		lower := strings.ToLower(key)
+		if r.allow.Match(lower) {
+			return keyAllowed
+		}
+		if r.keyPatterns.Match(lower) {
+			return keyUser
+		}
 	}
 	if credentialKey(key) {
 		return keyCred

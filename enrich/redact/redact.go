@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 
 	authnv1 "k8s.io/api/authentication/v1"
@@ -56,8 +57,8 @@ type Redactor struct {
 	mode        conf.RedactionMode
 	key         []byte
 	paths       [][]patSeg
-	keyPatterns []glob
-	allow       []glob
+	keyPatterns glob.Set
+	allow       glob.Set
 }
 
 // New builds a Redactor. Its errors name the property and the offending
@@ -85,7 +86,7 @@ func New(c conf.Redact) (*Redactor, error) {
 		r.paths = append(r.paths, segs)
 	}
 	for _, p := range c.KeyPatterns {
-		g, err := compileGlob(p)
+		g, err := compileKeyGlob(p)
 		if err != nil {
 			bad("redact_key_patterns", err)
 			continue
@@ -93,7 +94,7 @@ func New(c conf.Redact) (*Redactor, error) {
 		r.keyPatterns = append(r.keyPatterns, g)
 	}
 	for _, p := range c.AllowKeys {
-		g, err := compileGlob(p)
+		g, err := compileKeyGlob(p)
 		if err != nil {
 			bad("redact_allow_keys", err)
 			continue
