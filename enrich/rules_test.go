@@ -591,7 +591,6 @@ func TestRulesFileErrors(t *testing.T) {
 	}
 }
 
-
 func TestResourceMatchFollowsAuditPolicy(t *testing.T) {
 	exec := lab(t, res("create", "pods", "exec"))
 	pod := lab(t, res("delete", "pods", ""))
