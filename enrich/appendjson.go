@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,8 +52,8 @@ func appendNative(dst []byte, rec *Record) ([]byte, error) {
 type jsonObj struct {
 	sep byte
 	// plain is the string escaping: nil for encoding/json's default
-	// (HTML-safe), jsonstr.NoHTML for an Encoder with SetEscapeHTML(false).
-	plain *jsonstr.Table
+	// (HTML-safe), jsonx.NoHTML for an Encoder with SetEscapeHTML(false).
+	plain *jsonx.Table
 }
 
 // string appends s with o's escaping.
@@ -61,7 +61,7 @@ func (o *jsonObj) string(dst []byte, s string) []byte {
 	if o.plain == nil {
 		return appendJSONString(dst, s)
 	}
-	return jsonstr.AppendWith(dst, s, o.plain)
+	return jsonx.AppendWith(dst, s, o.plain)
 }
 
 func (o *jsonObj) key(dst []byte, k string) []byte {
@@ -115,7 +115,7 @@ func appendStrings(dst []byte, v []string) []byte { return appendStringsTable(ds
 
 // appendStringsTable is appendStrings with the escaping of plain (nil:
 // HTML-safe).
-func appendStringsTable(dst []byte, v []string, plain *jsonstr.Table) []byte {
+func appendStringsTable(dst []byte, v []string, plain *jsonx.Table) []byte {
 	if v == nil {
 		return append(dst, "null"...)
 	}
@@ -127,7 +127,7 @@ func appendStringsTable(dst []byte, v []string, plain *jsonstr.Table) []byte {
 		if plain == nil {
 			dst = appendJSONString(dst, s)
 		} else {
-			dst = jsonstr.AppendWith(dst, s, plain)
+			dst = jsonx.AppendWith(dst, s, plain)
 		}
 	}
 	return append(dst, ']')
@@ -154,7 +154,7 @@ var (
 
 // appendEvent appends ev as json.Marshal(ev) does.
 func appendEvent(dst []byte, ev *auditv1.Event) ([]byte, error) {
-	return appendEventDepth(dst, ev, maxCompactDepth)
+	return appendEventDepth(dst, ev, jsonx.MaxDepth)
 }
 
 // appendEventDepth is appendEvent with bodies limited to maxBodyDepth
@@ -324,7 +324,7 @@ func appendUnknown(dst []byte, u *runtime.Unknown, maxDepth int) ([]byte, error)
 	if u.Raw == nil {
 		return append(dst, "null"...), nil
 	}
-	return appendCompactJSONDepth(dst, u.Raw, maxDepth)
+	return jsonx.AppendCompactDepth(dst, u.Raw, maxDepth)
 }
 
 // appendMicroTime writes t as metav1.MicroTime's MarshalJSON does: null when
@@ -369,9 +369,9 @@ func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
 // appendEnrichment appends e as json.Marshal(e) does; with noHTML as an
 // Encoder with SetEscapeHTML(false) does.
 func appendEnrichment(dst []byte, e *Enrichment, noHTML bool) ([]byte, error) {
-	var plain *jsonstr.Table
+	var plain *jsonx.Table
 	if noHTML {
-		plain = jsonstr.NoHTML
+		plain = jsonx.NoHTML
 	}
 	o := jsonObj{plain: plain}
 	dst = o.str(dst, "severity", e.Severity)
@@ -475,7 +475,7 @@ func appendFloat64(dst []byte, f float64) ([]byte, error) {
 // Most strings need no escaping: they are found 8 bytes at a time and
 // copied in one append.
 func appendJSONString(dst []byte, s string) []byte {
-	i := jsonstr.ScanHTML(s, 0)
+	i := jsonx.ScanHTML(s, 0)
 	dst = append(dst, '"')
 	dst = append(dst, s[:i]...)
 	if i == len(s) {
@@ -484,6 +484,6 @@ func appendJSONString(dst []byte, s string) []byte {
 	// s[:i] is plain ASCII, so s[i] starts a character: the rest is escaped
 	// on its own, without the opening quote AppendWith writes.
 	n := len(dst)
-	dst = jsonstr.AppendWith(dst, s[i:], jsonstr.HTMLSafe)
+	dst = jsonx.AppendWith(dst, s[i:], jsonx.HTMLSafe)
 	return append(dst[:n], dst[n+1:]...)
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // encodeNativeMarshal is the reference implementation of the native format,
@@ -210,8 +211,8 @@ func TestAppendNativeEdgeCases(t *testing.T) {
 		rec.Event.RequestObject, rec.Event.ResponseObject = rec.Event.ResponseObject, rec.Event.RequestObject
 		checkNative(t, fmt.Sprintf("response body %d %q", i, body), rec)
 	}
-	deep := strings.Repeat("[", maxCompactDepth) + strings.Repeat("]", maxCompactDepth)
-	for _, body := range []string{deep, "[" + deep + "]", strings.Repeat(`{"a":`, maxCompactDepth) + "1" + strings.Repeat("}", maxCompactDepth)} {
+	deep := strings.Repeat("[", jsonx.MaxDepth) + strings.Repeat("]", jsonx.MaxDepth)
+	for _, body := range []string{deep, "[" + deep + "]", strings.Repeat(`{"a":`, jsonx.MaxDepth) + "1" + strings.Repeat("}", jsonx.MaxDepth)} {
 		rec := base()
 		rec.Event.RequestObject = &runtime.Unknown{Raw: []byte(body)}
 		checkNative(t, fmt.Sprintf("depth %d", strings.Count(body, "[")+strings.Count(body, "{")), rec)
@@ -377,7 +378,7 @@ func FuzzAppendCompactJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		want, werr := json.Marshal(runtime.Unknown{Raw: src})
-		got, gerr := appendCompactJSON([]byte("x"), src)
+		got, gerr := jsonx.AppendCompact([]byte("x"), src)
 		if src == nil {
 			return // Raw nil is null, never compacted
 		}

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // unmarshalEvent is the fast path of Decode: it decodes doc, one JSON object,
@@ -121,7 +121,7 @@ func (d *fastDec) ws() {
 	if i < len(b) && b[i] > ' ' {
 		return // the common case: compact JSON
 	}
-	for i < len(b) && isJSONSpace(b[i]) {
+	for i < len(b) && jsonx.IsSpace(b[i]) {
 		i++
 	}
 	d.i = i
@@ -220,7 +220,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 func (d *fastDec) plainKey() ([]byte, bool) {
 	b := d.b
 	start := d.i + 1 // after '"'
-	i := jsonstr.ScanString(b, start)
+	i := jsonx.ScanString(b, start)
 	if i < len(b) && b[i] == '"' {
 		d.i = i + 1
 		return b[start:i], true
@@ -238,7 +238,7 @@ func (d *fastDec) str() (string, bool) {
 		return "", false
 	}
 	start := d.i + 1
-	i := jsonstr.ScanString(d.b, start)
+	i := jsonx.ScanString(d.b, start)
 	if i >= len(d.b) {
 		return "", false
 	}
@@ -280,7 +280,7 @@ func (d *fastDec) unquote(start int) (string, bool) {
 	}
 	var rb [utf8.UTFMax]byte
 	for d.i < len(d.b) {
-		if j := jsonstr.ScanString(d.b, d.i); j > d.i {
+		if j := jsonx.ScanString(d.b, d.i); j > d.i {
 			n := d.i
 			d.i = j
 			put(d.b[n:j]...)
@@ -582,7 +582,7 @@ value:
 		}
 		i += len(lit)
 	default:
-		if i, ok = scanNumber(b, i); !ok {
+		if i, ok = jsonx.ScanNumber(b, i); !ok {
 			return false
 		}
 	}
@@ -626,7 +626,7 @@ key:
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && b[i] <= ' ' && isJSONSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && jsonx.IsSpace(b[i]) {
 		i++
 	}
 	return i
@@ -637,7 +637,7 @@ func skipSpace(b []byte, i int) int {
 func skipStr(b []byte, i int) (int, bool) {
 	i++
 	for {
-		i = jsonstr.ScanSkip(b, i)
+		i = jsonx.ScanSkip(b, i)
 		if i >= len(b) {
 			return i, false
 		}
@@ -654,7 +654,7 @@ func skipStr(b []byte, i int) (int, bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if len(b)-i < 6 || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+				if len(b)-i < 6 || !jsonx.IsHex(b[i+2]) || !jsonx.IsHex(b[i+3]) || !jsonx.IsHex(b[i+4]) || !jsonx.IsHex(b[i+5]) {
 					return i, false
 				}
 				i += 6

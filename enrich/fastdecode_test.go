@@ -17,6 +17,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx/jsonxtest"
 )
 
 // fdReferenceDecode is Decode without the fast path: encoding/json only, as
@@ -367,7 +368,7 @@ func TestFastSkipMatchesValid(t *testing.T) {
 	}
 	for i := 0; i < 20000; i++ {
 		var b strings.Builder
-		randomJSON(rnd, &b, 0)
+		jsonxtest.Random(rnd, &b, 0)
 		v := []byte(b.String())
 		check(v)
 		if len(v) > 0 {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // fmtDoc builds a message of the ecs or ocsf format: values are set by
@@ -155,11 +155,11 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 	ev, e := rec.Event, &rec.Enrichment
 	switch v.kind {
 	case dkStr:
-		return jsonstr.AppendWith(dst, v.s, jsonstr.NoHTML), nil
+		return jsonx.AppendWith(dst, v.s, jsonx.NoHTML), nil
 	case dkInt:
 		return strconv.AppendInt(dst, v.n, 10), nil
 	case dkStrs:
-		return appendStringsTable(dst, v.ss, jsonstr.NoHTML), nil
+		return appendStringsTable(dst, v.ss, jsonx.NoHTML), nil
 	case dkEvent:
 		if d.plan == ecsPlan && len(ev.Annotations) > 0 {
 			// As Elastic's pipeline does, dots in annotation keys become
@@ -175,7 +175,7 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 		// is: the Encoder's compaction of a json.RawMessage without HTML
 		// escaping leaves compact JSON unchanged.
 		n := len(dst)
-		dst, err := appendEventDepth(dst, ev, maxCompactDepth-1)
+		dst, err := appendEventDepth(dst, ev, jsonx.MaxDepth-1)
 		if err != nil {
 			return dst[:n], fmt.Errorf("encode event: %w", err)
 		}
@@ -189,14 +189,14 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"name":`...)
-			dst = append(jsonstr.AppendWith(dst, g, jsonstr.NoHTML), '}')
+			dst = append(jsonx.AppendWith(dst, g, jsonx.NoHTML), '}')
 		}
 		return append(dst, ']'), nil
 	case dkResources:
-		o := jsonObj{plain: jsonstr.NoHTML}
+		o := jsonObj{plain: jsonx.NoHTML}
 		dst = append(dst, '[')
 		if e.What.APIGroup != "" {
-			g := jsonObj{plain: jsonstr.NoHTML}
+			g := jsonObj{plain: jsonx.NoHTML}
 			dst = g.str(o.key(dst, "group"), "name", e.What.APIGroup)
 			dst = g.end(dst)
 		}
@@ -214,7 +214,7 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error)
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"technique":{"uid":`...)
-			dst = jsonstr.AppendWith(dst, t, jsonstr.NoHTML)
+			dst = jsonx.AppendWith(dst, t, jsonx.NoHTML)
 			dst = append(dst, `},"version":"v15"}`...)
 		}
 		return append(dst, ']'), nil

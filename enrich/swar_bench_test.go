@@ -6,7 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // Strings as the native encoder meets them: ids, names, URIs, agents.
@@ -35,7 +35,7 @@ func BenchmarkAppendJSONStringTable(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		buf = buf[:0]
 		for _, s := range benchStrings {
-			buf = jsonstr.AppendWith(buf, s, jsonstr.HTMLSafe)
+			buf = jsonx.AppendWith(buf, s, jsonx.HTMLSafe)
 		}
 	}
 }
@@ -53,7 +53,7 @@ func BenchmarkAppendCompactJSON(b *testing.B) {
 	var buf []byte
 	for i := 0; i < b.N; i++ {
 		var err error
-		if buf, err = appendCompactJSON(buf[:0], body); err != nil {
+		if buf, err = jsonx.AppendCompact(buf[:0], body); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -85,7 +85,7 @@ func BenchmarkCompactBodies(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		buf = buf[:0]
 		for _, body := range bodies {
-			if buf, err = appendCompactJSON(buf, body); err != nil {
+			if buf, err = jsonx.AppendCompact(buf, body); err != nil {
 				b.Fatal(err)
 			}
 		}

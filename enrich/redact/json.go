@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // A small JSON tree that keeps key order and the original bytes of every
@@ -392,7 +392,7 @@ func (p *parser) str() (string, error) {
 	// Most strings are plain (no escape): one pass, eight bytes at a time,
 	// finds the first quote, backslash or control character. A quote ends
 	// the string exactly as below; anything else goes the general way.
-	if i := jsonstr.ScanSkip(b, start); i < len(b) && b[i] == '"' {
+	if i := jsonx.ScanSkip(b, start); i < len(b) && b[i] == '"' {
 		p.pos = i + 1
 		if i == start {
 			return "", nil
@@ -432,7 +432,7 @@ func (p *parser) str() (string, error) {
 			p.pos = len(b)
 			return "", p.fail()
 		}
-		j := jsonstr.ScanSkip(b[:qpos+1], i)
+		j := jsonx.ScanSkip(b[:qpos+1], i)
 		buf = append(buf, b[i:j]...)
 		if c := b[j]; c == '"' {
 			p.pos = j + 1
@@ -533,7 +533,7 @@ func appendNode(dst []byte, n *node) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = jsonstr.Append(dst, k)
+			dst = jsonx.Append(dst, k)
 			dst = append(dst, ':')
 			dst = appendNode(dst, n.vals[i])
 		}
@@ -548,7 +548,7 @@ func appendNode(dst []byte, n *node) []byte {
 		}
 		return append(dst, ']')
 	case kStr:
-		return jsonstr.Append(dst, n.str)
+		return jsonx.Append(dst, n.str)
 	}
 	return append(dst, "null"...)
 }

@@ -21,7 +21,7 @@ import (
 	"sync"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -291,7 +291,7 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 			return ""
 		}
 	}
-	u.Raw = jsonstr.Append([]byte(`{"`+MarkerKey+`":`), "body removed: "+why)
+	u.Raw = jsonx.Append([]byte(`{"`+MarkerKey+`":`), "body removed: "+why)
 	u.Raw = append(u.Raw, '}')
 	u.ContentType = runtime.ContentTypeJSON
 	w.record()
@@ -454,5 +454,5 @@ func seg(k string) string {
 	if plain {
 		return "." + k
 	}
-	return "[" + string(jsonstr.Append(nil, k)) + "]"
+	return "[" + string(jsonx.Append(nil, k)) + "]"
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // A Fluent Bit chunk is a concatenation of msgpack arrays, one per record:
@@ -445,7 +445,7 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		return jsonstr.Append(dst, s), nil
+		return jsonx.Append(dst, s), nil
 	case c&0xf0 == 0x90, c == 0xdc, c == 0xdd:
 		r.off--
 		n, err := r.arrayLen()
@@ -482,7 +482,7 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 				if key, err = r.transcode(nil, depth+1); err != nil {
 					return dst, err
 				}
-				dst = jsonstr.Append(dst, key)
+				dst = jsonx.Append(dst, key)
 			}
 			dst = append(dst, ':')
 			if dst, err = r.transcode(dst, depth+1); err != nil {

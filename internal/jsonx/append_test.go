@@ -1,4 +1,4 @@
-package jsonstr
+package jsonx
 
 import (
 	"bytes"

@@ -1,7 +1,9 @@
-// Package jsonstr appends JSON string literals exactly as encoding/json
-// writes them. The chunk transcoder, the redactor and the native encoder all
-// use it.
-package jsonstr
+// Package jsonx is the project's low-level JSON, shared by every reader and
+// writer above it: string literals appended exactly as encoding/json writes
+// them (Append, AppendWith), word-at-a-time string scanning (ScanString,
+// ScanSkip, ScanHTML), and validating compaction of one JSON value
+// (AppendCompact).
+package jsonx
 
 import "unicode/utf8"
 

@@ -1,18 +1,16 @@
-package enrich
+package jsonx
 
 import (
 	"encoding/binary"
 	"errors"
 	"strconv"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonstr"
 )
 
-// maxCompactDepth is encoding/json's nesting limit: deeper bodies are an
+// MaxDepth is encoding/json's nesting limit: deeper bodies are an
 // error there, and so here.
-const maxCompactDepth = 10000
+const MaxDepth = 10000
 
-// jsonStrSpecial marks the bytes of a JSON string that appendCompactJSON
+// jsonStrSpecial marks the bytes of a JSON string that AppendCompact
 // does not copy as they are: the end quote, a backslash, control bytes
 // (invalid), the HTML characters (escaped) and 0xE2, the first byte of
 // U+2028 and U+2029 (escaped).
@@ -32,23 +30,23 @@ func syntaxErr(what string, off int) error {
 	return errors.New("invalid JSON: " + what + " at offset " + strconv.Itoa(off))
 }
 
-// appendCompactJSON appends src, a JSON document, as encoding/json writes a
+// AppendCompact appends src, a JSON document, as encoding/json writes a
 // json.Marshaler's output with HTML escaping on: whitespace between tokens
 // removed, '<', '>', '&', U+2028 and U+2029 escaped as \u00XX and \u202X,
 // everything else as it is (escapes, numbers, invalid UTF-8). An invalid
 // document is an error (no byte of src is in it), as it is there; on error
 // dst is returned unchanged.
-func appendCompactJSON(dst, src []byte) ([]byte, error) {
-	return appendCompactJSONDepth(dst, src, maxCompactDepth)
+func AppendCompact(dst, src []byte) ([]byte, error) {
+	return AppendCompactDepth(dst, src, MaxDepth)
 }
 
-// appendCompactJSONDepth is appendCompactJSON with another nesting limit.
+// AppendCompactDepth is AppendCompact with another nesting limit.
 //
 // Bytes are copied in runs: src[pend:i] is what is still to be copied as it
 // is, flushed only where something is left out (whitespace) or changed (an
 // escaped character). A body that is already compact and needs no escaping,
 // as the apiserver writes them, is one append.
-func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
+func AppendCompactDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 	n0 := len(dst)
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
@@ -60,9 +58,9 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 	st, i, pend := stValue, 0, 0
 	var err error
 	for {
-		if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+		if i < len(src) && src[i] <= ' ' && IsSpace(src[i]) {
 			dst = append(dst, src[pend:i]...)
-			for i < len(src) && isJSONSpace(src[i]) {
+			for i < len(src) && IsSpace(src[i]) {
 				i++
 			}
 			pend = i
@@ -79,9 +77,9 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 				}
 				stack = append(stack, c)
 				i++
-				if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+				if i < len(src) && src[i] <= ' ' && IsSpace(src[i]) {
 					dst = append(dst, src[pend:i]...)
-					for i < len(src) && isJSONSpace(src[i]) {
+					for i < len(src) && IsSpace(src[i]) {
 						i++
 					}
 					pend = i
@@ -111,7 +109,7 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 					return dst[:n0], err
 				}
 			default:
-				j, ok := scanNumber(src, i)
+				j, ok := ScanNumber(src, i)
 				if !ok {
 					return dst[:n0], syntaxErr("invalid character looking for beginning of value", j)
 				}
@@ -128,9 +126,9 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 			if dst, i, pend, err = compactString(dst, src, i, pend); err != nil {
 				return dst[:n0], err
 			}
-			if i < len(src) && src[i] <= ' ' && isJSONSpace(src[i]) {
+			if i < len(src) && src[i] <= ' ' && IsSpace(src[i]) {
 				dst = append(dst, src[pend:i]...)
-				for i < len(src) && isJSONSpace(src[i]) {
+				for i < len(src) && IsSpace(src[i]) {
 					i++
 				}
 				pend = i
@@ -172,7 +170,7 @@ func appendCompactJSONDepth(dst, src []byte, maxDepth int) ([]byte, error) {
 	}
 }
 
-func isJSONSpace(c byte) bool {
+func IsSpace(c byte) bool {
 	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 }
 
@@ -191,9 +189,9 @@ func literal(src []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// scanNumber returns the end of the JSON number at src[i:] (ok false, and
+// ScanNumber returns the end of the JSON number at src[i:] (ok false, and
 // the offset of the bad byte, when there is none).
-func scanNumber(src []byte, i int) (int, bool) {
+func ScanNumber(src []byte, i int) (int, bool) {
 	if i < len(src) && src[i] == '-' {
 		i++
 	}
@@ -237,7 +235,7 @@ func scanNumber(src []byte, i int) (int, bool) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func isHex(c byte) bool {
+func IsHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
@@ -254,7 +252,7 @@ func compactString(dst, src []byte, i, pend int) ([]byte, int, int, error) {
 		}
 		if i < len(src) && !jsonStrSpecial[src[i]] {
 			for ; i+8 <= len(src); i += 8 {
-				if jsonstr.HTMLStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
+				if HTMLStop(binary.LittleEndian.Uint64(src[i:])) != 0 {
 					break
 				}
 			}
@@ -282,7 +280,7 @@ func compactString(dst, src []byte, i, pend int) ([]byte, int, int, error) {
 					if i >= len(src) {
 						return dst, i, pend, errEndOfJSON
 					}
-					if !isHex(src[i]) {
+					if !IsHex(src[i]) {
 						return dst, i, pend, syntaxErr("invalid character in \\u hexadecimal character escape", i)
 					}
 					i++
