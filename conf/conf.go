@@ -123,9 +123,6 @@ type Observe struct {
 	MetricsListen string
 }
 
-// Severities are the valid severity names, lowest first.
-var Severities = []string{"info", "low", "medium", "high", "critical"}
-
 // Problems is every configuration problem found, each naming its property.
 type Problems []error
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // DefaultMaxMessageBytes is Kafka's default broker message.max.bytes.
@@ -50,8 +52,8 @@ var properties = []Property{
 				return err
 			}
 			for _, sev := range sortedKeys(m) {
-				if !slices.Contains(Severities, sev) {
-					return fmt.Errorf("unknown severity %q (valid: %s)", sev, strings.Join(Severities, ", "))
+				if _, ok := record.ParseSeverity(sev); !ok {
+					return fmt.Errorf("unknown severity %q (valid: %s)", sev, strings.Join(record.SeverityNames(), ", "))
 				}
 				if err := validTopic(m[sev]); err != nil {
 					return err

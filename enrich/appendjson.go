@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,7 +33,7 @@ import (
 
 // appendNative appends rec as the native format: the audit event with the
 // enrichment as its last member. On error dst is returned unchanged.
-func appendNative(dst []byte, rec *Record) ([]byte, error) {
+func appendNative(dst []byte, rec *record.Record) ([]byte, error) {
 	n := len(dst)
 	dst, err := appendEvent(dst, rec.Event)
 	if err != nil {
@@ -368,7 +369,7 @@ func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
 
 // appendEnrichment appends e as json.Marshal(e) does; with noHTML as an
 // Encoder with SetEscapeHTML(false) does.
-func appendEnrichment(dst []byte, e *Enrichment, noHTML bool) ([]byte, error) {
+func appendEnrichment(dst []byte, e *record.Enrichment, noHTML bool) ([]byte, error) {
 	var plain *jsonx.Table
 	if noHTML {
 		plain = jsonx.NoHTML

@@ -25,13 +25,14 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // encodeNativeMarshal is the reference implementation of the native format,
 // with encoding/json: the event and the enrichment marshalled, the
 // enrichment spliced in before the event's closing brace. appendNative must
 // write the same bytes (and fail when it fails).
-func encodeNativeMarshal(dst []byte, rec *Record) ([]byte, error) {
+func encodeNativeMarshal(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, err := json.Marshal(rec.Event)
 	if err != nil {
 		return dst, fmt.Errorf("encode event: %w", err)
@@ -48,7 +49,7 @@ func encodeNativeMarshal(dst []byte, rec *Record) ([]byte, error) {
 
 // checkNative compares appendNative with the reference for one record, and
 // the ecs and ocsf encoders with theirs (checkFormats).
-func checkNative(t testing.TB, what string, rec *Record) {
+func checkNative(t testing.TB, what string, rec *record.Record) {
 	t.Helper()
 	checkFormats(t, what, rec)
 	want, werr := encodeNativeMarshal(nil, rec)
@@ -188,9 +189,9 @@ var trickyJSON = []string{
 }
 
 func TestAppendNativeEdgeCases(t *testing.T) {
-	base := func() *Record {
+	base := func() *record.Record {
 		ev := line(t, labLog, 1)
-		return &Record{Event: &ev, Enrichment: Enrichment{Severity: "info", SeverityID: 1}}
+		return &record.Record{Event: &ev, Enrichment: record.Enrichment{Severity: "info", SeverityID: 1}}
 	}
 	for i, s := range tricky {
 		rec := base()
@@ -270,7 +271,7 @@ func TestAppendNativeEdgeCases(t *testing.T) {
 	rec.Event.AuthenticationMetadata.ImpersonationConstraint = "x"
 	checkNative(t, "empty status", rec)
 	var zero auditv1.Event
-	checkNative(t, "zero event", &Record{Event: &zero})
+	checkNative(t, "zero event", &record.Record{Event: &zero})
 }
 
 // randomRecords fills events and enrichments at random (every field, nil or
@@ -337,7 +338,7 @@ func TestAppendNativeRandom(t *testing.T) {
 	f := randomFiller(randfill.New().RandSource(rand.NewSource(6)))
 	for i := 0; i < 20000; i++ {
 		var ev auditv1.Event
-		rec := &Record{Event: &ev}
+		rec := &record.Record{Event: &ev}
 		f.Fill(&ev)
 		f.Fill(&rec.Enrichment)
 		checkNative(t, fmt.Sprintf("random %d", i), rec)
@@ -361,7 +362,7 @@ func FuzzAppendNative(f *testing.F) {
 		}
 		// As the randomness of a filled record.
 		var ev auditv1.Event
-		rec := &Record{Event: &ev}
+		rec := &record.Record{Event: &ev}
 		fl := randomFiller(randfill.NewFromGoFuzz(data))
 		fl.Fill(&ev)
 		fl.Fill(&rec.Enrichment)
@@ -448,11 +449,11 @@ func TestAppendJSONFieldTables(t *testing.T) {
 		{metav1.ShardInfo{}, appendShardInfoFields},
 		{metav1.StatusDetails{}, appendDetailsFields},
 		{metav1.StatusCause{}, appendCauseFields},
-		{Enrichment{}, appendEnrichmentFields},
-		{Who{}, appendWhoFields},
-		{What{}, appendWhatFields},
-		{Where{}, appendWhereFields},
-		{Result{}, appendResultFields},
+		{record.Enrichment{}, appendEnrichmentFields},
+		{record.Who{}, appendWhoFields},
+		{record.What{}, appendWhatFields},
+		{record.Where{}, appendWhereFields},
+		{record.Result{}, appendResultFields},
 	} {
 		typ := reflect.TypeOf(c.v)
 		if got := jsonFieldNames(typ); !reflect.DeepEqual(got, c.names) {
@@ -470,7 +471,7 @@ func TestAppendJSONFieldTables(t *testing.T) {
 	for _, v := range []any{
 		auditv1.Event{}, auditv1.Level(""), auditv1.Stage(""), types.UID(""), auditv1.ObjectReference{}, auditv1.AuthenticationMetadata{},
 		metav1.Status{}, metav1.ListMeta{}, metav1.ShardInfo{}, metav1.StatusDetails{}, metav1.StatusCause{}, metav1.StatusReason(""), metav1.CauseType(""), metav1.TypeMeta{},
-		authnv1.UserInfo{}, authnv1.ExtraValue{}, Enrichment{}, Who{}, What{}, Where{}, Result{},
+		authnv1.UserInfo{}, authnv1.ExtraValue{}, record.Enrichment{}, record.Who{}, record.What{}, record.Where{}, record.Result{},
 	} {
 		typ := reflect.TypeOf(v)
 		for _, iface := range []reflect.Type{reflect.TypeOf((*json.Marshaler)(nil)).Elem(), reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()} {
@@ -483,7 +484,7 @@ func TestAppendJSONFieldTables(t *testing.T) {
 
 // encodeCatching runs an encoder, turning a panic into an error (a random
 // record can be inconsistent: impersonated user named without the object).
-func encodeCatching(enc func([]byte, *Record) ([]byte, error), rec *Record) (out []byte, err error, panicked bool) {
+func encodeCatching(enc func([]byte, *record.Record) ([]byte, error), rec *record.Record) (out []byte, err error, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			panicked = true
@@ -496,11 +497,11 @@ func encodeCatching(enc func([]byte, *Record) ([]byte, error), rec *Record) (out
 
 // checkFormats compares encodeECS and encodeOCSF with the map-based
 // reference implementations (format_ref_test.go).
-func checkFormats(t testing.TB, what string, rec *Record) {
+func checkFormats(t testing.TB, what string, rec *record.Record) {
 	t.Helper()
 	for _, c := range []struct {
 		name      string
-		got, want func([]byte, *Record) ([]byte, error)
+		got, want func([]byte, *record.Record) ([]byte, error)
 	}{{"ecs", encodeECS, encodeECSMap}, {"ocsf", encodeOCSF, encodeOCSFMap}} {
 		want, werr, wp := encodeCatching(c.want, rec)
 		got, gerr, gp := encodeCatching(c.got, rec)

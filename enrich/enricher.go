@@ -7,6 +7,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // Drop reasons: why an event is not shipped. Each is counted by the pipeline.
@@ -74,8 +75,8 @@ func (en *Enricher) Rules() []string {
 
 // Enrich filters, re-levels and enriches one event in place. It returns the
 // record to ship, or a drop reason.
-func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
-	rec := new(Record)
+func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
+	rec := new(record.Record)
 	if drop := en.EnrichInto(rec, ev); drop != DropNone {
 		return nil, drop
 	}
@@ -85,8 +86,8 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*Record, string) {
 // EnrichInto is Enrich writing the record into *rec (overwritten whole), so
 // that a caller handling one event at a time reuses one Record. It returns
 // the drop reason, DropNone for a record to ship.
-func (en *Enricher) EnrichInto(rec *Record, ev *auditv1.Event) string {
-	*rec = Record{}
+func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event) string {
+	*rec = record.Record{}
 	if !en.shipStage(ev) {
 		return DropStage
 	}
@@ -138,7 +139,7 @@ func (en *Enricher) shipStage(ev *auditv1.Event) bool {
 // Truncate removes the request and response bodies of a record that is too
 // large to ship, marks the event with the annotation audit.k8s.io/truncated
 // and sets enrichment.truncated. Who, what and the severity stay.
-func (en *Enricher) Truncate(rec *Record) {
+func (en *Enricher) Truncate(rec *record.Record) {
 	ev := rec.Event
 	ev.RequestObject, ev.ResponseObject = nil, nil
 	if ev.Annotations == nil {

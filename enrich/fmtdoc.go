@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // fmtDoc builds a message of the ecs or ocsf format: values are set by
@@ -103,7 +104,7 @@ func (d *fmtDoc) strs(path string, ss []string) {
 func (d *fmtDoc) special(path string, k docKind) { d.put(path, docVal{kind: k}) }
 
 // appendJSON writes the document. The special values are written from rec.
-func (d *fmtDoc) appendJSON(dst []byte, rec *Record) ([]byte, error) {
+func (d *fmtDoc) appendJSON(dst []byte, rec *record.Record) ([]byte, error) {
 	if d.err != nil {
 		return dst, d.err
 	}
@@ -151,7 +152,7 @@ func (d *fmtDoc) appendJSON(dst []byte, rec *Record) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *Record) ([]byte, error) {
+func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	switch v.kind {
 	case dkStr:

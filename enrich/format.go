@@ -8,6 +8,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // Field names of the native format (besides the audit event's own).
@@ -131,7 +132,7 @@ func OCSFFieldNames() []string {
 }
 
 // Encode appends the record's message value in the configured format.
-func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
+func (en *Enricher) Encode(dst []byte, rec *record.Record) ([]byte, error) {
 	switch en.cfg.Format {
 	case conf.FormatECS:
 		return encodeECS(dst, rec)
@@ -143,7 +144,7 @@ func (en *Enricher) Encode(dst []byte, rec *Record) ([]byte, error) {
 
 // encodeNative appends the audit event with the enrichment as its last
 // member, as json.Marshal would write them (see appendjson.go).
-func encodeNative(dst []byte, rec *Record) ([]byte, error) {
+func encodeNative(dst []byte, rec *record.Record) ([]byte, error) {
 	return appendNative(dst, rec)
 }
 
@@ -154,7 +155,7 @@ func timeString(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func encodeECS(dst []byte, rec *Record) ([]byte, error) {
+func encodeECS(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	var d fmtDoc
 	d.plan = ecsPlan
@@ -225,7 +226,7 @@ func encodeECS(dst []byte, rec *Record) ([]byte, error) {
 	return d.appendJSON(dst, rec)
 }
 
-func resourceType(e *Enrichment) string {
+func resourceType(e *record.Enrichment) string {
 	if e.What.Subresource != "" {
 		return e.What.Resource + "/" + e.What.Subresource
 	}
@@ -247,7 +248,7 @@ func relatedUsers(ev *auditv1.Event) []string {
 // or more (Elastic's pipeline looks at the decision only, which calls an
 // admission denial or a 404 a success), success for other responses,
 // unknown before a response.
-func ecsOutcome(e *Enrichment) string {
+func ecsOutcome(e *record.Enrichment) string {
 	switch c := e.Result.Code; {
 	case e.Result.Decision == "forbid" || c >= 400:
 		return "failure"
@@ -257,7 +258,7 @@ func ecsOutcome(e *Enrichment) string {
 	return "success"
 }
 
-func ecsEventType(e *Enrichment) []string {
+func ecsEventType(e *record.Enrichment) []string {
 	var t string
 	switch e.What.Verb {
 	case "create":
@@ -309,7 +310,7 @@ func OCSFActivity(verb string) (int, string) {
 
 var ocsfSeverityNames = [...]string{"Unknown", "Informational", "Low", "Medium", "High", "Critical"}
 
-func encodeOCSF(dst []byte, rec *Record) ([]byte, error) {
+func encodeOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	const classUID, categoryUID = 6003, 6
 	act, actName := OCSFActivity(ev.Verb)

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // mapDoc is a JSON document built from dotted paths.
@@ -70,7 +72,7 @@ func eventJSON(ev *auditv1.Event) (json.RawMessage, error) {
 	return b, nil
 }
 
-func encodeECSMap(dst []byte, rec *Record) ([]byte, error) {
+func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	// As Elastic's pipeline does, dots in annotation keys become '_' so that
 	// Elasticsearch does not read them as object paths.
@@ -153,7 +155,7 @@ func encodeECSMap(dst []byte, rec *Record) ([]byte, error) {
 	return d.appendJSON(dst, "ecs")
 }
 
-func encodeOCSFMap(dst []byte, rec *Record) ([]byte, error) {
+func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	raw, err := eventJSON(ev)
 	if err != nil {

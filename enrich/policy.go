@@ -13,6 +13,8 @@ import (
 	"k8s.io/apiserver/pkg/audit/policy"
 	kuser "k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // relevel is the node-side audit policy: k8s.io/apiserver's own evaluator
@@ -70,7 +72,7 @@ func levelRank(l auditv1.Level) int {
 
 // apply evaluates the policy for the event and lowers it in place. It
 // returns a drop reason, or DropNone.
-func (p *relevel) apply(ev *auditv1.Event, v *view, e *Enrichment) string {
+func (p *relevel) apply(ev *auditv1.Event, v *view, e *record.Enrichment) string {
 	attrs := attributes(ev, v)
 	cfg := p.eval.EvaluatePolicyRule(&attrs)
 	if cfg.Level == audit.LevelNone {

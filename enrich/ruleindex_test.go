@@ -10,11 +10,12 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // evaluateAll is evaluate without the index: every rule, in order.
-func (rs *rules) evaluateAll(v *view, e *Enrichment) {
-	sev := SeverityInfo
+func (rs *rules) evaluateAll(v *view, e *record.Enrichment) {
+	sev := record.SeverityInfo
 	var attack []string
 	for _, r := range rs.list {
 		rs.apply(r, v, e, &sev, &attack)
@@ -78,7 +79,7 @@ func TestRuleIndexIsExact(t *testing.T) {
 		var v1, v2 view
 		newView(ev, &v1)
 		newView(ev, &v2)
-		var got, want Enrichment
+		var got, want record.Enrichment
 		rs.evaluate(&v1, &got)
 		rs.evaluateAll(&v2, &want)
 		checks++
@@ -144,7 +145,7 @@ func BenchmarkRuleEvaluate(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				for j := range evs {
 					var v view
-					var e Enrichment
+					var e record.Enrichment
 					newView(&evs[j], &v)
 					if mode == "indexed" {
 						en.rules.evaluate(&v, &e)

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // defaultRules is the embedded rule file: the default detections.
@@ -84,7 +85,7 @@ type GroupResources struct {
 type Rule struct {
 	ID          string
 	Description string
-	Severity    Severity
+	Severity    record.Severity
 	Attack      []string
 	match       matcher
 	except      []matcher
@@ -204,7 +205,7 @@ func compileRules(specs []RuleSpec, file string) (*rules, error) {
 
 // compileRule compiles one rule spec.
 func compileRule(s *RuleSpec) (*Rule, error) {
-	sev, ok := ParseSeverity(s.Severity)
+	sev, ok := record.ParseSeverity(s.Severity)
 	if !ok {
 		return nil, fmt.Errorf("severity %q (valid: info, low, medium, high, critical)", s.Severity)
 	}
@@ -580,8 +581,8 @@ func inRanges(rs [][2]int32, c int32) bool {
 
 // evaluate runs the rules that may match the event (see ruleIndex), in
 // rule order, and records the result.
-func (rs *rules) evaluate(v *view, e *Enrichment) {
-	sev := SeverityInfo
+func (rs *rules) evaluate(v *view, e *record.Enrichment) {
+	sev := record.SeverityInfo
 	var attack []string // room for e.Attack
 	verbs, resources := rs.index.sets(v)
 	for w := range verbs {
@@ -593,7 +594,7 @@ func (rs *rules) evaluate(v *view, e *Enrichment) {
 }
 
 // apply records r in e if it matches v and none of its exceptions does.
-func (rs *rules) apply(r *Rule, v *view, e *Enrichment, sev *Severity, attack *[]string) {
+func (rs *rules) apply(r *Rule, v *view, e *record.Enrichment, sev *record.Severity, attack *[]string) {
 	if !r.match.matches(v) {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 const (
@@ -497,7 +498,7 @@ func TestSeverityIsHighestOfMatchedRules(t *testing.T) {
 	// secret_read_by_user (high); a 403 list matches low and medium rules.
 	ev := lab(t, and(user("dev-user"), res("get", "secrets", "")))
 	rec, _ := en.Enrich(&ev)
-	want := SeverityLow
+	want := record.SeverityLow
 	for _, id := range rec.Enrichment.Rules {
 		if r := findRule(en, id); r.Severity > want {
 			want = r.Severity
@@ -546,7 +547,7 @@ func TestRulesFileModes(t *testing.T) {
 	if !has(ids, "crown_jewels") || !has(ids, "pod_exec") || has(ids, "request_forbidden") {
 		t.Errorf("extend: %v", ids)
 	}
-	if r := findRule(ext, "secret_get_successful"); r == nil || r.Severity != SeverityLow {
+	if r := findRule(ext, "secret_get_successful"); r == nil || r.Severity != record.SeverityLow {
 		t.Errorf("extend did not override secret_get_successful: %+v", r)
 	}
 	ev := lab(t, and(user("kubernetes-admin"), res("get", "secrets", ""), code(200)))

@@ -18,6 +18,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 var (
@@ -174,7 +175,7 @@ func BenchmarkStageEncode(b *testing.B) {
 	for _, format := range []string{"native", "ecs", "ocsf"} {
 		b.Run(format, func(b *testing.B) {
 			en := enricher(b, conf.MapGetter{"brokers": "x:9092", "topic": "audit", "format": format})
-			recs := make([]*enrich.Record, len(evs))
+			recs := make([]*record.Record, len(evs))
 			for i := range evs {
 				ev := evs[i]
 				rec, drop := en.Enrich(&ev)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // Annotations the apiserver writes that the enrichment reads.
@@ -21,11 +23,11 @@ const (
 const saPrefix = "system:serviceaccount:"
 
 // summarise fills who, what, where and result, and the summary sentence.
-func (en *Enricher) summarise(v *view, e *Enrichment) {
+func (en *Enricher) summarise(v *view, e *record.Enrichment) {
 	ev := v.ev
 	e.Cluster, e.Node = en.cfg.ClusterName, en.cfg.NodeName
 
-	e.Who = Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
+	e.Who = record.Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
 	if rest, ok := strings.CutPrefix(ev.User.Username, saPrefix); ok {
 		if ns, name, ok := strings.Cut(rest, ":"); ok {
 			e.Who.ServiceAccountNamespace, e.Who.ServiceAccountName = ns, name
@@ -43,7 +45,7 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 	e.Who.Client, e.Who.ClientVersion = ParseUserAgent(ev.UserAgent)
 	e.Who.ClientType = ClientType(ev.UserAgent, e.Who.Client)
 
-	e.What = What{Verb: ev.Verb}
+	e.What = record.What{Verb: ev.Verb}
 	if v.isResource {
 		r := ev.ObjectRef
 		e.What.Resource, e.What.Subresource, e.What.Name, e.What.Namespace = r.Resource, r.Subresource, r.Name, r.Namespace
@@ -68,9 +70,9 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 		e.What.NonResourceURL = v.path
 	}
 
-	e.Where = Where{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName, SourceIPs: ev.SourceIPs}
+	e.Where = record.Where{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName, SourceIPs: ev.SourceIPs}
 
-	e.Result = Result{}
+	e.Result = record.Result{}
 	if s := ev.ResponseStatus; s != nil {
 		e.Result.Code, e.Result.Status, e.Result.Reason = s.Code, s.Status, string(s.Reason)
 		e.Result.Message = clipMessage(s.Message)
@@ -216,7 +218,7 @@ func singular(r string) string {
 // summary is the one-line sentence an analyst reads first, e.g.
 // alice exec'd "sh -c id" into pod web-1 in audit-lab from 10.0.0.7 (kubectl/v1.32.0): allowed, 101
 // It is built in a stack buffer: one allocation, the string itself.
-func summary(ev *auditv1.Event, e *Enrichment) string {
+func summary(ev *auditv1.Event, e *record.Enrichment) string {
 	var buf [256]byte
 	b := buf[:0]
 	who := e.Who.User
@@ -305,7 +307,7 @@ func summary(ev *auditv1.Event, e *Enrichment) string {
 }
 
 // appendInNS appends " in <namespace>" when the request has one.
-func appendInNS(b []byte, w *What) []byte {
+func appendInNS(b []byte, w *record.What) []byte {
 	if w.Namespace != "" {
 		b = append(b, " in "...)
 		b = append(b, w.Namespace...)
@@ -315,7 +317,7 @@ func appendInNS(b []byte, w *What) []byte {
 
 // outcome is allowed, denied (401, 403 or an authorizer's forbid), failed
 // (another error) or pending (no response yet).
-func outcome(e *Enrichment) string {
+func outcome(e *record.Enrichment) string {
 	c := e.Result.Code
 	switch {
 	case c == 401 || c == 403 || e.Result.Decision == "forbid":

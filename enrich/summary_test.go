@@ -8,6 +8,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 func TestParseUserAgent(t *testing.T) {
@@ -187,7 +188,7 @@ func TestTruncate(t *testing.T) {
 		RequestObject  json.RawMessage   `json:"requestObject"`
 		ResponseObject json.RawMessage   `json:"responseObject"`
 		Annotations    map[string]string `json:"annotations"`
-		Enrichment     Enrichment        `json:"enrichment"`
+		Enrichment     record.Enrichment `json:"enrichment"`
 	}
 	if err := json.Unmarshal(after, &m); err != nil {
 		t.Fatal(err)

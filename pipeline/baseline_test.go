@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -50,7 +51,7 @@ func newBaseline(cfg *conf.Config) (*baseline, error) {
 // baselineMessage is the native format: the event with the enrichment added.
 type baselineMessage struct {
 	*auditv1.Event
-	Enrichment *enrich.Enrichment `json:"enrichment"`
+	Enrichment *record.Enrichment `json:"enrichment"`
 }
 
 // flush is the obvious flush: decode each record into generic maps, convert

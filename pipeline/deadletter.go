@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
-	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -51,7 +51,7 @@ type deadLetter struct {
 }
 
 // message builds the output message of rec, whose encoding is value.
-func (p *Pipeline) message(rec *enrich.Record, value []byte) output.Message {
+func (p *Pipeline) message(rec *record.Record, value []byte) output.Message {
 	return output.Message{
 		Value:         value,
 		AuditID:       string(rec.Event.AuditID),
@@ -72,7 +72,7 @@ func (p *Pipeline) message(rec *enrich.Record, value []byte) output.Message {
 // the request and response bodies; if that is not enough the event becomes a
 // stub on dlq_topic, or, without one, is dropped and counted. keep is false
 // when nothing is to be shipped.
-func (p *Pipeline) shrink(buf []byte, off int, rec *enrich.Record, m output.Message, res *FlushResult) (_ []byte, _ output.Message, keep bool) {
+func (p *Pipeline) shrink(buf []byte, off int, rec *record.Record, m output.Message, res *FlushResult) (_ []byte, _ output.Message, keep bool) {
 	size := len(m.Value)
 	if rec.Event.RequestObject != nil || rec.Event.ResponseObject != nil {
 		p.enr.Truncate(rec)

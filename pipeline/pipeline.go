@@ -16,6 +16,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -128,7 +129,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		sc = new(scratch)
 	}
 	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
-	rec := new(enrich.Record) // one event at a time: reused
+	rec := new(record.Record) // one event at a time: reused
 	r := flbchunk.NewReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
 		entry, err := r.Next()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
@@ -137,13 +138,13 @@ func (s *summary) print(w io.Writer) {
 	}
 
 	var sev []string
-	for _, name := range conf.Severities {
+	for _, name := range record.SeverityNames() {
 		if n := s.bySeverity[name]; n > 0 {
 			sev = append(sev, fmt.Sprintf("%s %s", name, num(n)))
 		}
 	}
 	for _, name := range sortedKeys(s.bySeverity) { // any name outside the scale
-		if !slices.Contains(conf.Severities, name) {
+		if !slices.Contains(record.SeverityNames(), name) {
 			sev = append(sev, fmt.Sprintf("%s %s", name, num(s.bySeverity[name])))
 		}
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 func init() { subcommands["watch"] = watchMain }
@@ -69,7 +69,7 @@ func watchMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.topics, "topic", "kube-audit", "topic(s) to read, comma-separated (e.g. kube-audit,kube-audit-alerts)")
 	fs.BoolVar(&o.fromBeginning, "from-beginning", false, "read the topics from their start instead of only new events")
 	fs.StringVar(&o.group, "group", "", "consumer group: resume where the group left off (default: no group, nothing committed)")
-	fs.StringVar(&o.minSeverity, "min-severity", "info", "lowest severity shown: "+strings.Join(conf.Severities, ", "))
+	fs.StringVar(&o.minSeverity, "min-severity", "info", "lowest severity shown: "+strings.Join(record.SeverityNames(), ", "))
 	fs.StringVar(&o.users, "user", "", "user name(s) (or impersonated user), * globs allowed")
 	fs.StringVar(&o.namespaces, "namespace", "", "namespace(s), * globs allowed")
 	fs.StringVar(&o.verbs, "verb", "", "verb(s): get, list, create, update, patch, delete, ...")
@@ -333,7 +333,7 @@ type filter struct {
 }
 
 func severityRank(s string) int {
-	for i, name := range conf.Severities {
+	for i, name := range record.SeverityNames() {
 		if strings.EqualFold(s, name) {
 			return i
 		}
@@ -343,11 +343,11 @@ func severityRank(s string) int {
 
 func newFilter(o *watchOpts) (*filter, error) {
 	valid := false
-	for _, s := range conf.Severities {
+	for _, s := range record.SeverityNames() {
 		valid = valid || strings.EqualFold(s, o.minSeverity)
 	}
 	if !valid {
-		return nil, fmt.Errorf("unknown --min-severity %q (valid: %s)", o.minSeverity, strings.Join(conf.Severities, ", "))
+		return nil, fmt.Errorf("unknown --min-severity %q (valid: %s)", o.minSeverity, strings.Join(record.SeverityNames(), ", "))
 	}
 	f := &filter{minRank: severityRank(o.minSeverity), users: splitList(o.users), namespaces: splitList(o.namespaces),
 		verbs: splitList(o.verbs), resources: splitList(o.resrc), failed: o.failed}

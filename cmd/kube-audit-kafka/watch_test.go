@@ -23,6 +23,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -161,7 +162,7 @@ func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
 		if _, err := time.Parse("2006-01-02T15:04:05.000Z", f[0]); err != nil {
 			t.Fatalf("line %q: time: %v", l, err)
 		}
-		if !slices.Contains(conf.Severities, strings.ToLower(f[1])) {
+		if !slices.Contains(record.SeverityNames(), strings.ToLower(f[1])) {
 			t.Fatalf("line %q: severity %q", l, f[1])
 		}
 		if strings.Contains(l, "\x1b[") {
@@ -250,7 +251,7 @@ func TestWatchAnswersTheInvestigationQuestions(t *testing.T) {
 	})
 
 	t.Run("min severity", func(t *testing.T) {
-		for _, min := range conf.Severities {
+		for _, min := range record.SeverityNames() {
 			want := countEvents(evs, func(e *labEvent) bool { return severityRank(e.Enrichment.Severity) >= severityRank(min) })
 			if got := len(runWatch(t, b, "--min-severity", min)); got != want {
 				t.Errorf("--min-severity %s: %d lines, want %d", min, got, want)

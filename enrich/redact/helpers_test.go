@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 const hmacKey = "test-hmac-key-0123456789"
@@ -39,14 +40,14 @@ func enricher(t testing.TB, props map[string]string) *enrich.Enricher {
 
 // ship decodes a document, enriches and encodes every event: the bytes that
 // would reach Kafka.
-func ship(t testing.TB, en *enrich.Enricher, doc []byte) ([][]byte, []*enrich.Record) {
+func ship(t testing.TB, en *enrich.Enricher, doc []byte) ([][]byte, []*record.Record) {
 	t.Helper()
 	evs, err := enrich.Decode(doc, nil)
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	var out [][]byte
-	var recs []*enrich.Record
+	var recs []*record.Record
 	for i := range evs {
 		rec, drop := en.Enrich(&evs[i])
 		if drop != enrich.DropNone {

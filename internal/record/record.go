@@ -1,4 +1,8 @@
-package enrich
+// Package record holds the types that cross the pipeline: a Record (the audit
+// event and its Enrichment) is made by enrich, written by output/format and
+// read back by the watch and correlate commands; Severity has its one
+// definition here.
+package record
 
 import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -22,6 +26,11 @@ func (s Severity) String() string {
 		return "info"
 	}
 	return severityNames[s]
+}
+
+// SeverityNames lists the severity names, lowest first.
+func SeverityNames() []string {
+	return append([]string(nil), severityNames[SeverityInfo:]...)
 }
 
 // ParseSeverity reads a severity name.
