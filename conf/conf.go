@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
 // Getter reads one property. An unset property reads as "".
@@ -49,7 +51,7 @@ type Enrich struct {
 	NodeName    string
 	// Stages lists the audit stages that are shipped.
 	Stages []string
-	Format Format
+	Format format.Format
 	// RulesFile, when set, names a YAML rule file; RulesMode says whether it
 	// replaces or extends the embedded default rules.
 	RulesFile  string

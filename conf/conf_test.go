@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
 func load(t *testing.T, m conf.MapGetter) *conf.Config {
@@ -38,7 +39,7 @@ func TestDefaults(t *testing.T) {
 	want := conf.Config{
 		Input: conf.Input{LogKey: "log"},
 		Enrich: conf.Enrich{NodeName: host, Stages: []string{"ResponseComplete", "Panic"},
-			Format: conf.FormatNative, RulesMode: "extend"},
+			Format: format.Native, RulesMode: "extend"},
 		Redact: conf.Redact{Mode: conf.RedactMask},
 		Output: conf.Output{Topic: "kube-audit", MessageKey: conf.KeyAuditID, Compression: conf.CompressionZstd,
 			RequiredAcks: conf.AcksAll, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
@@ -146,8 +147,8 @@ func TestValidValues(t *testing.T) {
 		{conf.MapGetter{"node_name": "cp-1"}, func(c *conf.Config) any { return c.Enrich.NodeName }, "cp-1"},
 		{conf.MapGetter{"stages": "responsecomplete, RequestReceived,ResponseStarted,panic"}, func(c *conf.Config) any { return c.Enrich.Stages },
 			[]string{"ResponseComplete", "RequestReceived", "ResponseStarted", "Panic"}},
-		{conf.MapGetter{"format": "ecs"}, func(c *conf.Config) any { return c.Enrich.Format }, conf.FormatECS},
-		{conf.MapGetter{"format": "OCSF"}, func(c *conf.Config) any { return c.Enrich.Format }, conf.FormatOCSF},
+		{conf.MapGetter{"format": "ecs"}, func(c *conf.Config) any { return c.Enrich.Format }, format.ECS},
+		{conf.MapGetter{"format": "OCSF"}, func(c *conf.Config) any { return c.Enrich.Format }, format.OCSF},
 		{conf.MapGetter{"rules_file": rules, "rules_mode": "replace"}, func(c *conf.Config) any { return [2]string{c.Enrich.RulesFile, c.Enrich.RulesMode} }, [2]string{rules, "replace"}},
 		{conf.MapGetter{"rules_file": rules, "rules_mode": " Replace "}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "replace"},
 		{conf.MapGetter{"rules_mode": "EXTEND"}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "extend"},

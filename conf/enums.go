@@ -1,23 +1,16 @@
 package conf
 
 import (
-	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/enum"
 )
 
 // Each enum below parses with UnmarshalText; an unknown value is an error that
 // lists every valid value, so a typo in a Fluent Bit config is fixed in one go.
 
-func parseEnum(kind, text string, valid []string) (int, error) {
-	v := strings.ToLower(strings.TrimSpace(text))
-	for i, s := range valid {
-		if v == strings.ToLower(s) {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q (valid: %s)", kind, text, strings.Join(valid, ", "))
-}
+func parseEnum(kind, text string, valid []string) (int, error) { return enum.Parse(kind, text, valid) }
 
 // rulesModes are the values of rules_mode (Enrich.RulesMode is the string).
 var rulesModes = []string{"extend", "replace"}
@@ -40,25 +33,6 @@ func (c Compression) String() string { return compressionNames[c] }
 func (c *Compression) UnmarshalText(b []byte) error {
 	i, err := parseEnum("compression", string(b), compressionNames)
 	*c = Compression(i)
-	return err
-}
-
-// Format is the shape of the message value written to Kafka.
-type Format int
-
-const (
-	FormatNative Format = iota
-	FormatECS
-	FormatOCSF
-)
-
-var formatNames = []string{"native", "ecs", "ocsf"}
-
-func (f Format) String() string { return formatNames[f] }
-
-func (f *Format) UnmarshalText(b []byte) error {
-	i, err := parseEnum("format", string(b), formatNames)
-	*f = Format(i)
 	return err
 }
 

@@ -1,8 +1,6 @@
 package enrich
 
 import (
-	"fmt"
-
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
@@ -56,11 +54,6 @@ func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
 			return nil, err
 		}
 	}
-	switch e.Format {
-	case conf.FormatNative, conf.FormatECS, conf.FormatOCSF:
-	default:
-		return nil, fmt.Errorf("format %v is not supported", e.Format)
-	}
 	return en, nil
 }
 
@@ -109,6 +102,9 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event) string {
 	// replaced whole and the event annotated (redact.Annotation).
 	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
 	en.summarise(&v, &rec.Enrichment)
+	if r := ev.ObjectRef; r != nil && r.Resource == "pods" && r.Subresource == "" && ev.RequestObject != nil {
+		rec.Images = v.getBody().images()
+	}
 	return DropNone
 }
 

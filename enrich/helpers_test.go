@@ -3,6 +3,7 @@ package enrich
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // labLog is the real kube-apiserver 1.32 log, part of the repository.
@@ -97,4 +99,18 @@ func newEnricher(t testing.TB, e conf.Enrich) *Enricher {
 		t.Fatal(err)
 	}
 	return en
+}
+
+// marshalRecord is the native message as encoding/json writes it: the event
+// with the enrichment as its last member (output/format's reference).
+func marshalRecord(rec *record.Record) ([]byte, error) {
+	ev, err := json.Marshal(rec.Event)
+	if err != nil {
+		return nil, err
+	}
+	enr, err := json.Marshal(&rec.Enrichment)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(ev[:len(ev)-1], `,"enrichment":`...), enr...), '}'), nil
 }

@@ -6,7 +6,6 @@ package enrich_test
 //	go test -run '^$' -bench . -benchmem -cpu 1 ./enrich
 
 import (
-	"bytes"
 	"maps"
 	"sync"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 var (
@@ -164,55 +162,4 @@ func BenchmarkStageRedact(b *testing.B) {
 	}
 	reportEvents(b, len(work))
 	b.ReportMetric(float64(redactions)/float64(len(work)), "redactions/event")
-}
-
-// BenchmarkStageEncode is the encoding of enriched records, per format. A format
-// whose output is the native one is not implemented here yet and is skipped.
-func BenchmarkStageEncode(b *testing.B) {
-	lines, _ := benchEvents(b)
-	evs := decodeAll(b, lines)
-	native := enricher(b, conf.MapGetter{"brokers": "x:9092", "topic": "audit", "format": "native"})
-	for _, format := range []string{"native", "ecs", "ocsf"} {
-		b.Run(format, func(b *testing.B) {
-			en := enricher(b, conf.MapGetter{"brokers": "x:9092", "topic": "audit", "format": format})
-			recs := make([]*record.Record, len(evs))
-			for i := range evs {
-				ev := evs[i]
-				rec, drop := en.Enrich(&ev)
-				if drop != enrich.DropNone {
-					b.Fatalf("event dropped: %s", drop)
-				}
-				recs[i] = rec
-			}
-			if format != "native" {
-				a, _ := en.Encode(nil, recs[0])
-				n, _ := native.Encode(nil, recs[0])
-				if bytes.Equal(a, n) {
-					b.Skipf("format %s is not implemented on this branch", format)
-				}
-			}
-			var buf []byte
-			size := 0
-			for _, r := range recs {
-				out, err := en.Encode(nil, r)
-				if err != nil {
-					b.Fatal(err)
-				}
-				size += len(out)
-			}
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				buf = buf[:0]
-				for _, r := range recs {
-					var err error
-					if buf, err = en.Encode(buf, r); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			reportEvents(b, len(recs))
-		})
-	}
 }

@@ -20,15 +20,13 @@ const (
 	AnnotationTruncated = "audit.k8s.io/truncated"
 )
 
-const saPrefix = "system:serviceaccount:"
-
 // summarise fills who, what, where and result, and the summary sentence.
 func (en *Enricher) summarise(v *view, e *record.Enrichment) {
 	ev := v.ev
 	e.Cluster, e.Node = en.cfg.ClusterName, en.cfg.NodeName
 
 	e.Who = record.Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
-	if rest, ok := strings.CutPrefix(ev.User.Username, saPrefix); ok {
+	if rest, ok := strings.CutPrefix(ev.User.Username, record.ServiceAccountPrefix); ok {
 		if ns, name, ok := strings.Cut(rest, ":"); ok {
 			e.Who.ServiceAccountNamespace, e.Who.ServiceAccountName = ns, name
 		}
@@ -280,7 +278,7 @@ func summary(ev *auditv1.Event, e *record.Enrichment) string {
 		}
 	default:
 		b = append(b, "requested "...)
-		b = append(b, strings.ToUpper(httpMethod(w.Verb))...)
+		b = append(b, strings.ToUpper(record.HTTPMethod(w.Verb))...)
 		b = append(b, ' ')
 		b = append(b, w.NonResourceURL...)
 	}
@@ -298,7 +296,7 @@ func summary(ev *auditv1.Event, e *record.Enrichment) string {
 		b = append(b, ')')
 	}
 	b = append(b, ": "...)
-	b = append(b, outcome(e)...)
+	b = append(b, e.Outcome()...)
 	if e.Result.Code != 0 {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(e.Result.Code), 10)
@@ -313,39 +311,4 @@ func appendInNS(b []byte, w *record.What) []byte {
 		b = append(b, w.Namespace...)
 	}
 	return b
-}
-
-// outcome is allowed, denied (401, 403 or an authorizer's forbid), failed
-// (another error) or pending (no response yet).
-func outcome(e *record.Enrichment) string {
-	c := e.Result.Code
-	switch {
-	case c == 401 || c == 403 || e.Result.Decision == "forbid":
-		return "denied"
-	case c >= 400:
-		return "failed"
-	case c == 0:
-		if e.Result.Decision == "allow" {
-			return "allowed"
-		}
-		return "pending"
-	}
-	return "allowed"
-}
-
-// httpMethod maps an audit verb to the HTTP method of the request.
-func httpMethod(verb string) string {
-	switch verb {
-	case "get", "list", "watch":
-		return "GET"
-	case "create":
-		return "POST"
-	case "update":
-		return "PUT"
-	case "patch":
-		return "PATCH"
-	case "delete", "deletecollection":
-		return "DELETE"
-	}
-	return strings.ToUpper(verb)
 }

@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
 // Dead-letter reasons, in the stub's "reason" field and dlq_reason header.
@@ -19,20 +19,6 @@ const (
 	// it as too large (its topic's limit is lower).
 	DLQBrokerTooLarge = "broker_too_large"
 )
-
-// FormatVersion is the format_version header: the message format and the
-// version of its schema in this plugin, bumped on a breaking change.
-func FormatVersion(f conf.Format) string {
-	switch f { // constants: no allocation per message
-	case conf.FormatNative:
-		return "native/1"
-	case conf.FormatECS:
-		return "ecs/1"
-	case conf.FormatOCSF:
-		return "ocsf/1"
-	}
-	return f.String() + "/1"
-}
 
 // deadLetter is the stub that stands for an event on dlq_topic. It holds
 // the event's identity and enrichment summary, never its body.
@@ -60,7 +46,7 @@ func (p *Pipeline) message(rec *record.Record, value []byte) output.Message {
 		Namespace:     rec.Enrichment.What.Namespace,
 		Cluster:       p.cfg.Enrich.ClusterName,
 		ContentType:   output.ContentTypeJSON,
-		FormatVersion: FormatVersion(p.cfg.Enrich.Format),
+		FormatVersion: p.cfg.Enrich.Format.Version(),
 		Summary:       rec.Enrichment.Summary,
 		Stage:         string(rec.Event.Stage),
 		StageTime:     rec.Event.StageTimestamp.Time,
@@ -77,7 +63,7 @@ func (p *Pipeline) shrink(buf []byte, off int, rec *record.Record, m output.Mess
 	if rec.Event.RequestObject != nil || rec.Event.ResponseObject != nil {
 		p.enr.Truncate(rec)
 		var err error
-		if buf, err = p.enr.Encode(buf[:off], rec); err == nil {
+		if buf, err = format.Append(buf[:off], p.cfg.Enrich.Format, rec); err == nil {
 			m.Value = buf[off:len(buf):len(buf)]
 			if !output.Oversized(p.cfg.Output, &m) {
 				res.Truncated++

@@ -18,6 +18,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
 // Status is the outcome of a flush, mapped by the plugin to FLB_OK,
@@ -165,7 +166,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 			}
 			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)
-			if buf, err = p.enr.Encode(buf, rec); err != nil {
+			if buf, err = format.Append(buf, p.cfg.Enrich.Format, rec); err != nil {
 				buf = buf[:off]
 				res.Dropped[DropEncode]++
 				p.log.Error("event dropped: cannot encode", "audit_id", rec.Event.AuditID, "error", err)

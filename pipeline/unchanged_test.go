@@ -12,6 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -52,7 +53,7 @@ func TestFlushOutputUnchanged(t *testing.T) {
 		if drop != enrich.DropNone {
 			continue
 		}
-		v, err := enr.Encode(nil, rec)
+		v, err := format.Append(nil, cfg.Enrich.Format, rec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 )
 
 // src hands out fuzz-chosen decisions.
@@ -174,7 +172,7 @@ func FuzzRedact(f *testing.F) {
 	for i := 0; i < 64; i++ {
 		f.Add([]byte{byte(i), byte(i * 7), byte(i * 13), byte(i / 3), byte(i * 5), byte(i), 3, 1, 4, 1, 5, 9, 2, 6})
 	}
-	ens := map[string]*enrich.Enricher{}
+	ens := map[string]*shipper{}
 	for _, m := range modes() {
 		ens[m["redaction_mode"]] = enricher(f, m)
 	}

@@ -14,14 +14,21 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
 const hmacKey = "test-hmac-key-0123456789"
 
 var formats = []string{"native", "ecs", "ocsf"}
 
+// shipper is the real Enricher and the configured message format.
+type shipper struct {
+	*enrich.Enricher
+	format format.Format
+}
+
 // enricher builds the real Enricher from properties, as the plugin does.
-func enricher(t testing.TB, props map[string]string) *enrich.Enricher {
+func enricher(t testing.TB, props map[string]string) *shipper {
 	t.Helper()
 	m := conf.MapGetter{"brokers": "127.0.0.1:9092", "topic": "audit", "stages": "RequestReceived,ResponseStarted,ResponseComplete,Panic"}
 	for k, v := range props {
@@ -35,12 +42,12 @@ func enricher(t testing.TB, props map[string]string) *enrich.Enricher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return en
+	return &shipper{en, cfg.Enrich.Format}
 }
 
 // ship decodes a document, enriches and encodes every event: the bytes that
 // would reach Kafka.
-func ship(t testing.TB, en *enrich.Enricher, doc []byte) ([][]byte, []*record.Record) {
+func ship(t testing.TB, en *shipper, doc []byte) ([][]byte, []*record.Record) {
 	t.Helper()
 	evs, err := enrich.Decode(doc, nil)
 	if err != nil {
@@ -53,7 +60,7 @@ func ship(t testing.TB, en *enrich.Enricher, doc []byte) ([][]byte, []*record.Re
 		if drop != enrich.DropNone {
 			t.Fatalf("dropped: %s", drop)
 		}
-		msg, err := en.Encode(nil, rec)
+		msg, err := format.Append(nil, en.format, rec)
 		if err != nil {
 			t.Fatalf("encode: %v", err)
 		}

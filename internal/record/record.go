@@ -5,6 +5,8 @@
 package record
 
 import (
+	"strings"
+
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
 
@@ -128,4 +130,46 @@ type Result struct {
 type Record struct {
 	Event      *auditv1.Event
 	Enrichment Enrichment
+	// Images are the container images of a pod created or changed by the
+	// request, from the body the rules parsed (no second parse); ecs ships
+	// them as container.image.name.
+	Images []string
+}
+
+// ServiceAccountPrefix starts the user name of every service account.
+const ServiceAccountPrefix = "system:serviceaccount:"
+
+// Outcome is allowed, denied (401, 403 or an authorizer's forbid), failed
+// (another error) or pending (no response yet).
+func (e *Enrichment) Outcome() string {
+	c := e.Result.Code
+	switch {
+	case c == 401 || c == 403 || e.Result.Decision == "forbid":
+		return "denied"
+	case c >= 400:
+		return "failed"
+	case c == 0:
+		if e.Result.Decision == "allow" {
+			return "allowed"
+		}
+		return "pending"
+	}
+	return "allowed"
+}
+
+// HTTPMethod maps an audit verb to the HTTP method of the request.
+func HTTPMethod(verb string) string {
+	switch verb {
+	case "get", "list", "watch":
+		return "GET"
+	case "create":
+		return "POST"
+	case "update":
+		return "PUT"
+	case "patch":
+		return "PATCH"
+	case "delete", "deletecollection":
+		return "DELETE"
+	}
+	return strings.ToUpper(verb)
 }

@@ -1,9 +1,9 @@
-package enrich
+package format
 
 // The reference implementations of the ecs and ocsf formats: a tree of maps
 // built from dotted paths and encoding/json's Encoder (the implementation
-// before fmtDoc). TestFormatsMatchMapEncoding holds encodeECS and
-// encodeOCSF to them byte for byte.
+// before fmtDoc). TestFormatsMatchMapEncoding holds appendECS and
+// appendOCSF to them byte for byte.
 
 import (
 	"bytes"
@@ -121,7 +121,7 @@ func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
 	d.put(ECSURLPath, path)
 	d.put(ECSURLQuery, query)
-	d.put(ECSHTTPRequestMethod, httpMethod(ev.Verb))
+	d.put(ECSHTTPRequestMethod, record.HTTPMethod(ev.Verb))
 	if e.Result.Code != 0 {
 		d.put(ECSHTTPResponseStatus, e.Result.Code)
 	}
@@ -145,10 +145,8 @@ func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 		d.put(ECSThreatFramework, "MITRE ATT&CK")
 		d.put(ECSThreatTechniqueID, e.Attack)
 	}
-	if ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "" && ev.RequestObject != nil {
-		var b body
-		parseBody(ev, &b)
-		d.put(ECSContainerImageName, b.images())
+	if len(rec.Images) > 0 {
+		d.put(ECSContainerImageName, rec.Images)
 	}
 	d.put(ECSKubernetesAudit, raw)
 	d.put(ECSEnrichment, e)
@@ -196,7 +194,7 @@ func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.put(OCSFSeverityID, sev)
 	d.put(OCSFSeverity, ocsfSeverityNames[sev])
-	switch o := outcome(e); o {
+	switch o := e.Outcome(); o {
 	case "allowed":
 		d.put(OCSFStatusID, 1)
 		d.put(OCSFStatus, "Success")
@@ -252,7 +250,7 @@ func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 		d.put(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
 	}
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.put(OCSFHTTPRequestMethod, httpMethod(ev.Verb))
+	d.put(OCSFHTTPRequestMethod, record.HTTPMethod(ev.Verb))
 	d.put(OCSFHTTPRequestUA, ev.UserAgent)
 	d.put(OCSFHTTPRequestURLPath, path)
 	d.put(OCSFHTTPRequestURLQuery, query)

@@ -1,4 +1,4 @@
-package enrich
+package pipeline
 
 import (
 	"bytes"
@@ -10,18 +10,20 @@ import (
 	"testing"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.golden.json")
 
-// TestGolden encodes each testdata/NAME.json (one real event) in every
-// format and compares with testdata/NAME.golden.json.
+// TestGolden decodes, enriches and encodes each testdata/golden/NAME.json
+// (one real event) in every format and compares with NAME.golden.json.
 func TestGolden(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/*.json")
+	inputs, err := filepath.Glob("testdata/golden/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	formats := []conf.Format{conf.FormatNative, conf.FormatECS, conf.FormatOCSF}
+	formats := []format.Format{format.Native, format.ECS, format.OCSF}
 	n := 0
 	for _, in := range inputs {
 		if strings.HasSuffix(in, ".golden.json") {
@@ -36,16 +38,19 @@ func TestGolden(t *testing.T) {
 			var got bytes.Buffer
 			got.WriteString("{\n")
 			for i, f := range formats {
-				en := newEnricher(t, conf.Enrich{ClusterName: "lab", NodeName: "node-1", Format: f, Stages: allStages})
-				evs, err := Decode(doc, nil)
+				en, err := enrich.New(conf.Enrich{ClusterName: "lab", NodeName: "node-1", Stages: allStages}, conf.Redact{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				evs, err := enrich.Decode(doc, nil)
 				if err != nil || len(evs) != 1 {
 					t.Fatalf("decode: %v", err)
 				}
 				rec, drop := en.Enrich(&evs[0])
-				if drop != DropNone {
+				if drop != enrich.DropNone {
 					t.Fatalf("dropped: %s", drop)
 				}
-				out, err := en.Encode(nil, rec)
+				out, err := format.Append(nil, f, rec)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +75,7 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run go test ./enrich -run Golden -update)", err)
+				t.Fatalf("%v (run go test ./pipeline -run Golden -update)", err)
 			}
 			if !bytes.Equal(got.Bytes(), want) {
 				t.Errorf("%s differs from %s; run with -update and review the diff.\n%s", in, golden, firstDiff(got.Bytes(), want))
@@ -93,3 +98,6 @@ func firstDiff(got, want []byte) string {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// allStages ships every stage, so that each golden input is encoded.
+var allStages = []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}

@@ -1,13 +1,14 @@
-package enrich
+package format
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/enum"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
@@ -131,21 +132,63 @@ func OCSFFieldNames() []string {
 	return []string{OCSFClassUID, OCSFClassName, OCSFCategoryUID, OCSFCategoryName, OCSFActivityID, OCSFActivityName, OCSFTypeUID, OCSFTypeName, OCSFTime, OCSFStartTime, OCSFEndTime, OCSFDuration, OCSFSeverityID, OCSFSeverity, OCSFStatusID, OCSFStatus, OCSFStatusCode, OCSFStatusDetail, OCSFMessage, OCSFMetadataVersion, OCSFMetadataProductName, OCSFMetadataVendorName, OCSFMetadataUID, OCSFMetadataLogName, OCSFActorUserName, OCSFActorUserUID, OCSFActorUserType, OCSFActorUserTypeID, OCSFActorUserGroups, OCSFActorInvokedBy, OCSFAPIOperation, OCSFAPIVersion, OCSFAPIGroupName, OCSFAPIServiceName, OCSFAPIRequestUID, OCSFAPIResponseCode, OCSFAPIResponseError, OCSFAPIResponseMessage, OCSFSrcEndpointIP, OCSFSrcIntermediateIPs, OCSFHTTPRequestMethod, OCSFHTTPRequestUA, OCSFHTTPRequestURLPath, OCSFHTTPRequestURLQuery, OCSFHTTPResponseCode, OCSFResources, OCSFDstEndpointHostname, OCSFAttacks, OCSFUnmappedAudit, OCSFUnmappedEnrichment}
 }
 
-// Encode appends the record's message value in the configured format.
-func (en *Enricher) Encode(dst []byte, rec *record.Record) ([]byte, error) {
-	switch en.cfg.Format {
-	case conf.FormatECS:
-		return encodeECS(dst, rec)
-	case conf.FormatOCSF:
-		return encodeOCSF(dst, rec)
+// Format is the shape of a message value written to Kafka.
+type Format int
+
+const (
+	// Native is the audit event as the apiserver logged it (after
+	// redaction), with the enrichment as its last member.
+	Native Format = iota
+	// ECS is an Elastic Common Schema document.
+	ECS
+	// OCSF is an OCSF API Activity event.
+	OCSF
+)
+
+var formatNames = []string{"native", "ecs", "ocsf"}
+
+func (f Format) String() string {
+	if f < 0 || int(f) >= len(formatNames) {
+		return "format(" + strconv.Itoa(int(f)) + ")"
 	}
-	return encodeNative(dst, rec)
+	return formatNames[f]
 }
 
-// encodeNative appends the audit event with the enrichment as its last
-// member, as json.Marshal would write them (see appendjson.go).
-func encodeNative(dst []byte, rec *record.Record) ([]byte, error) {
-	return appendNative(dst, rec)
+// UnmarshalText reads a format name; the error of an unknown one lists the
+// valid names.
+func (f *Format) UnmarshalText(b []byte) error {
+	i, err := enum.Parse("format", string(b), formatNames)
+	if err == nil {
+		*f = Format(i)
+	}
+	return err
+}
+
+// Version is the format_version header of the format's messages: the name
+// and the version of its schema, bumped on a breaking change.
+func (f Format) Version() string {
+	switch f { // constants: no allocation per message
+	case Native:
+		return "native/2"
+	case ECS:
+		return "ecs/1"
+	case OCSF:
+		return "ocsf/1"
+	}
+	return f.String() + "/1"
+}
+
+// Append appends the record's message value in format f.
+func Append(dst []byte, f Format, rec *record.Record) ([]byte, error) {
+	switch f {
+	case ECS:
+		return appendECS(dst, rec)
+	case OCSF:
+		return appendOCSF(dst, rec)
+	case Native:
+		return appendNative(dst, rec)
+	}
+	return dst, fmt.Errorf("unknown format %d", int(f))
 }
 
 func timeString(t time.Time) string {
@@ -155,7 +198,7 @@ func timeString(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func encodeECS(dst []byte, rec *record.Record) ([]byte, error) {
+func appendECS(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	var d fmtDoc
 	d.plan = ecsPlan
@@ -192,7 +235,7 @@ func encodeECS(dst []byte, rec *record.Record) ([]byte, error) {
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
 	d.str(ECSURLPath, path)
 	d.str(ECSURLQuery, query)
-	d.str(ECSHTTPRequestMethod, httpMethod(ev.Verb))
+	d.str(ECSHTTPRequestMethod, record.HTTPMethod(ev.Verb))
 	if e.Result.Code != 0 {
 		d.int(ECSHTTPResponseStatus, int64(e.Result.Code))
 	}
@@ -216,11 +259,7 @@ func encodeECS(dst []byte, rec *record.Record) ([]byte, error) {
 		d.str(ECSThreatFramework, "MITRE ATT&CK")
 		d.strs(ECSThreatTechniqueID, e.Attack)
 	}
-	if ev.ObjectRef != nil && ev.ObjectRef.Resource == "pods" && ev.ObjectRef.Subresource == "" && ev.RequestObject != nil {
-		var b body
-		parseBody(ev, &b)
-		d.strs(ECSContainerImageName, b.images())
-	}
+	d.strs(ECSContainerImageName, rec.Images)
 	d.special(ECSKubernetesAudit, dkEvent)
 	d.special(ECSEnrichment, dkEnrichment)
 	return d.appendJSON(dst, rec)
@@ -272,7 +311,7 @@ func ecsEventType(e *record.Enrichment) []string {
 	default:
 		t = "info"
 	}
-	if outcome(e) == "denied" {
+	if e.Outcome() == "denied" {
 		return []string{t, "denied"}
 	}
 	if e.Result.Allowed {
@@ -310,7 +349,7 @@ func OCSFActivity(verb string) (int, string) {
 
 var ocsfSeverityNames = [...]string{"Unknown", "Informational", "Low", "Medium", "High", "Critical"}
 
-func encodeOCSF(dst []byte, rec *record.Record) ([]byte, error) {
+func appendOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	const classUID, categoryUID = 6003, 6
 	act, actName := OCSFActivity(ev.Verb)
@@ -348,7 +387,7 @@ func encodeOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.int(OCSFSeverityID, int64(sev))
 	d.str(OCSFSeverity, ocsfSeverityNames[sev])
-	switch o := outcome(e); o {
+	switch o := e.Outcome(); o {
 	case "allowed":
 		d.int(OCSFStatusID, 1)
 		d.str(OCSFStatus, "Success")
@@ -402,7 +441,7 @@ func encodeOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 		d.strs(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
 	}
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.str(OCSFHTTPRequestMethod, httpMethod(ev.Verb))
+	d.str(OCSFHTTPRequestMethod, record.HTTPMethod(ev.Verb))
 	d.str(OCSFHTTPRequestUA, ev.UserAgent)
 	d.str(OCSFHTTPRequestURLPath, path)
 	d.str(OCSFHTTPRequestURLQuery, query)
@@ -428,7 +467,7 @@ func ocsfUserType(name string) (string, int) {
 	switch {
 	case name == "":
 		return "Unknown", 0
-	case strings.HasPrefix(name, saPrefix):
+	case strings.HasPrefix(name, record.ServiceAccountPrefix):
 		return "Service Account", 99
 	case strings.HasPrefix(name, "system:"):
 		return "System", 3

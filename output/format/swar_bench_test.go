@@ -1,9 +1,11 @@
-package enrich
+package format
 
 import (
+	"encoding/json"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
@@ -69,11 +71,11 @@ func BenchmarkCompactBodies(b *testing.B) {
 	var bodies [][]byte
 	size := 0
 	for _, l := range c.Generate(benchmix.Default(), 1000) {
-		evs, err := Decode(l, nil)
-		if err != nil {
+		var ev auditv1.Event
+		if err := json.Unmarshal(l, &ev); err != nil {
 			b.Fatal(err)
 		}
-		for _, u := range []*runtime.Unknown{evs[0].RequestObject, evs[0].ResponseObject} {
+		for _, u := range []*runtime.Unknown{ev.RequestObject, ev.ResponseObject} {
 			if u != nil {
 				bodies = append(bodies, u.Raw)
 				size += len(u.Raw)

@@ -1,0 +1,31 @@
+package format
+
+import (
+	"strings"
+	"testing"
+)
+
+// Version returns constants for the known formats (no allocation per
+// message), each "<name>/<schema version>".
+func TestVersion(t *testing.T) {
+	for _, f := range []Format{Native, ECS, OCSF} {
+		name, v, ok := strings.Cut(f.Version(), "/")
+		if !ok || name != f.String() || v == "" {
+			t.Errorf("%v.Version() = %q", f, f.Version())
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = f.Version() }); n != 0 {
+			t.Errorf("%v.Version() allocates", f)
+		}
+	}
+}
+
+func TestFormatText(t *testing.T) {
+	var f Format
+	if err := f.UnmarshalText([]byte(" OCSF ")); err != nil || f != OCSF {
+		t.Errorf("UnmarshalText(OCSF) = %v, %v", f, err)
+	}
+	err := f.UnmarshalText([]byte("splunk"))
+	if err == nil || !strings.Contains(err.Error(), "native, ecs, ocsf") || f != OCSF {
+		t.Errorf("UnmarshalText(splunk) = %v, %v", f, err)
+	}
+}
