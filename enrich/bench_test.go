@@ -6,6 +6,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 )
 
 // benchMix is a realistic mix: the real lab log (apiserver bootstrap with
@@ -22,7 +23,7 @@ func benchEnrich(b *testing.B, e conf.Enrich) {
 	var bytes int64
 	for _, l := range lines {
 		var err error
-		if events, err = Decode(l, events); err != nil {
+		if events, err = audit.Decode(l, events); err != nil {
 			b.Fatal(err)
 		}
 		bytes += int64(len(l))
@@ -61,7 +62,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var err error
-		if evs, err = Decode(lines[i%len(lines)], evs[:0]); err != nil {
+		if evs, err = audit.Decode(lines[i%len(lines)], evs[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}

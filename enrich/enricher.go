@@ -4,7 +4,11 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/policy"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/rules"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/summary"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
@@ -12,10 +16,10 @@ import (
 const (
 	DropNone     = ""
 	DropStage    = "stage_filtered"
-	DropPolicy   = "policy_level_none"
+	DropPolicy   = policy.DropLevelNone
 	DropNotAudit = "not_audit_event"
 	// DropPolicyStage: the node-side policy's omitStages lists the event's stage.
-	DropPolicyStage = "policy_omit_stage"
+	DropPolicyStage = policy.DropOmitStage
 )
 
 // Enricher turns decoded events into shippable records. It is built once per
@@ -23,8 +27,8 @@ const (
 type Enricher struct {
 	cfg    conf.Enrich
 	stages map[auditv1.Stage]bool
-	rules  *rules
-	policy *relevel // nil without policy_file
+	rules  *rules.RuleSet
+	policy *policy.Relevel // nil without policy_file
 	redact *redact.Redactor
 }
 
@@ -44,13 +48,13 @@ func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
 	for _, s := range stages {
 		en.stages[auditv1.Stage(s)] = true
 	}
-	rs, err := loadRules(e.RulesFile, e.RulesMode)
+	rs, err := rules.Load(e.RulesFile, e.RulesMode)
 	if err != nil {
 		return nil, err
 	}
 	en.rules = rs
 	if e.PolicyFile != "" {
-		if en.policy, err = loadPolicy(e.PolicyFile); err != nil {
+		if en.policy, err = policy.Load(e.PolicyFile); err != nil {
 			return nil, err
 		}
 	}
@@ -59,11 +63,7 @@ func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
 
 // Rules returns the ids of the active (enabled) rules, in evaluation order.
 func (en *Enricher) Rules() []string {
-	ids := make([]string, len(en.rules.list))
-	for i, r := range en.rules.list {
-		ids[i] = r.ID
-	}
-	return ids
+	return en.rules.IDs()
 }
 
 // Enrich filters, re-levels and enriches one event in place. It returns the
@@ -85,26 +85,26 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event) string {
 		return DropStage
 	}
 	rec.Event = ev
-	var v view
-	newView(ev, &v)
+	var v audit.View
+	audit.NewView(ev, &v)
 	rec.Enrichment.Level = string(ev.Level)
 	if en.policy != nil {
-		if drop := en.policy.apply(ev, &v, &rec.Enrichment); drop != DropNone {
+		if drop := en.policy.Apply(ev, &v, &rec.Enrichment); drop != DropNone {
 			return drop
 		}
 		rec.Enrichment.Level = string(ev.Level)
 	}
 	// Rules read the event as logged (configmap_credentials looks at values).
-	en.rules.evaluate(&v, &rec.Enrichment)
+	en.rules.Evaluate(&v, &rec.Enrichment)
+	if r := ev.ObjectRef; r != nil && r.Resource == "pods" && r.Subresource == "" && ev.RequestObject != nil {
+		rec.Images = v.Images() // the rules' parse of the body, if they made one
+	}
 	// Secrets go after re-levelling (bodies it strips are not walked) and the
 	// rules (which only name what matched), and before the summary, which
 	// quotes the request URI's exec command. A body that cannot be walked is
 	// replaced whole and the event annotated (redact.Annotation).
 	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
-	en.summarise(&v, &rec.Enrichment)
-	if r := ev.ObjectRef; r != nil && r.Resource == "pods" && r.Subresource == "" && ev.RequestObject != nil {
-		rec.Images = v.getBody().images()
-	}
+	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName})
 	return DropNone
 }
 
@@ -141,6 +141,6 @@ func (en *Enricher) Truncate(rec *record.Record) {
 	if ev.Annotations == nil {
 		ev.Annotations = map[string]string{}
 	}
-	ev.Annotations[AnnotationTruncated] = "true"
+	ev.Annotations[audit.AnnotationTruncated] = "true"
 	rec.Enrichment.Truncated = true
 }

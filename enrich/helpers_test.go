@@ -1,92 +1,52 @@
 package enrich
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/internal/audittest"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // labLog is the real kube-apiserver 1.32 log, part of the repository.
 const labLog = "../testdata/lab-policy.audit.log"
 
-// readLines returns the non-empty lines of a file.
-func readLines(t testing.TB, name string) [][]byte {
-	t.Helper()
-	if ls, ok := linesCache.Load(name); ok {
-		return ls.([][]byte)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() {
-		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 {
-			out = append(out, append([]byte(nil), l...))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	linesCache.Store(name, out)
-	return out
-}
+// falcoFile holds Falco's k8s-audit trace files (see testdata/README.md).
+const falcoFile = "testdata/falco_trace_files.jsonl"
 
-// linesCache keeps test files read once per test binary.
-var linesCache sync.Map
+// allStages ships every stage.
+var allStages = []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}
 
-// decodeFile decodes every line of a JSON Lines file of audit events.
-func decodeFile(t testing.TB, name string) []auditv1.Event {
-	t.Helper()
-	var evs []auditv1.Event
-	for i, l := range readLines(t, name) {
-		var err error
-		if evs, err = Decode(l, evs); err != nil {
-			t.Fatalf("%s:%d: %v", name, i+1, err)
-		}
-	}
-	return evs
-}
+// The shared selectors and builders (enrich/internal/audittest).
+var (
+	falco         = audittest.Falco
+	sample        = audittest.Sample
+	impersonating = audittest.Impersonating
+	line          = audittest.Line
+	user          = audittest.User
+	and           = audittest.And
+	res           = audittest.Res
+	code          = audittest.Code
+	stage         = audittest.Stage
+	uri           = audittest.URI
+	readLines     = audittest.ReadLines
+	decodeFile    = audittest.DecodeFile
+)
 
-// line returns event n (1-based line) of a file, decoded.
-func line(t testing.TB, name string, n int) auditv1.Event {
-	t.Helper()
-	ls := readLines(t, name)
-	if n < 1 || n > len(ls) {
-		t.Fatalf("%s has no line %d", name, n)
-	}
-	evs, err := Decode(ls[n-1], nil)
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("%s:%d: %v", name, n, err)
-	}
-	return evs[0]
-}
+var (
+	labOnce sync.Once
+	labEvs  []auditv1.Event
+)
 
-// publicCorpus returns the directory of the shared public samples, or skips.
-func publicCorpus(t testing.TB) string {
+// lab returns a copy of the first lab-log event that satisfies f.
+func lab(t testing.TB, f audittest.Filter) auditv1.Event {
 	t.Helper()
-	for _, rel := range []string{"../../shared/testdata/audit/public", "../../../shared/testdata/audit/public"} {
-		dir, err := filepath.Abs(rel)
-		if err != nil {
-			continue
-		}
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	t.Skip("../shared/testdata/audit/public is absent")
-	return ""
+	labOnce.Do(func() { labEvs = decodeFile(t, labLog) })
+	return audittest.Find(t, labEvs, f)
 }
 
 func newEnricher(t testing.TB, e conf.Enrich) *Enricher {
@@ -113,4 +73,9 @@ func marshalRecord(rec *record.Record) ([]byte, error) {
 		return nil, err
 	}
 	return append(append(append(ev[:len(ev)-1], `,"enrichment":`...), enr...), '}'), nil
+}
+
+// labEv is a builder of the first lab-log event that every filter selects.
+func labEv(fs ...audittest.Filter) func(testing.TB) auditv1.Event {
+	return func(t testing.TB) auditv1.Event { return lab(t, and(fs...)) }
 }

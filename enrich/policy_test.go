@@ -3,33 +3,14 @@ package enrich
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
-
-// TestPolicyReproducesApiserverLevels evaluates the lab's own audit policy
-// over the log it produced: the attributes rebuilt from each event must lead
-// k8s.io/apiserver's evaluator to the level the apiserver logged.
-func TestPolicyReproducesApiserverLevels(t *testing.T) {
-	p, err := loadPolicy("testdata/lab-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range decodeFile(t, labLog) {
-		var v view
-		newView(&ev, &v)
-		attrs := attributes(&ev, &v)
-		got := p.eval.EvaluatePolicyRule(&attrs)
-		if string(got.Level) != string(ev.Level) {
-			t.Errorf("%s %s %s: policy level %s, apiserver logged %s", ev.AuditID, ev.Verb, ev.RequestURI, got.Level, ev.Level)
-		}
-	}
-}
 
 func writePolicy(t *testing.T, body string) string {
 	t.Helper()
@@ -83,7 +64,7 @@ func TestPolicyRelevels(t *testing.T) {
 		t.Errorf("enrichment level %q logged %q", rec.Enrichment.Level, rec.Enrichment.LoggedLevel)
 	}
 	// Rules still judge the event (severity from metadata).
-	if !has(rec.Enrichment.Rules, "rbac_changed") {
+	if !slices.Contains(rec.Enrichment.Rules, "rbac_changed") {
 		t.Errorf("rules after re-levelling: %v", rec.Enrichment.Rules)
 	}
 
@@ -152,10 +133,5 @@ func TestPolicyOmitManagedFields(t *testing.T) {
 	if rec.Enrichment.Level != "RequestResponse" {
 		t.Errorf("level %s", rec.Enrichment.Level)
 	}
-	list := []byte(`{"kind":"PodList","items":[{"metadata":{"name":"a","managedFields":[{"manager":"x"}]}},{"metadata":{"name":"b"}}]}`)
-	u := &runtime.Unknown{Raw: list}
-	stripManagedFields(u)
-	if strings.Contains(string(u.Raw), "managedFields") || !strings.Contains(string(u.Raw), `"b"`) {
-		t.Errorf("list: %s", u.Raw)
-	}
+
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
@@ -49,7 +50,7 @@ func decodeAll(b *testing.B, lines [][]byte) []auditv1.Event {
 	var evs []auditv1.Event
 	for _, l := range lines {
 		var err error
-		if evs, err = enrich.Decode(l, evs); err != nil {
+		if evs, err = audit.Decode(l, evs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -82,7 +83,7 @@ func BenchmarkStageDecode(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, l := range lines {
 			var err error
-			if evs, err = enrich.Decode(l, evs[:0]); err != nil {
+			if evs, err = audit.Decode(l, evs[:0]); err != nil {
 				b.Fatal(err)
 			}
 		}

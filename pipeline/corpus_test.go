@@ -11,10 +11,11 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
-// TestPublicCorpus sends every public sample through enrich.Decode,
+// TestPublicCorpus sends every public sample through audit.Decode,
 // Enrich and format.Append in every format: no error for an audit event, no panic, valid JSON.
 func TestPublicCorpus(t *testing.T) {
 	dir := publicCorpus(t)
@@ -38,9 +39,9 @@ func TestPublicCorpus(t *testing.T) {
 			if len(bytes.TrimSpace(l)) == 0 {
 				continue
 			}
-			evs, err := enrich.Decode(l, nil)
+			evs, err := audit.Decode(l, nil)
 			if err != nil {
-				if envelope && errors.Is(err, enrich.ErrNotAudit) {
+				if envelope && errors.Is(err, audit.ErrNotAudit) {
 					notAudit++
 					continue
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -42,7 +43,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				evs, err := enrich.Decode(doc, nil)
+				evs, err := audit.Decode(doc, nil)
 				if err != nil || len(evs) != 1 {
 					t.Fatalf("decode: %v", err)
 				}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
@@ -146,9 +147,9 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
-		events, err = enrich.Decode(entry.JSON, events[:0])
+		events, err = audit.Decode(entry.JSON, events[:0])
 		if err != nil {
-			if bad := (*enrich.BadItemsError)(nil); errors.As(err, &bad) {
+			if bad := (*audit.BadItemsError)(nil); errors.As(err, &bad) {
 				// An EventList with some bad items: the good ones go on.
 				res.Dropped[enrich.DropNotAudit] += bad.Bad
 				p.log.Debug("EventList items dropped", "reason", enrich.DropNotAudit, "items", bad.Bad, "of", bad.Total, "error", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
@@ -23,7 +24,7 @@ func BenchmarkStageEncode(b *testing.B) {
 	}
 	var recs []*record.Record
 	for _, l := range c.Generate(benchmix.Default(), 1000) {
-		evs, err := enrich.Decode(l, nil)
+		evs, err := audit.Decode(l, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,14 +11,14 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
-	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
 
 // benchEvent decodes one event document.
 func benchEvent(b *testing.B, doc []byte) auditv1.Event {
-	evs, err := enrich.Decode(doc, nil)
+	evs, err := audit.Decode(doc, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
-	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 )
 
@@ -76,11 +76,11 @@ func corpusRun(t *testing.T, path string) (red map[int][]string, msgs map[int]st
 		}
 		msgs[i+1] = string(out[0])
 
-		pristine, err := enrich.Decode([]byte(l), nil)
+		pristine, err := audit.Decode([]byte(l), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs, _ := enrich.Decode([]byte(l), nil)
+		evs, _ := audit.Decode([]byte(l), nil)
 		for j := range evs {
 			r.Event(&evs[j])
 			if string(touched(t, &evs[j])) != string(touched(t, &pristine[j])) {

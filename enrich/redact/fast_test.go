@@ -15,7 +15,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
-	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
@@ -148,7 +148,7 @@ func decodeDocs(t testing.TB, docs [][]byte) []auditv1.Event {
 	var evs []auditv1.Event
 	for _, d := range docs {
 		var err error
-		if evs, err = enrich.Decode(d, evs); err != nil {
+		if evs, err = audit.Decode(d, evs); err != nil {
 			t.Fatalf("decode: %v", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
@@ -49,7 +50,7 @@ func enricher(t testing.TB, props map[string]string) *shipper {
 // would reach Kafka.
 func ship(t testing.TB, en *shipper, doc []byte) ([][]byte, []*record.Record) {
 	t.Helper()
-	evs, err := enrich.Decode(doc, nil)
+	evs, err := audit.Decode(doc, nil)
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}

@@ -456,3 +456,39 @@ func kb(n int) string {
 	}
 	return strconv.Itoa(n)
 }
+
+// Documents are every realistic document the equivalence tests use: the
+// sample lines, 1500 generated from them, then the public samples in
+// ../shared when present. Real is how many come before the public ones.
+func Documents() (docs [][]byte, real int, err error) {
+	lines, err := Lines()
+	if err != nil {
+		return nil, 0, err
+	}
+	docs = append(docs, lines...)
+	c, err := NewCorpus(lines)
+	if err != nil {
+		return nil, 0, err
+	}
+	docs = append(docs, c.Generate(Default(), 1500)...)
+	real = len(docs)
+	if root, err := ModuleRoot(); err == nil {
+		pub := filepath.Join(root, "..", "shared", "testdata", "audit", "public")
+		files, _ := filepath.Glob(filepath.Join(pub, "*"))
+		for _, f := range files {
+			if strings.HasSuffix(f, ".md") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, l := range bytes.Split(b, []byte("\n")) {
+				if len(bytes.TrimSpace(l)) > 0 {
+					docs = append(docs, l)
+				}
+			}
+		}
+	}
+	return docs, real, nil
+}

@@ -1,166 +1,27 @@
-package enrich
+package rules
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 const (
-	falcoFile   = "testdata/falco_trace_files.jsonl"
-	samplesFile = "testdata/public_samples.jsonl"
+	falcoFile   = "../testdata/falco_trace_files.jsonl"
+	samplesFile = "../testdata/public_samples.jsonl"
 )
-
-var (
-	labOnce sync.Once
-	labEvs  []auditv1.Event
-)
-
-// lab returns a copy of the first lab-log event that satisfies f.
-func lab(t testing.TB, f func(ev *auditv1.Event) bool) auditv1.Event {
-	t.Helper()
-	labOnce.Do(func() { labEvs = decodeFile(t, labLog) })
-	for i := range labEvs {
-		if f(&labEvs[i]) {
-			return *labEvs[i].DeepCopy()
-		}
-	}
-	t.Fatal("no such event in the lab log")
-	return auditv1.Event{}
-}
-
-// Event selectors over the lab log.
-func user(u string) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool { return ev.User.Username == u }
-}
-
-func and(fs ...func(*auditv1.Event) bool) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool {
-		for _, f := range fs {
-			if !f(ev) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-func res(verb, resource, sub string) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool {
-		return ev.Verb == verb && ev.ObjectRef != nil && ev.ObjectRef.Resource == resource && ev.ObjectRef.Subresource == sub
-	}
-}
-
-func code(c int32) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool { return ev.ResponseStatus != nil && ev.ResponseStatus.Code == c }
-}
-
-func stage(s auditv1.Stage) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool { return ev.Stage == s }
-}
-
-func uri(prefix string) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool { return strings.HasPrefix(ev.RequestURI, prefix) }
-}
-
-func impersonating(u string) func(*auditv1.Event) bool {
-	return func(ev *auditv1.Event) bool { return ev.ImpersonatedUser != nil && ev.ImpersonatedUser.Username == u }
-}
-
-// withBody edits the request object of an event.
-func withBody(t testing.TB, ev auditv1.Event, f func(m map[string]any)) auditv1.Event {
-	t.Helper()
-	m := map[string]any{}
-	if ev.RequestObject != nil {
-		if err := json.Unmarshal(ev.RequestObject.Raw, &m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f(m)
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.RequestObject = &runtime.Unknown{Raw: raw, ContentType: "application/json"}
-	return ev
-}
-
-func obj(m map[string]any, path ...string) map[string]any {
-	for _, p := range path {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	return m
-}
-
-// mk builds a realistic event (the shape of the lab log's kubectl events)
-// for what no real sample shows.
-func mk(t testing.TB, verb, group, resource, sub, ns, name, username string, code int32, body string) auditv1.Event {
-	t.Helper()
-	r := map[string]any{"resource": resource, "apiVersion": "v1"}
-	if group != "" {
-		r["apiGroup"] = group
-	}
-	for k, v := range map[string]string{"subresource": sub, "namespace": ns, "name": name} {
-		if v != "" {
-			r[k] = v
-		}
-	}
-	doc := map[string]any{
-		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
-		"auditID": "00000000-1111-2222-3333-444444444444", "stage": "ResponseComplete",
-		"requestURI": "/apis/" + group + "/v1/" + resource, "verb": verb,
-		"user":      map[string]any{"username": username, "groups": []string{"system:authenticated"}},
-		"sourceIPs": []string{"10.0.0.7"}, "userAgent": "kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07",
-		"objectRef":                r,
-		"responseStatus":           map[string]any{"metadata": map[string]any{}, "code": code},
-		"requestReceivedTimestamp": "2026-11-22T02:21:19.289650Z", "stageTimestamp": "2026-11-22T02:21:19.301552Z",
-		"annotations": map[string]string{"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""},
-	}
-	if body != "" {
-		doc["requestObject"] = json.RawMessage(body)
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs, err := Decode(b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs[0]
-}
 
 type ruleCase struct {
 	rule string
 	name string
 	ev   func(t testing.TB) auditv1.Event
 	want bool
-}
-
-func falco(n int) func(testing.TB) auditv1.Event {
-	return func(t testing.TB) auditv1.Event { return line(t, falcoFile, n) }
-}
-
-func sample(n int) func(testing.TB) auditv1.Event {
-	return func(t testing.TB) auditv1.Event { return line(t, samplesFile, n) }
-}
-
-func labEv(fs ...func(*auditv1.Event) bool) func(testing.TB) auditv1.Event {
-	return func(t testing.TB) auditv1.Event { return lab(t, and(fs...)) }
 }
 
 func ruleCases() []ruleCase {
@@ -431,9 +292,9 @@ func TestDefaultRules(t *testing.T) {
 	if err := os.WriteFile(file, []byte(enabledForTests), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	en := newEnricher(t, conf.Enrich{Stages: allStages, RulesFile: file, RulesMode: "extend"})
-	def := newEnricher(t, conf.Enrich{Stages: allStages})
-	specs, err := parseRuleFile(defaultRules, "default")
+	en := newRules(t, file, "extend")
+	def := newRules(t, "", "")
+	specs, err := ParseRuleFile(defaultRules, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +309,7 @@ func TestDefaultRules(t *testing.T) {
 		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
 			ev := c.ev(t)
 			rec, drop := en.Enrich(&ev)
-			if drop != DropNone {
+			if drop != "" {
 				t.Fatalf("dropped: %s", drop)
 			}
 			got := has(rec.Enrichment.Rules, c.rule)
@@ -483,8 +344,8 @@ func TestDefaultRules(t *testing.T) {
 	}
 }
 
-func findRule(en *Enricher, id string) *Rule {
-	for _, r := range en.rules.list {
+func findRule(en *testEnricher, id string) *Rule {
+	for _, r := range en.RuleSet.list {
 		if r.ID == id {
 			return r
 		}
@@ -493,7 +354,7 @@ func findRule(en *Enricher, id string) *Rule {
 }
 
 func TestSeverityIsHighestOfMatchedRules(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{})
+	en := newRules(t, "", "")
 	// Reading a secret matches secret_get_successful (high) and
 	// secret_read_by_user (high); a 403 list matches low and medium rules.
 	ev := lab(t, and(user("dev-user"), res("get", "secrets", "")))
@@ -542,8 +403,8 @@ func TestRulesFileModes(t *testing.T) {
   enabled: false
 `
 	f := writeRules(t, custom)
-	ext := newEnricher(t, conf.Enrich{RulesFile: f, RulesMode: "extend"})
-	ids := ext.Rules()
+	ext := newRules(t, f, "extend")
+	ids := ext.IDs()
 	if !has(ids, "crown_jewels") || !has(ids, "pod_exec") || has(ids, "request_forbidden") {
 		t.Errorf("extend: %v", ids)
 	}
@@ -557,8 +418,8 @@ func TestRulesFileModes(t *testing.T) {
 		t.Errorf("custom rule: %s %v", rec.Enrichment.Severity, rec.Enrichment.Attack)
 	}
 
-	rep := newEnricher(t, conf.Enrich{RulesFile: f, RulesMode: "replace"})
-	if ids := rep.Rules(); len(ids) != 2 || ids[0] != "crown_jewels" {
+	rep := newRules(t, f, "replace")
+	if ids := rep.IDs(); len(ids) != 2 || ids[0] != "crown_jewels" {
 		t.Errorf("replace: %v", ids)
 	}
 }
@@ -578,7 +439,7 @@ func TestRulesFileErrors(t *testing.T) {
 		"bad resource":      {`rules: [{id: r9, severity: low, match: {resources: [{group: "", resources: ["a/b/c"]}]}}]`, `rule "r9": match: resource "a/b/c"`},
 	} {
 		f := writeRules(t, c.body)
-		_, err := New(conf.Enrich{RulesFile: f, RulesMode: "extend"}, conf.Redact{})
+		_, err := Load(f, "extend")
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue
@@ -587,7 +448,7 @@ func TestRulesFileErrors(t *testing.T) {
 			t.Errorf("%s: error %q does not name the file and %q", name, err, c.want)
 		}
 	}
-	if _, err := New(conf.Enrich{RulesFile: "/nonexistent/rules.yaml"}, conf.Redact{}); err == nil {
+	if _, err := Load("/nonexistent/rules.yaml", ""); err == nil {
 		t.Error("missing rules file: no error")
 	}
 }
@@ -609,12 +470,12 @@ func TestResourceMatchFollowsAuditPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v view
-		newView(&exec, &v)
+		var v audit.View
+		audit.NewView(&exec, &v)
 		if got := m.matches(&v); got != c.exec {
 			t.Errorf("%s on pods/exec: %v", c.spec, got)
 		}
-		newView(&pod, &v)
+		audit.NewView(&pod, &v)
 		if got := m.matches(&v); got != c.pod {
 			t.Errorf("%s on pods: %v", c.spec, got)
 		}

@@ -1,4 +1,4 @@
-package enrich
+package audit
 
 import (
 	"encoding/json"
@@ -23,19 +23,19 @@ func TestBodyFieldTables(t *testing.T) {
 		typ  reflect.Type
 		want []string
 	}{
-		{reflect.TypeFor[body](), bodyFields},
-		{reflect.TypeFor[body]().Field(1).Type, nameField},
-		{reflect.TypeFor[bodySpec](), specFields},
-		{reflect.TypeFor[podSpec](), podSpecFields},
-		{reflect.TypeFor[podTemplate](), specField},
-		{reflect.TypeFor[jobTemplateRef](), specField},
-		{reflect.TypeFor[jobTemplateRef]().Field(0).Type, templateField},
-		{reflect.TypeFor[container](), containerFields},
-		{reflect.TypeFor[securityContext](), securityContextFields},
-		{reflect.TypeFor[volume](), volumeFields},
-		{reflect.TypeFor[hostPathSource](), hostPathFields},
-		{reflect.TypeFor[policyRule](), ruleFields},
-		{reflect.TypeFor[body]().Field(4).Type, roleRefFields},
+		{reflect.TypeFor[Body](), bodyFields},
+		{reflect.TypeFor[Body]().Field(1).Type, nameField},
+		{reflect.TypeFor[BodySpec](), specFields},
+		{reflect.TypeFor[PodSpec](), podSpecFields},
+		{reflect.TypeFor[PodTemplate](), specField},
+		{reflect.TypeFor[JobTemplateRef](), specField},
+		{reflect.TypeFor[JobTemplateRef]().Field(0).Type, templateField},
+		{reflect.TypeFor[Container](), containerFields},
+		{reflect.TypeFor[SecurityContext](), securityContextFields},
+		{reflect.TypeFor[Volume](), volumeFields},
+		{reflect.TypeFor[HostPathSource](), hostPathFields},
+		{reflect.TypeFor[PolicyRule](), ruleFields},
+		{reflect.TypeFor[Body]().Field(4).Type, roleRefFields},
 	} {
 		if got := names(c.typ); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%v: fields %q, table %q", c.typ, got, c.want)
@@ -53,10 +53,11 @@ func bodyJSONFields(typ reflect.Type) []string {
 			out = append(out, bodyJSONFields(f.Type)...)
 			continue
 		}
-		if !f.IsExported() {
+		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		if !f.IsExported() || name == "-" {
 			continue
 		}
-		out = append(out, strings.Split(f.Tag.Get("json"), ",")[0])
+		out = append(out, name)
 	}
 	return out
 }
@@ -65,23 +66,23 @@ func bodyJSONFields(typ reflect.Type) []string {
 // reports whether the fast path decoded it.
 func checkBody(t testing.TB, raw []byte) bool {
 	t.Helper()
-	var want body
+	var want Body
 	err := json.Unmarshal(raw, &want)
 	var te *json.UnmarshalTypeError
-	want.ok = err == nil || errors.As(err, &te)
+	want.OK = err == nil || errors.As(err, &te)
 
-	var got body
-	parseBody(&auditv1.Event{RequestObject: &runtime.Unknown{Raw: raw}}, &got)
+	var got Body
+	ParseBody(&auditv1.Event{RequestObject: &runtime.Unknown{Raw: raw}}, &got)
 	if len(raw) == 0 {
-		want = body{} // parseBody does not look at an empty object
+		want = Body{} // parseBody does not look at an empty object
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseBody(%q):\n got %+v\nwant %+v", raw, got, want)
 	}
-	var fast body
-	isFast := decodeBody(raw, &fast)
+	var fast Body
+	isFast := DecodeBody(raw, &fast)
 	if isFast {
-		fast.ok = true
+		fast.OK = true
 		if err != nil {
 			t.Fatalf("decodeBody(%q) succeeded where encoding/json says %v", raw, err)
 		}
@@ -96,14 +97,14 @@ func checkBody(t testing.TB, raw []byte) bool {
 		} `json:"metadata"`
 	}
 	mErr := json.Unmarshal(raw, &m)
-	name, ok := objectName(raw)
+	name, ok := ObjectName(raw)
 	if ok != (mErr == nil) || (ok && name != m.Metadata.Name) {
 		t.Fatalf("objectName(%q) = %q, %v; encoding/json %q, %v", raw, name, ok, m.Metadata.Name, mErr)
 	}
 	var wantMap map[string]string
 	wantMapOK := json.Unmarshal(raw, &wantMap) == nil
-	if gotMap, ok := stringMap(raw); ok != wantMapOK || (ok && !reflect.DeepEqual(gotMap, wantMap)) {
-		t.Fatalf("stringMap(%q) = %q, %v; encoding/json %q, %v", raw, gotMap, ok, wantMap, wantMapOK)
+	if gotMap, ok := StringMap(raw); ok != wantMapOK || (ok && !reflect.DeepEqual(gotMap, wantMap)) {
+		t.Fatalf("StringMap(%q) = %q, %v; encoding/json %q, %v", raw, gotMap, ok, wantMap, wantMapOK)
 	}
 	return isFast
 }
@@ -124,8 +125,8 @@ func realBodies(t testing.TB) [][]byte {
 	}
 	// enrich/testdata (copies of public samples, the golden inputs) and the
 	// shared public corpus when present (a fresh clone has none: no skip).
-	files, _ := filepath.Glob("testdata/*.json*")
-	if dir, err := filepath.Abs("../../shared/testdata/audit/public"); err == nil {
+	files, _ := filepath.Glob("../testdata/*.json*")
+	if dir, err := filepath.Abs("../../../shared/testdata/audit/public"); err == nil {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.json*"))
 		files = append(files, more...)
 	}
@@ -290,25 +291,25 @@ func BenchmarkParseBody(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name  string
-		parse func(*auditv1.Event, *body)
+		parse func(*auditv1.Event, *Body)
 	}{
-		{"encoding-json", func(ev *auditv1.Event, b *body) {
+		{"encoding-json", func(ev *auditv1.Event, b *Body) {
 			if o := ev.RequestObject; o != nil && len(o.Raw) > 0 {
-				unmarshalBody(o.Raw, b)
+				UnmarshalBody(o.Raw, b)
 			} else {
-				unmarshalBody(ev.ResponseObject.Raw, b)
+				UnmarshalBody(ev.ResponseObject.Raw, b)
 			}
 		}},
-		{"fast", parseBody},
+		{"fast", ParseBody},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, ev := range sel {
-					var bd body
+					var bd Body
 					bc.parse(ev, &bd)
-					if !bd.ok {
+					if !bd.OK {
 						b.Fatal("body not parsed")
 					}
 				}
@@ -316,64 +317,4 @@ func BenchmarkParseBody(b *testing.B) {
 			b.ReportMetric(float64(len(sel)), "bodies/op")
 		})
 	}
-}
-
-// checkMayNameCredential holds mayNameCredential to its promise: false only
-// where neither regexp matches.
-func checkMayNameCredential(t testing.TB, s string) {
-	t.Helper()
-	if !mayNameCredential(s) && (credentialName.MatchString(s) || credentialLine.MatchString(s)) {
-		t.Fatalf("mayNameCredential(%q) is false, the regexps match", s)
-	}
-}
-
-// credentialTextCases are keys and values around the credential words.
-var credentialTextCases = []string{
-	"", "a", "password", "PASSWD", "pAsSwOrD=1", "passphrase", "db_secret", "SECRET_KEY", "token", "api-key", "apikey",
-	"access_key", "private-key", "Credentials", "aws_access_key_id", "aws-s3-access-key-id", "\u212aey", "api\u212aey: x",
-	"\u017fecret", "se\u017fret = 1", "pa\u017f\u017fword=1", "to\u212aen: 1", "export FOO_TOKEN=abc", "  my.password : x",
-	"key", "ke", "pas", "secre", "toke", "credentia", "monkey", "passage", "tokens", "x\npassword=1", "caf\u00e9",
-	"log-level=debug\nretries=3", "\xff\xfe", "\xe2\x84", "P", "S", "T", "K", "C",
-}
-
-func TestMayNameCredential(t *testing.T) {
-	for _, s := range credentialTextCases {
-		checkMayNameCredential(t, s)
-	}
-	// Every key and string value of the real bodies.
-	n := 0
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case string:
-			checkMayNameCredential(t, v)
-			n++
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			for k, e := range v {
-				checkMayNameCredential(t, k)
-				n++
-				walk(e)
-			}
-		}
-	}
-	for _, raw := range realBodies(t) {
-		var v any
-		if json.Unmarshal(raw, &v) == nil {
-			walk(v)
-		}
-	}
-	t.Logf("%d strings", n)
-}
-
-func FuzzMayNameCredential(f *testing.F) {
-	for _, s := range credentialTextCases {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		checkMayNameCredential(t, s)
-	})
 }

@@ -1,8 +1,8 @@
-package enrich
+package audit
 
 import "encoding/json"
 
-// decodeBody is the fast path of parseBody: it decodes raw, one JSON object,
+// DecodeBody is the fast path of parseBody: it decodes raw, one JSON object,
 // into *b (the zero body) exactly as json.Unmarshal(raw, b) would, in one
 // pass and without reflection, skipping the members body has no field for.
 //
@@ -14,7 +14,7 @@ import "encoding/json"
 // top level that is not an object, deep nesting. The caller then uses
 // encoding/json. TestDecodeBodyMatchesEncodingJSON and FuzzDecodeBody hold
 // it to that.
-func decodeBody(raw []byte, b *body) bool {
+func DecodeBody(raw []byte, b *Body) bool {
 	// Its strings (kind, name, images, paths, rule verbs and resources) are
 	// views of one private copy of raw, made on first need (fastDec.text).
 	d := bodyDec{fastDec: fastDec{b: raw}}
@@ -25,9 +25,9 @@ func decodeBody(raw []byte, b *body) bool {
 	return d.i == len(d.b)
 }
 
-// objectName is json.Unmarshal of raw into a struct with only metadata.name:
+// ObjectName is json.Unmarshal of raw into a struct with only metadata.name:
 // the name, and whether the whole document decoded without error.
-func objectName(raw []byte) (string, bool) {
+func ObjectName(raw []byte) (string, bool) {
 	d := bodyDec{fastDec: fastDec{b: raw}}
 	var name string
 	ok := d.fields(metadataField, 0, func(int) bool {
@@ -50,11 +50,11 @@ func objectName(raw []byte) (string, bool) {
 	return m.Metadata.Name, true
 }
 
-// stringMap is json.Unmarshal of raw into a map[string]string: the map,
+// StringMap is json.Unmarshal of raw into a map[string]string: the map,
 // and whether it decoded without error.
-func stringMap(raw []byte) (map[string]string, bool) {
+func StringMap(raw []byte) (map[string]string, bool) {
 	d := fastDec{b: raw}
-	if m, ok := d.stringMap(); ok {
+	if m, ok := d.StringMap(); ok {
 		if d.ws(); d.i == len(d.b) {
 			return m, true
 		}
@@ -90,7 +90,7 @@ type bodyDec struct {
 	fastDec
 }
 
-func (d *bodyDec) bodyField(b *body, i int) bool {
+func (d *bodyDec) bodyField(b *Body, i int) bool {
 	switch i {
 	case 0:
 		return d.strInto(&b.Kind)
@@ -122,7 +122,7 @@ func (d *bodyDec) bodyField(b *body, i int) bool {
 	return false
 }
 
-func (d *bodyDec) specField(s *bodySpec, j, depth int) bool {
+func (d *bodyDec) specField(s *BodySpec, j, depth int) bool {
 	switch j {
 	case 7:
 		if d.null() {
@@ -132,7 +132,7 @@ func (d *bodyDec) specField(s *bodySpec, j, depth int) bool {
 		if d.peek() != '{' {
 			return false
 		}
-		s.Template = new(podTemplate)
+		s.Template = new(PodTemplate)
 		return d.podTemplate(s.Template, depth)
 	case 8:
 		if d.null() {
@@ -142,7 +142,7 @@ func (d *bodyDec) specField(s *bodySpec, j, depth int) bool {
 		if d.peek() != '{' {
 			return false
 		}
-		jt := new(jobTemplateRef)
+		jt := new(JobTemplateRef)
 		s.JobTemplate = jt
 		return d.fields(specField, depth, func(int) bool {
 			if d.null() {
@@ -160,11 +160,11 @@ func (d *bodyDec) specField(s *bodySpec, j, depth int) bool {
 	case 10:
 		return d.rawInto(&s.TLS, depth)
 	}
-	return d.podSpecField(&s.podSpec, j, depth)
+	return d.podSpecField(&s.PodSpec, j, depth)
 }
 
 // podTemplate reads {"spec": podSpec}; d is at its '{'.
-func (d *bodyDec) podTemplate(t *podTemplate, depth int) bool {
+func (d *bodyDec) podTemplate(t *PodTemplate, depth int) bool {
 	return d.fields(specField, depth, func(int) bool {
 		if d.null() {
 			return true
@@ -173,7 +173,7 @@ func (d *bodyDec) podTemplate(t *podTemplate, depth int) bool {
 	})
 }
 
-func (d *bodyDec) podSpecField(s *podSpec, j, depth int) bool {
+func (d *bodyDec) podSpecField(s *PodSpec, j, depth int) bool {
 	switch j {
 	case 0:
 		return d.boolInto(&s.HostPID)
@@ -219,10 +219,10 @@ func (d *bodyDec) array(depth int, isNil, empty func(), elem func() bool) bool {
 	}
 }
 
-func (d *bodyDec) containers(dst *[]container, depth int) bool {
-	var cs []container
-	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []container{} }, func() bool {
-		cs = append(cs, container{})
+func (d *bodyDec) containers(dst *[]Container, depth int) bool {
+	var cs []Container
+	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []Container{} }, func() bool {
+		cs = append(cs, Container{})
 		if d.null() {
 			return true
 		}
@@ -238,7 +238,7 @@ func (d *bodyDec) containers(dst *[]container, depth int) bool {
 			if d.peek() != '{' {
 				return false
 			}
-			sc := new(securityContext)
+			sc := new(SecurityContext)
 			c.SecurityContext = sc
 			return d.fields(securityContextFields, depth+2, func(int) bool {
 				if d.null() {
@@ -257,10 +257,10 @@ func (d *bodyDec) containers(dst *[]container, depth int) bool {
 	return ok
 }
 
-func (d *bodyDec) volumes(dst *[]volume, depth int) bool {
-	var vs []volume
-	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []volume{} }, func() bool {
-		vs = append(vs, volume{})
+func (d *bodyDec) volumes(dst *[]Volume, depth int) bool {
+	var vs []Volume
+	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []Volume{} }, func() bool {
+		vs = append(vs, Volume{})
 		if d.null() {
 			return true
 		}
@@ -273,7 +273,7 @@ func (d *bodyDec) volumes(dst *[]volume, depth int) bool {
 			if d.peek() != '{' {
 				return false
 			}
-			hp := new(hostPathSource)
+			hp := new(HostPathSource)
 			v.HostPath = hp
 			return d.fields(hostPathFields, depth+2, func(int) bool { return d.strInto(&hp.Path) })
 		})
@@ -284,10 +284,10 @@ func (d *bodyDec) volumes(dst *[]volume, depth int) bool {
 	return ok
 }
 
-func (d *bodyDec) rules(dst *[]policyRule, depth int) bool {
-	var rs []policyRule
-	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []policyRule{} }, func() bool {
-		rs = append(rs, policyRule{})
+func (d *bodyDec) rules(dst *[]PolicyRule, depth int) bool {
+	var rs []PolicyRule
+	ok := d.array(depth, func() { *dst = nil }, func() { *dst = []PolicyRule{} }, func() bool {
+		rs = append(rs, PolicyRule{})
 		if d.null() {
 			return true
 		}

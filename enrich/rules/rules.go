@@ -1,4 +1,4 @@
-package enrich
+package rules
 
 import (
 	_ "embed"
@@ -12,6 +12,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
@@ -91,19 +92,28 @@ type Rule struct {
 	except      []matcher
 }
 
-// rules is the compiled, read-only rule set.
-type rules struct {
+// RuleSet is the compiled, read-only rule set.
+type RuleSet struct {
 	list      []*Rule
 	index     *ruleIndex
 	needsBody bool
 }
 
-// loadRules builds the rule set: the embedded defaults, then rulesFile
+// IDs returns the ids of the active (enabled) rules, in evaluation order.
+func (rs *RuleSet) IDs() []string {
+	ids := make([]string, len(rs.list))
+	for i, r := range rs.list {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// Load builds the rule set: the embedded defaults, then rulesFile
 // (extend: added, or overriding a default with the same id; replace: alone).
-func loadRules(rulesFile, mode string) (*rules, error) {
+func Load(rulesFile, mode string) (*RuleSet, error) {
 	var specs []RuleSpec
 	if rulesFile == "" || mode != "replace" {
-		def, err := parseRuleFile(defaultRules, "embedded rules.yaml")
+		def, err := ParseRuleFile(defaultRules, "embedded rules.yaml")
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +124,7 @@ func loadRules(rulesFile, mode string) (*rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rules_file: %w", err)
 		}
-		user, err := parseRuleFile(data, rulesFile)
+		user, err := ParseRuleFile(data, rulesFile)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +165,7 @@ func isZeroMatch(m *MatchSpec) bool {
 		len(m.Annotations) == 0 && len(m.Images) == 0 && len(m.Predicates) == 0 && len(m.AnyPredicates) == 0
 }
 
-func parseRuleFile(data []byte, name string) ([]RuleSpec, error) {
+func ParseRuleFile(data []byte, name string) ([]RuleSpec, error) {
 	var f RuleFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("rules file %s: %v", name, err)
@@ -173,11 +183,11 @@ func parseRuleFile(data []byte, name string) ([]RuleSpec, error) {
 	return f.Rules, nil
 }
 
-func compileRules(specs []RuleSpec, file string) (*rules, error) {
+func compileRules(specs []RuleSpec, file string) (*RuleSet, error) {
 	if file == "" {
 		file = "embedded rules.yaml"
 	}
-	rs := &rules{}
+	rs := &RuleSet{}
 	for i := range specs {
 		s := &specs[i]
 		if s.Enabled != nil && !*s.Enabled {
@@ -390,53 +400,9 @@ func parseCodeRange(s string) (int32, int32, error) {
 	return int32(lo), int32(hi), nil
 }
 
-// view is what the matchers read of one event, computed once.
-type view struct {
-	ev          *auditv1.Event
-	verb        string
-	group       string
-	resource    string
-	subresource string
-	name        string
-	namespace   string
-	path        string // non-resource requests
-	isResource  bool
-	code        int32
-	decision    string
-	body        *body // parsed on first use: most events are never looked into
-	images      []string
-	imagesDone  bool
-}
-
-func newView(ev *auditv1.Event, v *view) {
-	*v = view{ev: ev, verb: ev.Verb}
-	if r := ev.ObjectRef; r != nil {
-		v.isResource = true
-		v.group, v.resource, v.subresource = r.APIGroup, r.Resource, r.Subresource
-		v.name, v.namespace = r.Name, r.Namespace
-	} else {
-		v.path = ev.RequestURI
-		if i := strings.IndexByte(v.path, '?'); i >= 0 {
-			v.path = v.path[:i]
-		}
-	}
-	if ev.ResponseStatus != nil {
-		v.code = ev.ResponseStatus.Code
-	}
-	v.decision = ev.Annotations[annotationDecision]
-}
-
-func (v *view) getBody() *body {
-	if v.body == nil {
-		v.body = new(body)
-		parseBody(v.ev, v.body)
-	}
-	return v.body
-}
-
-func (m *matcher) matches(v *view) bool {
-	ev := v.ev
-	if len(m.verbs) > 0 && !has(m.verbs, v.verb) && !has(m.verbs, "*") {
+func (m *matcher) matches(v *audit.View) bool {
+	ev := v.Event
+	if len(m.verbs) > 0 && !has(m.verbs, v.Verb) && !has(m.verbs, "*") {
 		return false
 	}
 	if len(m.stages) > 0 && !hasStage(m.stages, ev.Stage) {
@@ -445,19 +411,19 @@ func (m *matcher) matches(v *view) bool {
 	if len(m.resources) > 0 && !m.matchResource(v) {
 		return false
 	}
-	if len(m.namespaces) > 0 && (!v.isResource || !m.namespaces.Match(v.namespace)) {
+	if len(m.namespaces) > 0 && (!v.IsResource || !m.namespaces.Match(v.Namespace)) {
 		return false
 	}
-	if len(m.names) > 0 && (!v.isResource || !m.names.Match(v.name)) {
+	if len(m.names) > 0 && (!v.IsResource || !m.names.Match(v.Name)) {
 		return false
 	}
-	if len(m.urls) > 0 && (v.isResource || !m.urls.Match(v.path)) {
+	if len(m.urls) > 0 && (v.IsResource || !m.urls.Match(v.Path)) {
 		return false
 	}
-	if len(m.codes) > 0 && !inRanges(m.codes, v.code) {
+	if len(m.codes) > 0 && !inRanges(m.codes, v.Code) {
 		return false
 	}
-	if len(m.decisions) > 0 && !has(m.decisions, v.decision) {
+	if len(m.decisions) > 0 && !has(m.decisions, v.Decision) {
 		return false
 	}
 	if m.nonSystem && (ev.User.Username == "" || strings.HasPrefix(ev.User.Username, "system:")) {
@@ -482,21 +448,19 @@ func (m *matcher) matches(v *view) bool {
 	if !m.body && len(m.predicates) == 0 && len(m.anyPredicates) == 0 {
 		return true
 	}
-	var b *body
+	var b *audit.Body
 	if m.body {
-		b = v.getBody()
-		if !b.ok {
+		b = v.Body()
+		if !b.OK {
 			return false
 		}
 	}
 	if len(m.images) > 0 {
-		if !v.imagesDone {
-			v.images, v.imagesDone = b.images(), true
-		}
-		if len(v.images) == 0 {
+		images := v.Images()
+		if len(images) == 0 {
 			return false
 		}
-		for _, img := range v.images {
+		for _, img := range images {
 			if !m.images.Match(img) && !m.images.Match(imageRepository(img)) {
 				return false
 			}
@@ -520,20 +484,20 @@ func (m *matcher) matches(v *view) bool {
 
 // matchResource follows k8s.io/apiserver/pkg/audit/policy's semantics, with
 // group "*" for any group.
-func (m *matcher) matchResource(v *view) bool {
-	if !v.isResource {
+func (m *matcher) matchResource(v *audit.View) bool {
+	if !v.IsResource {
 		return false
 	}
 	for _, gr := range m.resources {
-		if gr.Group != v.group && gr.Group != "*" {
+		if gr.Group != v.Group && gr.Group != "*" {
 			continue
 		}
 		for _, res := range gr.Resources {
 			if res == "*" {
 				return true
 			}
-			if v.subresource == "" {
-				if res == v.resource || res == v.resource+"/*" {
+			if v.Subresource == "" {
+				if res == v.Resource || res == v.Resource+"/*" {
 					return true
 				}
 				continue
@@ -542,7 +506,7 @@ func (m *matcher) matchResource(v *view) bool {
 			if !ok {
 				continue
 			}
-			if (r == v.resource || r == "*") && (sub == v.subresource || sub == "*") {
+			if (r == v.Resource || r == "*") && (sub == v.Subresource || sub == "*") {
 				return true
 			}
 		}
@@ -579,9 +543,9 @@ func inRanges(rs [][2]int32, c int32) bool {
 	return false
 }
 
-// evaluate runs the rules that may match the event (see ruleIndex), in
+// Evaluate runs the rules that may match the event (see ruleIndex), in
 // rule order, and records the result.
-func (rs *rules) evaluate(v *view, e *record.Enrichment) {
+func (rs *RuleSet) Evaluate(v *audit.View, e *record.Enrichment) {
 	sev := record.SeverityInfo
 	var attack []string // room for e.Attack
 	verbs, resources := rs.index.sets(v)
@@ -594,7 +558,7 @@ func (rs *rules) evaluate(v *view, e *record.Enrichment) {
 }
 
 // apply records r in e if it matches v and none of its exceptions does.
-func (rs *rules) apply(r *Rule, v *view, e *record.Enrichment, sev *record.Severity, attack *[]string) {
+func (rs *RuleSet) apply(r *Rule, v *audit.View, e *record.Enrichment, sev *record.Severity, attack *[]string) {
 	if !r.match.matches(v) {
 		return
 	}

@@ -1,4 +1,4 @@
-package enrich
+package policy
 
 import (
 	"bytes"
@@ -7,34 +7,45 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apiserver/pkg/apis/audit"
+	auditapi "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	auditinternal "k8s.io/apiserver/pkg/audit"
-	"k8s.io/apiserver/pkg/audit/policy"
+	auditpolicy "k8s.io/apiserver/pkg/audit/policy"
 	kuser "k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
-// relevel is the node-side audit policy: k8s.io/apiserver's own evaluator
+// Relevel is the node-side audit policy: k8s.io/apiserver's own evaluator
 // over an audit.k8s.io/v1 Policy file. It only lowers an event's level.
-type relevel struct {
+type Relevel struct {
 	eval auditinternal.PolicyRuleEvaluator
 }
 
-func loadPolicy(file string) (*relevel, error) {
-	p, err := policy.LoadPolicyFromFile(file)
+// Why Apply drops an event; Keep: it does not.
+const (
+	Keep = ""
+	// DropLevelNone: the policy's level for the event is None.
+	DropLevelNone = "policy_level_none"
+	// DropOmitStage: the policy's omitStages lists the event's stage.
+	DropOmitStage = "policy_omit_stage"
+)
+
+// Load reads an audit.k8s.io/v1 Policy file; its errors name the file.
+func Load(file string) (*Relevel, error) {
+	p, err := auditpolicy.LoadPolicyFromFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("policy_file: %w", err)
 	}
-	return &relevel{eval: policy.NewPolicyRuleEvaluator(p)}, nil
+	return &Relevel{eval: auditpolicy.NewPolicyRuleEvaluator(p)}, nil
 }
 
 // attributes builds the request attributes the apiserver's policy checker
 // saw, from the event: the authenticated (not the impersonated) user, as in
 // the apiserver, where auditing runs before impersonation.
-func attributes(ev *auditv1.Event, v *view) authorizer.AttributesRecord {
+func attributes(ev *auditv1.Event, v *audit.View) authorizer.AttributesRecord {
 	u := &kuser.DefaultInfo{Name: ev.User.Username, UID: ev.User.UID, Groups: ev.User.Groups}
 	if len(ev.User.Extra) > 0 {
 		u.Extra = make(map[string][]string, len(ev.User.Extra))
@@ -42,8 +53,8 @@ func attributes(ev *auditv1.Event, v *view) authorizer.AttributesRecord {
 			u.Extra[k] = []string(vals)
 		}
 	}
-	a := authorizer.AttributesRecord{User: u, Verb: ev.Verb, ResourceRequest: v.isResource}
-	if v.isResource {
+	a := authorizer.AttributesRecord{User: u, Verb: ev.Verb, ResourceRequest: v.IsResource}
+	if v.IsResource {
 		r := ev.ObjectRef
 		a.Namespace, a.APIGroup, a.APIVersion = r.Namespace, r.APIGroup, r.APIVersion
 		a.Resource, a.Subresource, a.Name = r.Resource, r.Subresource, r.Name
@@ -70,17 +81,17 @@ func levelRank(l auditv1.Level) int {
 	return 3
 }
 
-// apply evaluates the policy for the event and lowers it in place. It
-// returns a drop reason, or DropNone.
-func (p *relevel) apply(ev *auditv1.Event, v *view, e *record.Enrichment) string {
+// Apply evaluates the policy for the event and lowers it in place. It
+// returns a drop reason, or Keep.
+func (p *Relevel) Apply(ev *auditv1.Event, v *audit.View, e *record.Enrichment) string {
 	attrs := attributes(ev, v)
 	cfg := p.eval.EvaluatePolicyRule(&attrs)
-	if cfg.Level == audit.LevelNone {
-		return DropPolicy
+	if cfg.Level == auditapi.LevelNone {
+		return DropLevelNone
 	}
 	for _, s := range cfg.OmitStages {
 		if string(s) == string(ev.Stage) {
-			return DropPolicyStage
+			return DropOmitStage
 		}
 	}
 	if want := auditv1.Level(cfg.Level); levelRank(want) < levelRank(ev.Level) { // never raised
@@ -97,7 +108,7 @@ func (p *relevel) apply(ev *auditv1.Event, v *view, e *record.Enrichment) string
 		stripManagedFields(ev.RequestObject)
 		stripManagedFields(ev.ResponseObject)
 	}
-	return DropNone
+	return Keep
 }
 
 // stripManagedFields removes metadata.managedFields from an object, or from

@@ -1,12 +1,10 @@
-package enrich
+package audit
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,34 +97,9 @@ var fdEdgeCases = []string{
 // and the edge cases.
 func fdDocs(t testing.TB) (docs [][]byte, real int) {
 	t.Helper()
-	lines, err := benchmix.Lines()
+	docs, real, err := benchmix.Documents()
 	if err != nil {
 		t.Fatal(err)
-	}
-	docs = append(docs, lines...)
-	c, err := benchmix.NewCorpus(lines)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs = append(docs, c.Generate(benchmix.Default(), 1500)...)
-	real = len(docs)
-	if root, err := benchmix.ModuleRoot(); err == nil {
-		pub := filepath.Join(root, "..", "shared", "testdata", "audit", "public")
-		files, _ := filepath.Glob(filepath.Join(pub, "*"))
-		for _, f := range files {
-			if strings.HasSuffix(f, ".md") {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			for _, l := range bytes.Split(b, []byte("\n")) {
-				if len(bytes.TrimSpace(l)) > 0 {
-					docs = append(docs, l)
-				}
-			}
-		}
 	}
 	for _, e := range fdEdgeCases {
 		docs = append(docs, []byte(e))

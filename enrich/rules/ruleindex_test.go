@@ -1,4 +1,4 @@
-package enrich
+package rules
 
 import (
 	"os"
@@ -8,13 +8,13 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // evaluateAll is evaluate without the index: every rule, in order.
-func (rs *rules) evaluateAll(v *view, e *record.Enrichment) {
+func (rs *RuleSet) evaluateAll(v *audit.View, e *record.Enrichment) {
 	sev := record.SeverityInfo
 	var attack []string
 	for _, r := range rs.list {
@@ -41,8 +41,8 @@ func TestRuleIndexIsExact(t *testing.T) {
 	if err := os.WriteFile(file, []byte(enabledForTests+wildcardRules), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	en := newEnricher(t, conf.Enrich{Stages: allStages, RulesFile: file, RulesMode: "extend"})
-	rs := en.rules
+	en := newRules(t, file, "extend")
+	rs := en.RuleSet
 
 	verbs := []string{"", "get", "list", "watch", "proxy", "connect", "impersonate", "escalate", "bind", "frobnicate"}
 	resources := []string{"", "pods", "secrets", "nodes", "widgets"}
@@ -65,9 +65,12 @@ func TestRuleIndexIsExact(t *testing.T) {
 	for _, c := range ruleCases() {
 		evs = append(evs, c.ev(t))
 	}
-	docs, _ := fdDocs(t)
+	docs, _, err := benchmix.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range docs {
-		got, err := Decode(d, nil)
+		got, err := audit.Decode(d, nil)
 		if err == nil {
 			evs = append(evs, got...)
 		}
@@ -76,11 +79,11 @@ func TestRuleIndexIsExact(t *testing.T) {
 	checks, matched := 0, 0
 	check := func(ev *auditv1.Event) {
 		t.Helper()
-		var v1, v2 view
-		newView(ev, &v1)
-		newView(ev, &v2)
+		var v1, v2 audit.View
+		audit.NewView(ev, &v1)
+		audit.NewView(ev, &v2)
 		var got, want record.Enrichment
-		rs.evaluate(&v1, &got)
+		rs.Evaluate(&v1, &got)
 		rs.evaluateAll(&v2, &want)
 		checks++
 		if len(want.Rules) > 0 {
@@ -124,7 +127,7 @@ func TestRuleIndexIsExact(t *testing.T) {
 // BenchmarkRuleEvaluate compares the indexed evaluation with the evaluation
 // of every rule, over 1000 events of the benchmark mix.
 func BenchmarkRuleEvaluate(b *testing.B) {
-	en := newEnricher(b, conf.Enrich{})
+	en := newRules(b, "", "")
 	lines, err := benchmix.Lines()
 	if err != nil {
 		b.Fatal(err)
@@ -135,7 +138,7 @@ func BenchmarkRuleEvaluate(b *testing.B) {
 	}
 	var evs []auditv1.Event
 	for _, d := range c.Generate(benchmix.Default(), 1000) {
-		if evs, err = Decode(d, evs); err != nil {
+		if evs, err = audit.Decode(d, evs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -144,13 +147,13 @@ func BenchmarkRuleEvaluate(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				for j := range evs {
-					var v view
+					var v audit.View
 					var e record.Enrichment
-					newView(&evs[j], &v)
+					audit.NewView(&evs[j], &v)
 					if mode == "indexed" {
-						en.rules.evaluate(&v, &e)
+						en.RuleSet.Evaluate(&v, &e)
 					} else {
-						en.rules.evaluateAll(&v, &e)
+						en.RuleSet.evaluateAll(&v, &e)
 					}
 				}
 			}

@@ -1,4 +1,4 @@
-package enrich
+package summary
 
 import (
 	"net/url"
@@ -7,23 +7,19 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
-// Annotations the apiserver writes that the enrichment reads.
-const (
-	annotationDecision      = "authorization.k8s.io/decision"
-	annotationReason        = "authorization.k8s.io/reason"
-	annotationPSAViolations = "pod-security.kubernetes.io/audit-violations"
-	// AnnotationTruncated marks an event whose bodies were removed to fit
-	// the broker's message size (see Enricher.Truncate).
-	AnnotationTruncated = "audit.k8s.io/truncated"
-)
+// Place names where the events were collected: the cluster and the node.
+type Place struct {
+	Cluster, Node string
+}
 
-// summarise fills who, what, where and result, and the summary sentence.
-func (en *Enricher) summarise(v *view, e *record.Enrichment) {
-	ev := v.ev
-	e.Cluster, e.Node = en.cfg.ClusterName, en.cfg.NodeName
+// Fill fills who, what, where and result, and the summary sentence.
+func Fill(v *audit.View, e *record.Enrichment, at Place) {
+	ev := v.Event
+	e.Cluster, e.Node = at.Cluster, at.Node
 
 	e.Who = record.Who{User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent}
 	if rest, ok := strings.CutPrefix(ev.User.Username, record.ServiceAccountPrefix); ok {
@@ -44,40 +40,40 @@ func (en *Enricher) summarise(v *view, e *record.Enrichment) {
 	e.Who.ClientType = ClientType(ev.UserAgent, e.Who.Client)
 
 	e.What = record.What{Verb: ev.Verb}
-	if v.isResource {
+	if v.IsResource {
 		r := ev.ObjectRef
 		e.What.Resource, e.What.Subresource, e.What.Name, e.What.Namespace = r.Resource, r.Subresource, r.Name, r.Namespace
 		e.What.APIGroup, e.What.APIVersion = r.APIGroup, r.APIVersion
 		if e.What.Name == "" && ev.Verb == "create" && r.Subresource == "" && (ev.RequestObject != nil || ev.ResponseObject != nil) {
 			// The apiserver often logs a create before the name is known
 			// (generateName); the body has it. Parsed once, shared with the rules.
-			if b := v.getBody(); b.ok {
+			if b := v.Body(); b.OK {
 				e.What.Name = b.Metadata.Name
 			}
 			if e.What.Name == "" && ev.ResponseObject != nil && ev.RequestObject != nil {
 				// generateName: the name is in the created object.
-				if name, ok := objectName(ev.ResponseObject.Raw); ok {
+				if name, ok := audit.ObjectName(ev.ResponseObject.Raw); ok {
 					e.What.Name = name
 				}
 			}
 		}
 		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach") {
-			e.What.Command, e.What.Container = execCommand(ev.RequestURI)
+			e.What.Command, e.What.Container = ExecCommand(ev.RequestURI)
 		}
 	} else {
-		e.What.NonResourceURL = v.path
+		e.What.NonResourceURL = v.Path
 	}
 
-	e.Where = record.Where{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName, SourceIPs: ev.SourceIPs}
+	e.Where = record.Where{Cluster: at.Cluster, Node: at.Node, SourceIPs: ev.SourceIPs}
 
 	e.Result = record.Result{}
 	if s := ev.ResponseStatus; s != nil {
 		e.Result.Code, e.Result.Status, e.Result.Reason = s.Code, s.Status, string(s.Reason)
 		e.Result.Message = clipMessage(s.Message)
 	}
-	e.Result.Decision = ev.Annotations[annotationDecision]
-	e.Result.DecisionReason = ev.Annotations[annotationReason]
-	e.Result.PodSecurityViolations = ev.Annotations[annotationPSAViolations]
+	e.Result.Decision = ev.Annotations[audit.AnnotationDecision]
+	e.Result.DecisionReason = ev.Annotations[audit.AnnotationReason]
+	e.Result.PodSecurityViolations = ev.Annotations[audit.AnnotationPSAViolations]
 	switch {
 	case e.Result.Decision != "":
 		e.Result.Allowed = e.Result.Decision == "allow"
@@ -158,9 +154,9 @@ func firstToken(s string) string {
 	return s
 }
 
-// execCommand decodes the command=... parameters of an exec request URI
+// ExecCommand decodes the command=... parameters of an exec request URI
 // into a shell-like line, and the container= parameter.
-func execCommand(uri string) (cmd, container string) {
+func ExecCommand(uri string) (cmd, container string) {
 	_, q, ok := strings.Cut(uri, "?")
 	if !ok {
 		return "", ""

@@ -1,6 +1,10 @@
-package enrich
+package rules
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+)
 
 // ruleIndex narrows the rules worth trying on an event by its verb and
 // resource, the two facts every event has and most rules constrain. It is a
@@ -97,15 +101,15 @@ func resourcePart(res string) string {
 
 // sets returns the rules that may match v's verb and those that may match
 // its resource: the candidates are their intersection.
-func (ix *ruleIndex) sets(v *view) (verbs, resources []uint64) {
-	verbs, ok := ix.byVerb[v.verb]
+func (ix *ruleIndex) sets(v *audit.View) (verbs, resources []uint64) {
+	verbs, ok := ix.byVerb[v.Verb]
 	if !ok {
 		verbs = ix.anyVerb
 	}
-	if !v.isResource {
+	if !v.IsResource {
 		return verbs, ix.nonResource
 	}
-	if resources, ok = ix.byResource[v.resource]; !ok {
+	if resources, ok = ix.byResource[v.Resource]; !ok {
 		resources = ix.anyResource
 	}
 	return verbs, resources

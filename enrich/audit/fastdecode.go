@@ -1,4 +1,4 @@
-package enrich
+package audit
 
 import (
 	"bytes"
@@ -414,7 +414,7 @@ func (d *fastDec) strings() ([]string, bool) {
 }
 
 // stringMap reads an object of strings (null gives nil, {} an empty map).
-func (d *fastDec) stringMap() (map[string]string, bool) {
+func (d *fastDec) StringMap() (map[string]string, bool) {
 	if d.null() {
 		return nil, true
 	}
@@ -787,7 +787,7 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 		case 17: // stageTimestamp
 			ok = d.microTime(&ev.StageTimestamp)
 		case 18: // annotations
-			ev.Annotations, ok = d.stringMap()
+			ev.Annotations, ok = d.StringMap()
 		case 19: // timestamp, v1beta1: not an Event field, returned raw
 			ts, ok = d.raw(1)
 		}

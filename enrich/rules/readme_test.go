@@ -1,4 +1,4 @@
-package enrich
+package rules
 
 import (
 	"os"
@@ -9,12 +9,12 @@ import (
 // TestREADMEDocumentsEverything keeps the README's enrich section in step
 // with the code: every default rule and predicate is listed.
 func TestREADMEDocumentsEverything(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(data)
-	specs, err := parseRuleFile(defaultRules, "default")
+	specs, err := ParseRuleFile(defaultRules, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
