@@ -5,14 +5,18 @@ package conf
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -31,9 +35,10 @@ func (m MapGetter) Get(key string) string { return m[key] }
 // Config is the whole, validated configuration of one plugin instance.
 type Config struct {
 	Input   Input
-	Enrich  Enrich
-	Redact  Redact
-	Output  Output
+	Enrich  enrich.Config
+	Redact  redact.Config
+	Format  format.Format
+	Output  output.Config
 	Observe Observe
 }
 
@@ -43,80 +48,6 @@ type Input struct {
 	// without a parser) or as a map. A record without that field is taken to
 	// be the event itself.
 	LogKey string
-}
-
-// Enrich configures parsing, filtering and enrichment.
-type Enrich struct {
-	ClusterName string
-	NodeName    string
-	// Stages lists the audit stages that are shipped.
-	Stages []string
-	Format format.Format
-	// RulesFile, when set, names a YAML rule file; RulesMode says whether it
-	// replaces or extends the embedded default rules.
-	RulesFile  string
-	RulesMode  string
-	PolicyFile string
-}
-
-// Redact configures secret redaction.
-type Redact struct {
-	Mode        RedactionMode
-	HMACKey     string // secret: never logged
-	Paths       []string
-	KeyPatterns []string
-	AllowKeys   []string
-}
-
-// Output configures the Kafka writer.
-type Output struct {
-	Brokers          []string
-	Topic            string
-	TopicsBySeverity map[string]string
-	DLQTopic         string
-	MessageKey       MessageKey
-	Compression      Compression
-	CompressionLevel int // 0: the codec's default
-	RequiredAcks     Acks
-	WriteTimeout     time.Duration
-	ShutdownTimeout  time.Duration
-	MaxMessageBytes  int
-	ClientID         string
-	TLS              TLS
-	SASL             SASL
-}
-
-// Topics lists every topic messages may be written to (topic, the
-// topics_by_severity routes, dlq_topic), sorted, without duplicates.
-func (o Output) Topics() []string {
-	ts := []string{o.Topic}
-	for _, t := range o.TopicsBySeverity {
-		ts = append(ts, t)
-	}
-	if o.DLQTopic != "" {
-		ts = append(ts, o.DLQTopic)
-	}
-	slices.Sort(ts)
-	return slices.Compact(ts)
-}
-
-// TLS configures the connection to the brokers.
-type TLS struct {
-	Enabled            bool
-	CAFile             string
-	CertFile           string
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
-}
-
-// SASL configures broker authentication.
-type SASL struct {
-	Mechanism SASLMechanism
-	Username  string
-	Password  string // secret: never logged; read from PasswordFile when that is set
-	// PasswordFile is where Password came from, if it came from a file.
-	PasswordFile string
 }
 
 // Observe configures logs and metrics.
@@ -154,7 +85,10 @@ type Property struct {
 	Default string
 	Help    string
 	Secret  bool // value never printed
-	set     func(c *Config, v string) error
+	// field is the configuration field the property sets, as the packages'
+	// Validate name it (fielderr): their problems are reported by key.
+	field string
+	set   func(c *Config, v string) error
 }
 
 // Properties lists every property the plugin reads, in documentation order.
@@ -184,52 +118,64 @@ func Load(g Getter) (*Config, error) {
 			probs = append(probs, &PropertyError{Key: p.Key, Err: err})
 		}
 	}
-	probs = append(probs, c.check()...)
+	// A property that did not parse left its field at the zero value: the
+	// packages' checks of that field would only repeat the problem.
+	for _, p := range c.check() {
+		var pe *PropertyError
+		if errors.As(p, &pe) && slices.ContainsFunc(probs, func(q error) bool { return q.(*PropertyError).Key == pe.Key }) {
+			continue
+		}
+		probs = append(probs, p)
+	}
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return c, nil
 }
 
-// check validates what depends on several properties.
+// check runs each package's Validate over its part of the configuration.
 func (c *Config) check() Problems {
 	var probs Problems
-	bad := func(key, format string, a ...any) {
-		probs = append(probs, &PropertyError{Key: key, Err: fmt.Errorf(format, a...)})
-	}
-	if c.Redact.Mode == RedactHash && len(c.Redact.HMACKey) < 16 {
-		bad("redaction_hmac_key", "redaction_mode hash needs a key of at least 16 characters")
-	}
-	o := &c.Output
-	if o.SASL.Mechanism != SASLNone {
-		if o.SASL.Username == "" {
-			bad("sasl_username", "required with sasl_mechanism %s", o.SASL.Mechanism)
-		}
-		if o.SASL.Password == "" {
-			bad("sasl_password", "required with sasl_mechanism %s (or set sasl_password_file)", o.SASL.Mechanism)
-		}
-	} else if o.SASL.Username != "" || (o.SASL.Password != "" && o.SASL.PasswordFile == "") {
-		// Credentials without a mechanism would connect unauthenticated. (A
-		// mounted password file alone is allowed: a manifest may mount it
-		// whether or not the environment turns SASL on.)
-		bad("sasl_mechanism", "sasl credentials are set but no sasl_mechanism (valid: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
-	}
-	if !o.TLS.Enabled && (o.TLS.CAFile != "" || o.TLS.CertFile != "" || o.TLS.KeyFile != "" || o.TLS.ServerName != "" || o.TLS.InsecureSkipVerify) {
-		bad("tls_enabled", "tls_* properties are set but tls_enabled is off; set tls_enabled on")
-	}
-	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
-		bad("tls_cert_file", "tls_cert_file and tls_key_file go together")
-	}
-	if maxLevel := MaxCompressionLevel[o.Compression]; o.CompressionLevel > maxLevel {
-		if maxLevel == 0 {
-			bad("compression_level", "compression %s takes no level; set 0", o.Compression)
-		} else {
-			bad("compression_level", "compression %s takes levels 1-%d (0: its default), got %d", o.Compression, maxLevel, o.CompressionLevel)
+	for _, err := range []error{c.Enrich.Validate(), c.Redact.Validate(), c.Output.Validate()} {
+		if err != nil {
+			probs = append(probs, Explain(err).(Problems)...)
 		}
 	}
-	if o.DLQTopic != "" && o.DLQTopic == o.Topic {
-		bad("dlq_topic", "must differ from topic %q", o.Topic)
+	return probs
+}
+
+// Explain translates the errors of a package's Validate or New, which name
+// fields (fielderr), into Problems naming the properties that set them. An
+// error that names no field is kept as it is.
+func Explain(err error) error {
+	if err == nil {
+		return nil
 	}
+	var probs Problems
+	var walk func(err error)
+	walk = func(err error) {
+		var fe *fielderr.Error
+		switch e := err.(type) {
+		case fielderr.List:
+			for _, x := range e {
+				walk(x)
+			}
+			return
+		case Problems:
+			probs = append(probs, e...)
+			return
+		}
+		if errors.As(err, &fe) {
+			for _, p := range properties {
+				if p.field == fe.Field {
+					probs = append(probs, &PropertyError{Key: p.Key, Err: fe.Err})
+					return
+				}
+			}
+		}
+		probs = append(probs, err)
+	}
+	walk(err)
 	return probs
 }
 
@@ -283,17 +229,6 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be positive, got %s", v)
 	}
 	return d, nil
-}
-
-func readableFile(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // parseKV parses "a=b,c=d".

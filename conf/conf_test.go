@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -37,13 +40,13 @@ func TestDefaults(t *testing.T) {
 	c := load(t, conf.MapGetter{})
 	host, _ := os.Hostname()
 	want := conf.Config{
-		Input: conf.Input{LogKey: "log"},
-		Enrich: conf.Enrich{NodeName: host, Stages: []string{"ResponseComplete", "Panic"},
-			Format: format.Native, RulesMode: "extend"},
-		Redact: conf.Redact{Mode: conf.RedactMask},
-		Output: conf.Output{Topic: "kube-audit", MessageKey: conf.KeyAuditID, Compression: conf.CompressionZstd,
-			RequiredAcks: conf.AcksAll, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
-			MaxMessageBytes: conf.DefaultMaxMessageBytes, ClientID: "kube-audit-kafka"},
+		Input:  conf.Input{LogKey: "log"},
+		Enrich: enrich.Config{NodeName: host, Stages: []string{"ResponseComplete", "Panic"}, RulesMode: "extend"},
+		Format: format.Native,
+		Redact: redact.Config{Mode: redact.Mask},
+		Output: output.Config{Topic: "kube-audit", MessageKey: output.KeyAuditID, Compression: output.CompressionZstd,
+			RequiredAcks: output.AcksAll, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second,
+			MaxMessageBytes: output.DefaultMaxMessageBytes, ClientID: "kube-audit-kafka"},
 		Observe: conf.Observe{LogLevel: conf.LogInfo},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -113,18 +116,18 @@ func TestValidValues(t *testing.T) {
 		{conf.MapGetter{"topics_by_severity": "critical=alerts, high=alerts,low=noise"}, func(c *conf.Config) any { return c.Output.TopicsBySeverity },
 			map[string]string{"critical": "alerts", "high": "alerts", "low": "noise"}},
 		{conf.MapGetter{"dlq_topic": "audit-dlq"}, func(c *conf.Config) any { return c.Output.DLQTopic }, "audit-dlq"},
-		{conf.MapGetter{"message_key": "user"}, func(c *conf.Config) any { return c.Output.MessageKey }, conf.KeyUser},
-		{conf.MapGetter{"message_key": "Namespace"}, func(c *conf.Config) any { return c.Output.MessageKey }, conf.KeyNamespace},
-		{conf.MapGetter{"message_key": "none"}, func(c *conf.Config) any { return c.Output.MessageKey }, conf.KeyNone},
-		{conf.MapGetter{"compression": "none"}, func(c *conf.Config) any { return c.Output.Compression }, conf.CompressionNone},
-		{conf.MapGetter{"compression": "GZIP"}, func(c *conf.Config) any { return c.Output.Compression }, conf.CompressionGzip},
-		{conf.MapGetter{"compression": "snappy"}, func(c *conf.Config) any { return c.Output.Compression }, conf.CompressionSnappy},
-		{conf.MapGetter{"compression": " lz4 "}, func(c *conf.Config) any { return c.Output.Compression }, conf.CompressionLZ4},
+		{conf.MapGetter{"message_key": "user"}, func(c *conf.Config) any { return c.Output.MessageKey }, output.KeyUser},
+		{conf.MapGetter{"message_key": "Namespace"}, func(c *conf.Config) any { return c.Output.MessageKey }, output.KeyNamespace},
+		{conf.MapGetter{"message_key": "none"}, func(c *conf.Config) any { return c.Output.MessageKey }, output.KeyNone},
+		{conf.MapGetter{"compression": "none"}, func(c *conf.Config) any { return c.Output.Compression }, output.CompressionNone},
+		{conf.MapGetter{"compression": "GZIP"}, func(c *conf.Config) any { return c.Output.Compression }, output.CompressionGzip},
+		{conf.MapGetter{"compression": "snappy"}, func(c *conf.Config) any { return c.Output.Compression }, output.CompressionSnappy},
+		{conf.MapGetter{"compression": " lz4 "}, func(c *conf.Config) any { return c.Output.Compression }, output.CompressionLZ4},
 		{conf.MapGetter{"compression_level": "9"}, func(c *conf.Config) any { return c.Output.CompressionLevel }, 9},
-		{conf.MapGetter{"required_acks": "one"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, conf.AcksOne},
-		{conf.MapGetter{"required_acks": "-1"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, conf.AcksAll},
-		{conf.MapGetter{"required_acks": "1"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, conf.AcksOne},
-		{conf.MapGetter{"required_acks": "0"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, conf.AcksNone},
+		{conf.MapGetter{"required_acks": "one"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, output.AcksOne},
+		{conf.MapGetter{"required_acks": "-1"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, output.AcksAll},
+		{conf.MapGetter{"required_acks": "1"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, output.AcksOne},
+		{conf.MapGetter{"required_acks": "0"}, func(c *conf.Config) any { return c.Output.RequiredAcks }, output.AcksNone},
 		{conf.MapGetter{"write_timeout": "1m30s"}, func(c *conf.Config) any { return c.Output.WriteTimeout }, 90 * time.Second},
 		{conf.MapGetter{"write_timeout": "3"}, func(c *conf.Config) any { return c.Output.WriteTimeout }, 3 * time.Second},
 		{conf.MapGetter{"shutdown_timeout": "250ms"}, func(c *conf.Config) any { return c.Output.ShutdownTimeout }, 250 * time.Millisecond},
@@ -135,27 +138,27 @@ func TestValidValues(t *testing.T) {
 		{conf.MapGetter{"tls_enabled": "off"}, func(c *conf.Config) any { return c.Output.TLS.Enabled }, false},
 		{conf.MapGetter{"tls_enabled": "yes", "tls_ca_file": ca, "tls_cert_file": cert, "tls_key_file": key, "tls_server_name": "kafka.internal", "tls_insecure_skip_verify": "on"},
 			func(c *conf.Config) any { return c.Output.TLS },
-			conf.TLS{Enabled: true, CAFile: ca, CertFile: cert, KeyFile: key, ServerName: "kafka.internal", InsecureSkipVerify: true}},
+			output.TLS{Enabled: true, CAFile: ca, CertFile: cert, KeyFile: key, ServerName: "kafka.internal", InsecureSkipVerify: true}},
 		{conf.MapGetter{"sasl_mechanism": "plain", "sasl_username": "u", "sasl_password": "p"}, func(c *conf.Config) any { return c.Output.SASL },
-			conf.SASL{Mechanism: conf.SASLPlain, Username: "u", Password: "p"}},
-		{conf.MapGetter{"sasl_mechanism": "scram-sha-256", "sasl_username": "u", "sasl_password": "p"}, func(c *conf.Config) any { return c.Output.SASL.Mechanism }, conf.SASLScramSHA256},
-		{conf.MapGetter{"sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "u", "sasl_password": "p"}, func(c *conf.Config) any { return c.Output.SASL.Mechanism }, conf.SASLScramSHA512},
+			output.SASL{Mechanism: output.SASLPlain, Username: "u", Password: "p"}},
+		{conf.MapGetter{"sasl_mechanism": "scram-sha-256", "sasl_username": "u", "sasl_password": "p"}, func(c *conf.Config) any { return c.Output.SASL.Mechanism }, output.SASLScramSHA256},
+		{conf.MapGetter{"sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "u", "sasl_password": "p"}, func(c *conf.Config) any { return c.Output.SASL.Mechanism }, output.SASLScramSHA512},
 		// The file wins over sasl_password; its trailing newline is dropped.
 		{conf.MapGetter{"sasl_mechanism": "PLAIN", "sasl_username": "u", "sasl_password": "inline", "sasl_password_file": pw}, func(c *conf.Config) any { return c.Output.SASL },
-			conf.SASL{Mechanism: conf.SASLPlain, Username: "u", Password: "s3cret-from-file", PasswordFile: pw}},
+			output.SASL{Mechanism: output.SASLPlain, Username: "u", Password: "s3cret-from-file", PasswordFile: pw}},
 		{conf.MapGetter{"cluster_name": "prod-eu-1"}, func(c *conf.Config) any { return c.Enrich.ClusterName }, "prod-eu-1"},
 		{conf.MapGetter{"node_name": "cp-1"}, func(c *conf.Config) any { return c.Enrich.NodeName }, "cp-1"},
 		{conf.MapGetter{"stages": "responsecomplete, RequestReceived,ResponseStarted,panic"}, func(c *conf.Config) any { return c.Enrich.Stages },
 			[]string{"ResponseComplete", "RequestReceived", "ResponseStarted", "Panic"}},
-		{conf.MapGetter{"format": "ecs"}, func(c *conf.Config) any { return c.Enrich.Format }, format.ECS},
-		{conf.MapGetter{"format": "OCSF"}, func(c *conf.Config) any { return c.Enrich.Format }, format.OCSF},
+		{conf.MapGetter{"format": "ecs"}, func(c *conf.Config) any { return c.Format }, format.ECS},
+		{conf.MapGetter{"format": "OCSF"}, func(c *conf.Config) any { return c.Format }, format.OCSF},
 		{conf.MapGetter{"rules_file": rules, "rules_mode": "replace"}, func(c *conf.Config) any { return [2]string{c.Enrich.RulesFile, c.Enrich.RulesMode} }, [2]string{rules, "replace"}},
 		{conf.MapGetter{"rules_file": rules, "rules_mode": " Replace "}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "replace"},
 		{conf.MapGetter{"rules_mode": "EXTEND"}, func(c *conf.Config) any { return c.Enrich.RulesMode }, "extend"},
 		{conf.MapGetter{"policy_file": policy}, func(c *conf.Config) any { return c.Enrich.PolicyFile }, policy},
-		{conf.MapGetter{"redaction_mode": "drop"}, func(c *conf.Config) any { return c.Redact.Mode }, conf.RedactDrop},
+		{conf.MapGetter{"redaction_mode": "drop"}, func(c *conf.Config) any { return c.Redact.Mode }, redact.Drop},
 		{conf.MapGetter{"redaction_mode": "hash", "redaction_hmac_key": "0123456789abcdef"}, func(c *conf.Config) any { return [2]any{c.Redact.Mode, c.Redact.HMACKey} },
-			[2]any{conf.RedactHash, "0123456789abcdef"}},
+			[2]any{redact.Hash, "0123456789abcdef"}},
 		{conf.MapGetter{"redact_paths": "spec.config.*.password, data.token"}, func(c *conf.Config) any { return c.Redact.Paths }, []string{"spec.config.*.password", "data.token"}},
 		{conf.MapGetter{"redact_key_patterns": "*_pin,*passphrase*"}, func(c *conf.Config) any { return c.Redact.KeyPatterns }, []string{"*_pin", "*passphrase*"}},
 		{conf.MapGetter{"redact_allow_keys": "tokenTTL"}, func(c *conf.Config) any { return c.Redact.AllowKeys }, []string{"tokenTTL"}},

@@ -8,19 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/rules"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
-
-// DefaultMaxMessageBytes is Kafka's default broker message.max.bytes.
-const DefaultMaxMessageBytes = 1048588
-
-// MaxCompressionLevel is the highest compression_level of each codec.
-var MaxCompressionLevel = map[Compression]int{
-	CompressionNone: 0, CompressionGzip: 9, CompressionSnappy: 3, CompressionLZ4: 9, CompressionZstd: 9,
-}
-
-// validStages are the audit stages, as audit.k8s.io/v1 spells them.
-var validStages = []string{"RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"}
 
 // properties is the table of every key. It is read-only after init.
 var properties = []Property{
@@ -30,52 +21,19 @@ var properties = []Property{
 
 	// Kafka
 	{Key: "brokers", Help: "Comma-separated Kafka bootstrap brokers, host:port. Required by the plugin; the command starts an embedded broker when unset.",
-		set: func(c *Config, v string) error {
-			c.Output.Brokers = list(v)
-			for _, b := range c.Output.Brokers {
-				host, port, err := net.SplitHostPort(b) // also [::1]:9092
-				if err != nil || host == "" {
-					return fmt.Errorf("broker %q is not host:port", b)
-				}
-				if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-					return fmt.Errorf("broker %q has no valid port", b)
-				}
-			}
-			return nil
-		}},
+		field: "output.Brokers", set: func(c *Config, v string) error { c.Output.Brokers = list(v); return nil }},
 	{Key: "topic", Default: "kube-audit", Help: "Topic for every event not routed elsewhere by topics_by_severity.",
-		set: func(c *Config, v string) error { c.Output.Topic = v; return validTopic(v) }},
+		field: "output.Topic", set: func(c *Config, v string) error { c.Output.Topic = v; return nil }},
 	{Key: "topics_by_severity", Help: "Routes severities to topics, e.g. critical=audit-alerts,high=audit-alerts.",
-		set: func(c *Config, v string) error {
-			m, err := parseKV(v)
-			if err != nil {
-				return err
-			}
-			for _, sev := range sortedKeys(m) {
-				if _, ok := record.ParseSeverity(sev); !ok {
-					return fmt.Errorf("unknown severity %q (valid: %s)", sev, strings.Join(record.SeverityNames(), ", "))
-				}
-				if err := validTopic(m[sev]); err != nil {
-					return err
-				}
-			}
-			c.Output.TopicsBySeverity = m
-			return nil
-		}},
+		field: "output.TopicsBySeverity", set: func(c *Config, v string) (err error) { c.Output.TopicsBySeverity, err = parseKV(v); return }},
 	{Key: "dlq_topic", Help: "Dead-letter topic for events that cannot be delivered even truncated; unset: such events are counted and dropped.",
-		set: func(c *Config, v string) error {
-			c.Output.DLQTopic = v
-			if v == "" {
-				return nil
-			}
-			return validTopic(v)
-		}},
+		field: "output.DLQTopic", set: func(c *Config, v string) error { c.Output.DLQTopic = v; return nil }},
 	{Key: "message_key", Default: "audit_id", Help: "Kafka message key: audit_id, user, namespace or none.",
-		set: func(c *Config, v string) error { return text(&c.Output.MessageKey)(v) }},
+		field: "output.MessageKey", set: func(c *Config, v string) error { return text(&c.Output.MessageKey)(v) }},
 	{Key: "compression", Default: "zstd", Help: "Record-batch codec: none, gzip, snappy, lz4, zstd.",
-		set: func(c *Config, v string) error { return text(&c.Output.Compression)(v) }},
+		field: "output.Compression", set: func(c *Config, v string) error { return text(&c.Output.Compression)(v) }},
 	{Key: "compression_level", Default: "0", Help: "Codec level; 0 is the codec's default. gzip 1-9, lz4 1-9, zstd 1-9 (zstd's numbering, on the encoder's speeds: 1-2 fastest, 3-5 default, 6-9 better), snappy 1 faster, 2 better, 3 best; none takes no level.",
-		set: func(c *Config, v string) error {
+		field: "output.CompressionLevel", set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 9 {
 				return fmt.Errorf("not a level 0-9: %q", v)
@@ -84,13 +42,13 @@ var properties = []Property{
 			return nil
 		}},
 	{Key: "required_acks", Default: "all", Help: "Acknowledgements: all (every in-sync replica), one (leader), none (unconfirmed: warns).",
-		set: func(c *Config, v string) error { return text(&c.Output.RequiredAcks)(v) }},
+		field: "output.RequiredAcks", set: func(c *Config, v string) error { return text(&c.Output.RequiredAcks)(v) }},
 	{Key: "write_timeout", Default: "10s", Help: "Longest wait for the broker to acknowledge a flush; past it the flush is retried.",
-		set: func(c *Config, v string) (err error) { c.Output.WriteTimeout, err = parseDuration(v); return }},
+		field: "output.WriteTimeout", set: func(c *Config, v string) (err error) { c.Output.WriteTimeout, err = parseDuration(v); return }},
 	{Key: "shutdown_timeout", Default: "5s", Help: "Grace time at exit for in-flight deliveries.",
-		set: func(c *Config, v string) (err error) { c.Output.ShutdownTimeout, err = parseDuration(v); return }},
-	{Key: "max_message_bytes", Default: strconv.Itoa(DefaultMaxMessageBytes), Help: "Largest message value; bigger events are truncated, then dead-lettered.",
-		set: func(c *Config, v string) error {
+		field: "output.ShutdownTimeout", set: func(c *Config, v string) (err error) { c.Output.ShutdownTimeout, err = parseDuration(v); return }},
+	{Key: "max_message_bytes", Default: strconv.Itoa(output.DefaultMaxMessageBytes), Help: "Largest message value; bigger events are truncated, then dead-lettered.",
+		field: "output.MaxMessageBytes", set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1024 {
 				return fmt.Errorf("not a size of at least 1024 bytes: %q", v)
@@ -99,32 +57,32 @@ var properties = []Property{
 			return nil
 		}},
 	{Key: "client_id", Default: "kube-audit-kafka", Help: "Kafka client id.",
-		set: func(c *Config, v string) error { c.Output.ClientID = v; return nil }},
+		field: "output.ClientID", set: func(c *Config, v string) error { c.Output.ClientID = v; return nil }},
 
 	// TLS
 	// Not "tls": Fluent Bit consumes an output's "tls" itself (and refuses "tls on" for Go plugins).
 	{Key: "tls_enabled", Default: "off", Help: "Connect to the brokers over TLS.",
-		set: func(c *Config, v string) (err error) { c.Output.TLS.Enabled, err = parseBool(v); return }},
+		field: "output.TLS.Enabled", set: func(c *Config, v string) (err error) { c.Output.TLS.Enabled, err = parseBool(v); return }},
 	{Key: "tls_ca_file", Help: "PEM CA bundle to verify the brokers; unset: the system roots.",
-		set: func(c *Config, v string) error { c.Output.TLS.CAFile = v; return readableFile(v) }},
+		field: "output.TLS.CAFile", set: func(c *Config, v string) error { c.Output.TLS.CAFile = v; return nil }},
 	{Key: "tls_cert_file", Help: "PEM client certificate (mutual TLS).",
-		set: func(c *Config, v string) error { c.Output.TLS.CertFile = v; return readableFile(v) }},
+		field: "output.TLS.CertFile", set: func(c *Config, v string) error { c.Output.TLS.CertFile = v; return nil }},
 	{Key: "tls_key_file", Help: "PEM client key (mutual TLS).",
-		set: func(c *Config, v string) error { c.Output.TLS.KeyFile = v; return readableFile(v) }},
+		field: "output.TLS.KeyFile", set: func(c *Config, v string) error { c.Output.TLS.KeyFile = v; return nil }},
 	{Key: "tls_server_name", Help: "Server name to verify, when it differs from the broker host.",
-		set: func(c *Config, v string) error { c.Output.TLS.ServerName = v; return nil }},
+		field: "output.TLS.ServerName", set: func(c *Config, v string) error { c.Output.TLS.ServerName = v; return nil }},
 	{Key: "tls_insecure_skip_verify", Default: "off", Help: "Do not verify the brokers' certificates (warns loudly; testing only).",
-		set: func(c *Config, v string) (err error) { c.Output.TLS.InsecureSkipVerify, err = parseBool(v); return }},
+		field: "output.TLS.InsecureSkipVerify", set: func(c *Config, v string) (err error) { c.Output.TLS.InsecureSkipVerify, err = parseBool(v); return }},
 
 	// SASL
 	{Key: "sasl_mechanism", Help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; unset: no SASL.",
-		set: func(c *Config, v string) error { return text(&c.Output.SASL.Mechanism)(v) }},
+		field: "output.SASL.Mechanism", set: func(c *Config, v string) error { return text(&c.Output.SASL.Mechanism)(v) }},
 	{Key: "sasl_username", Help: "SASL user name.",
-		set: func(c *Config, v string) error { c.Output.SASL.Username = v; return nil }},
+		field: "output.SASL.Username", set: func(c *Config, v string) error { c.Output.SASL.Username = v; return nil }},
 	{Key: "sasl_password", Secret: true, Help: "SASL password (prefer sasl_password_file).",
-		set: func(c *Config, v string) error { c.Output.SASL.Password = v; return nil }},
+		field: "output.SASL.Password", set: func(c *Config, v string) error { c.Output.SASL.Password = v; return nil }},
 	{Key: "sasl_password_file", Help: "File holding the SASL password (a mounted Kubernetes Secret), read at init; trailing newline ignored; wins over sasl_password.",
-		set: func(c *Config, v string) error {
+		field: "output.SASL.PasswordFile", set: func(c *Config, v string) error {
 			c.Output.SASL.PasswordFile = v
 			if v == "" {
 				return nil
@@ -142,9 +100,9 @@ var properties = []Property{
 
 	// Enrichment
 	{Key: "cluster_name", Help: "Cluster name recorded in every event's enrichment and headers.",
-		set: func(c *Config, v string) error { c.Enrich.ClusterName = v; return nil }},
+		field: "enrich.ClusterName", set: func(c *Config, v string) error { c.Enrich.ClusterName = v; return nil }},
 	{Key: "node_name", Help: "Node name recorded in the enrichment; default: the host name.",
-		set: func(c *Config, v string) error {
+		field: "enrich.NodeName", set: func(c *Config, v string) error {
 			if v == "" {
 				v, _ = os.Hostname()
 			}
@@ -152,47 +110,43 @@ var properties = []Property{
 			return nil
 		}},
 	{Key: "stages", Default: "ResponseComplete,Panic", Help: "Audit stages shipped. ResponseStarted of pods/exec, attach and portforward (those requests may stay open for hours) and of 401s (they have no ResponseComplete) is always shipped; drop it with omitStages in policy_file.",
-		set: func(c *Config, v string) error {
-			c.Enrich.Stages = nil
+		field: "enrich.Stages", set: func(c *Config, v string) error {
+			c.Enrich.Stages = []string{} // set: empty is an error, not the default
 			for _, s := range list(v) {
-				i := slices.IndexFunc(validStages, func(x string) bool { return strings.EqualFold(x, s) })
-				if i < 0 {
-					return fmt.Errorf("unknown stage %q (valid: %s)", s, strings.Join(validStages, ", "))
+				if i := slices.IndexFunc(enrich.Stages(), func(x string) bool { return strings.EqualFold(x, s) }); i >= 0 {
+					s = enrich.Stages()[i] // canonical spelling
 				}
-				c.Enrich.Stages = append(c.Enrich.Stages, validStages[i])
-			}
-			if len(c.Enrich.Stages) == 0 {
-				return fmt.Errorf("at least one stage is needed")
+				c.Enrich.Stages = append(c.Enrich.Stages, s)
 			}
 			return nil
 		}},
 	{Key: "format", Default: "native", Help: "Message schema: native (audit event + enrichment), ecs, ocsf.",
-		set: func(c *Config, v string) error { return text(&c.Enrich.Format)(v) }},
+		field: "format", set: func(c *Config, v string) error { return text(&c.Format)(v) }},
 	{Key: "rules_file", Help: "YAML severity rules file; see rules_mode.",
-		set: func(c *Config, v string) error { c.Enrich.RulesFile = v; return readableFile(v) }},
+		field: "enrich.RulesFile", set: func(c *Config, v string) error { c.Enrich.RulesFile = v; return nil }},
 	{Key: "rules_mode", Default: "extend", Help: "extend: rules_file adds to (and may override by id) the embedded rules; replace: only rules_file is used.",
-		set: func(c *Config, v string) error {
-			i, err := parseEnum("rules_mode", v, rulesModes)
+		field: "enrich.RulesMode", set: func(c *Config, v string) error {
+			i, err := parseEnum("rules_mode", v, rules.Modes())
 			if err != nil {
 				return err
 			}
-			c.Enrich.RulesMode = rulesModes[i] // canonical: enrich compares it as is
+			c.Enrich.RulesMode = rules.Modes()[i] // canonical: enrich compares it as is
 			return nil
 		}},
 	{Key: "policy_file", Help: "audit.k8s.io/v1 Policy evaluated at the node to lower (never raise) each event's level.",
-		set: func(c *Config, v string) error { c.Enrich.PolicyFile = v; return readableFile(v) }},
+		field: "enrich.PolicyFile", set: func(c *Config, v string) error { c.Enrich.PolicyFile = v; return nil }},
 
 	// Redaction
 	{Key: "redaction_mode", Default: "mask", Help: "mask ([REDACTED]), hash (sha256 HMAC, needs redaction_hmac_key), drop (remove the field).",
-		set: func(c *Config, v string) error { return text(&c.Redact.Mode)(v) }},
+		field: "redact.Mode", set: func(c *Config, v string) error { return text(&c.Redact.Mode)(v) }},
 	{Key: "redaction_hmac_key", Secret: true, Help: "HMAC key for redaction_mode hash (at least 16 characters).",
-		set: func(c *Config, v string) error { c.Redact.HMACKey = v; return nil }},
+		field: "redact.HMACKey", set: func(c *Config, v string) error { c.Redact.HMACKey = v; return nil }},
 	{Key: "redact_paths", Help: "Extra body paths to redact, comma-separated, dotted with * for any key or index (e.g. spec.config.*.password).",
-		set: func(c *Config, v string) error { c.Redact.Paths = list(v); return nil }},
+		field: "redact.Paths", set: func(c *Config, v string) error { c.Redact.Paths = list(v); return nil }},
 	{Key: "redact_key_patterns", Help: "Extra key globs (case-insensitive) whose values are redacted anywhere, e.g. *_pin,*passphrase*.",
-		set: func(c *Config, v string) error { c.Redact.KeyPatterns = list(v); return nil }},
+		field: "redact.KeyPatterns", set: func(c *Config, v string) error { c.Redact.KeyPatterns = list(v); return nil }},
 	{Key: "redact_allow_keys", Help: "Key globs known to be safe; never redacted by key name (content shapes still are).",
-		set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
+		field: "redact.AllowKeys", set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
 
 	// Observability
 	// Not "log_level": Fluent Bit consumes an output's "log_level" itself; it never reaches the plugin.
@@ -217,20 +171,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// validTopic applies Kafka's topic name rules.
-func validTopic(t string) error {
-	if t == "" {
-		return fmt.Errorf("empty topic name")
-	}
-	if len(t) > 249 || t == "." || t == ".." {
-		return fmt.Errorf("invalid topic name %q", t)
-	}
-	for _, r := range t {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return fmt.Errorf("invalid topic name %q (letters, digits, '.', '_', '-' only)", t)
-		}
-	}
-	return nil
 }

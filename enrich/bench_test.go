@@ -5,7 +5,6 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 )
 
@@ -17,7 +16,7 @@ func benchMix(b *testing.B) [][]byte {
 	return append(lines, readLines(b, falcoFile)...)
 }
 
-func benchEnrich(b *testing.B, e conf.Enrich) {
+func benchEnrich(b *testing.B, e Config) {
 	lines := benchMix(b)
 	events := make([]auditv1.Event, 0, len(lines))
 	var bytes int64
@@ -41,12 +40,12 @@ func benchEnrich(b *testing.B, e conf.Enrich) {
 
 // BenchmarkEnrich: filtering, rules and summary only, per event.
 func BenchmarkEnrich(b *testing.B) {
-	benchEnrich(b, conf.Enrich{ClusterName: "bench"})
+	benchEnrich(b, Config{ClusterName: "bench"})
 }
 
 // BenchmarkEnrichPolicy adds node-side re-levelling with the lab policy.
 func BenchmarkEnrichPolicy(b *testing.B) {
-	benchEnrich(b, conf.Enrich{ClusterName: "bench", PolicyFile: "testdata/lab-policy.yaml"})
+	benchEnrich(b, Config{ClusterName: "bench", PolicyFile: "testdata/lab-policy.yaml"})
 }
 
 // BenchmarkDecode: the lab log and Falco's captures, per document.

@@ -3,12 +3,12 @@ package enrich
 import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/policy"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/rules"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/summary"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
@@ -25,17 +25,20 @@ const (
 // Enricher turns decoded events into shippable records. It is built once per
 // plugin instance and is read-only afterwards: safe for concurrent flushes.
 type Enricher struct {
-	cfg    conf.Enrich
+	cfg    Config
 	stages map[auditv1.Stage]bool
 	rules  *rules.RuleSet
 	policy *policy.Relevel // nil without policy_file
 	redact *redact.Redactor
 }
 
-// New builds an Enricher from validated configuration: it compiles the rules
-// (embedded defaults and rules_file) and loads policy_file. A bad rule or
+// New builds an Enricher: it validates e, compiles the rules (embedded
+// defaults and the rules file) and loads the policy file. A bad rule or
 // policy is an error naming the file and the rule.
-func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
+func New(e Config, r redact.Config) (*Enricher, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
 	red, err := redact.New(r)
 	if err != nil {
 		return nil, err
@@ -48,15 +51,17 @@ func New(e conf.Enrich, r conf.Redact) (*Enricher, error) {
 	for _, s := range stages {
 		en.stages[auditv1.Stage(s)] = true
 	}
-	rs, err := rules.Load(e.RulesFile, e.RulesMode)
-	if err != nil {
-		return nil, err
+	var l fielderr.List
+	if en.rules, err = rules.Load(e.RulesFile, e.RulesMode); err != nil {
+		l.Add("enrich.RulesFile", err)
 	}
-	en.rules = rs
 	if e.PolicyFile != "" {
 		if en.policy, err = policy.Load(e.PolicyFile); err != nil {
-			return nil, err
+			l.Add("enrich.PolicyFile", err)
 		}
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	return en, nil
 }

@@ -7,8 +7,8 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/internal/audittest"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
@@ -49,12 +49,12 @@ func lab(t testing.TB, f audittest.Filter) auditv1.Event {
 	return audittest.Find(t, labEvs, f)
 }
 
-func newEnricher(t testing.TB, e conf.Enrich) *Enricher {
+func newEnricher(t testing.TB, e Config) *Enricher {
 	t.Helper()
 	if e.NodeName == "" {
 		e.NodeName = "node-1"
 	}
-	en, err := New(e, conf.Redact{})
+	en, err := New(e, redact.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 )
 
 func writePolicy(t *testing.T, body string) string {
@@ -40,7 +40,7 @@ rules:
 `
 
 func TestPolicyRelevels(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{Stages: allStages, PolicyFile: writePolicy(t, nodePolicy)})
+	en := newEnricher(t, Config{Stages: allStages, PolicyFile: writePolicy(t, nodePolicy)})
 
 	ev := lab(t, user("system:apiserver"))
 	if _, drop := en.Enrich(&ev); drop != DropPolicy {
@@ -107,8 +107,8 @@ func TestPolicyFileErrors(t *testing.T) {
 		"bad level": "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n",
 		"not v1":    "apiVersion: audit.k8s.io/v2\nkind: Policy\nrules:\n- level: None\n",
 	} {
-		_, err := New(conf.Enrich{PolicyFile: writePolicy(t, body)}, conf.Redact{})
-		if err == nil || !strings.Contains(err.Error(), "policy_file") {
+		_, err := New(Config{PolicyFile: writePolicy(t, body)}, redact.Config{})
+		if err == nil || !strings.Contains(err.Error(), "enrich.PolicyFile") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -116,7 +116,7 @@ func TestPolicyFileErrors(t *testing.T) {
 
 func TestPolicyOmitManagedFields(t *testing.T) {
 	pol := "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitManagedFields: true\nrules:\n- level: RequestResponse\n"
-	en := newEnricher(t, conf.Enrich{PolicyFile: writePolicy(t, pol)})
+	en := newEnricher(t, Config{PolicyFile: writePolicy(t, pol)})
 	ev := lab(t, and(user("kubernetes-admin"), res("create", "roles", "")))
 	if !strings.Contains(string(ev.ResponseObject.Raw), `"managedFields"`) {
 		t.Fatal("test event has no managedFields")

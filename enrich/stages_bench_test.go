@@ -123,7 +123,7 @@ func BenchmarkStageEnrich(b *testing.B) {
 func BenchmarkStageRedact(b *testing.B) {
 	lines, _ := benchEvents(b)
 	evs := decodeAll(b, lines)
-	r, err := redact.New(conf.Redact{Mode: conf.RedactMask})
+	r, err := redact.New(redact.Config{Mode: redact.Mask})
 	if err != nil {
 		b.Fatal(err)
 	}

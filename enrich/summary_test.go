@@ -7,13 +7,12 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 func TestSummaries(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{ClusterName: "lab", NodeName: "node-1", Stages: allStages})
+	en := newEnricher(t, Config{ClusterName: "lab", NodeName: "node-1", Stages: allStages})
 	for _, c := range []struct {
 		name string
 		ev   func(testing.TB) auditv1.Event
@@ -47,7 +46,7 @@ func TestSummaries(t *testing.T) {
 }
 
 func TestWhoWhatWhereResult(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{ClusterName: "lab", NodeName: "node-1"})
+	en := newEnricher(t, Config{ClusterName: "lab", NodeName: "node-1"})
 	ev := lab(t, and(user("system:serviceaccount:audit-lab:app-sa"), code(403)))
 	rec, _ := en.Enrich(&ev)
 	e := rec.Enrichment
@@ -87,7 +86,7 @@ func TestWhoWhatWhereResult(t *testing.T) {
 }
 
 func TestStages(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{}) // default: ResponseComplete, Panic
+	en := newEnricher(t, Config{}) // default: ResponseComplete, Panic
 	for _, c := range []struct {
 		name string
 		ev   func(testing.TB) auditv1.Event
@@ -112,7 +111,7 @@ func TestStages(t *testing.T) {
 			t.Errorf("%s: drop %q, want shipped=%v", c.name, drop, c.ship)
 		}
 	}
-	only := newEnricher(t, conf.Enrich{Stages: []string{"RequestReceived"}})
+	only := newEnricher(t, Config{Stages: []string{"RequestReceived"}})
 	ev := sample(4)(t)
 	if _, drop := only.Enrich(&ev); drop != DropNone {
 		t.Errorf("stages=RequestReceived: %q", drop)
@@ -124,7 +123,7 @@ func TestStages(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{})
+	en := newEnricher(t, Config{})
 	ev := lab(t, and(user("kubernetes-admin"), res("create", "clusterroles", "")))
 	rec, _ := en.Enrich(&ev)
 	before, _ := marshalRecord(rec)
@@ -160,7 +159,7 @@ func TestTruncate(t *testing.T) {
 // TestConcurrentEnrich runs one Enricher from many goroutines (go test
 // -race checks that it is read-only after New).
 func TestConcurrentEnrich(t *testing.T) {
-	en := newEnricher(t, conf.Enrich{PolicyFile: "testdata/lab-policy.yaml"})
+	en := newEnricher(t, Config{PolicyFile: "testdata/lab-policy.yaml"})
 	lines := readLines(t, labLog)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {

@@ -14,8 +14,6 @@ import (
 	"github.com/segmentio/kafka-go/compress"
 	kgzip "github.com/segmentio/kafka-go/compress/gzip"
 	ksnappy "github.com/segmentio/kafka-go/compress/snappy"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
 
 // The writer encodes Kafka record batches (message format v2) itself and
@@ -111,7 +109,7 @@ type batchEncoder struct {
 	zbufs sync.Pool      // *[]byte for compressed output
 }
 
-func newBatchEncoder(c conf.Compression, level int) (*batchEncoder, error) {
+func newBatchEncoder(c Compression, level int) (*batchEncoder, error) {
 	codec, err := NewCodec(c, level)
 	if err != nil {
 		return nil, err
@@ -126,29 +124,29 @@ func newBatchEncoder(c conf.Compression, level int) (*batchEncoder, error) {
 // NewCodec is the codec the writer compresses record batches with: kafka-go's
 // codec for c (klauspost's implementations for gzip, snappy and zstd) at
 // level (0: the codec's default). It is nil for compression none.
-func NewCodec(c conf.Compression, level int) (compress.Codec, error) {
+func NewCodec(c Compression, level int) (compress.Codec, error) {
 	switch c {
-	case conf.CompressionNone:
+	case CompressionNone:
 		if level != 0 {
 			return nil, fmt.Errorf("compression none takes no level")
 		}
 		return nil, nil
-	case conf.CompressionGzip:
+	case CompressionGzip:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("gzip levels are 1-9 (0: default 6), got %d", level)
 		}
 		return &kgzip.Codec{Level: level}, nil
-	case conf.CompressionSnappy:
+	case CompressionSnappy:
 		if level < 0 || level > 3 {
 			return nil, fmt.Errorf("snappy levels are 1 (faster), 2 (better), 3 (best) (0: default), got %d", level)
 		}
 		return &ksnappy.Codec{Compression: ksnappy.Compression(level)}, nil
-	case conf.CompressionLZ4:
+	case CompressionLZ4:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("lz4 levels are 1-9 (0: fast), got %d", level)
 		}
 		return newLZ4Codec(level), nil
-	case conf.CompressionZstd:
+	case CompressionZstd:
 		if level < 0 || level > 9 {
 			return nil, fmt.Errorf("zstd levels are 1-9 (0: default 3), got %d", level)
 		}

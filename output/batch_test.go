@@ -12,8 +12,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
 
 func testRecords(n int) []*record {
@@ -31,7 +29,7 @@ func testRecords(n int) []*record {
 // The header fields and CRC of every batch are what Kafka expects.
 func TestBatchEncoding(t *testing.T) {
 	recs := testRecords(100)
-	for c := conf.CompressionNone; c <= conf.CompressionZstd; c++ {
+	for c := CompressionNone; c <= CompressionZstd; c++ {
 		e, err := newBatchEncoder(c, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +52,7 @@ func TestBatchEncoding(t *testing.T) {
 		if crc := crc32.Checksum(full[sizePrefix+21:], crc32.MakeTable(crc32.Castagnoli)); uint32(b.CRC) != crc {
 			t.Fatalf("%s: crc %x, want %x", c, b.CRC, crc)
 		}
-		if c == conf.CompressionNone {
+		if c == CompressionNone {
 			uncompressed := recordBatchOverhead
 			for i, r := range recs {
 				uncompressed += r.encodedSize(i)
@@ -72,9 +70,9 @@ func TestBatchEncoding(t *testing.T) {
 func TestCompressionLevelsApplied(t *testing.T) {
 	recs := testRecords(2000)
 	for _, tc := range []struct {
-		c         conf.Compression
+		c         Compression
 		low, high int
-	}{{conf.CompressionGzip, 1, 9}, {conf.CompressionZstd, 1, 9}, {conf.CompressionLZ4, 0, 9}, {conf.CompressionSnappy, 1, 3}} {
+	}{{CompressionGzip, 1, 9}, {CompressionZstd, 1, 9}, {CompressionLZ4, 0, 9}, {CompressionSnappy, 1, 3}} {
 		sizes := map[int]int{}
 		var outs [][]byte
 		for _, level := range []int{tc.low, tc.high} {
@@ -94,7 +92,8 @@ func TestCompressionLevelsApplied(t *testing.T) {
 		}
 		t.Logf("%s: %v bytes by level", tc.c, sizes)
 	}
-	for c, max := range conf.MaxCompressionLevel {
+	for _, c := range []Compression{CompressionNone, CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd} {
+		max := c.MaxLevel()
 		if _, err := newBatchEncoder(c, max+1); err == nil {
 			t.Errorf("%s accepted level %d", c, max+1)
 		}
@@ -103,7 +102,7 @@ func TestCompressionLevelsApplied(t *testing.T) {
 
 // Oversized's fast path never says "fits" for a message that does not.
 func TestOversizedBound(t *testing.T) {
-	c := conf.Output{MaxMessageBytes: 2048, Topic: "audit"}
+	c := Config{MaxMessageBytes: 2048, Topic: "audit"}
 	for _, fields := range []string{"", "x", strings.Repeat("y", 300)} {
 		for n := 1500; n <= 2048; n++ {
 			m := &Message{Value: make([]byte, n), AuditID: fields, Severity: fields, Cluster: fields, FormatVersion: fields, DeadLetter: fields}
@@ -123,7 +122,7 @@ func BenchmarkBatchEncode(b *testing.B) {
 	for i, r := range recs {
 		r.value = fmt.Appendf(nil, `{"auditID":"id-%d","pad":%q}`, i, strings.Repeat("audit event body ", 80))
 	}
-	for c := conf.CompressionNone; c <= conf.CompressionZstd; c++ {
+	for c := CompressionNone; c <= CompressionZstd; c++ {
 		b.Run(c.String(), func(b *testing.B) {
 			e, err := newBatchEncoder(c, 0)
 			if err != nil {
@@ -147,7 +146,7 @@ func BenchmarkBatchEncode(b *testing.B) {
 func TestAppendCompressedRoundTrip(t *testing.T) {
 	src := appendRecords(nil, testRecords(3000)) // > one 128 KB zstd block
 	prefix := []byte("kept")
-	for c := conf.CompressionGzip; c <= conf.CompressionZstd; c++ {
+	for c := CompressionGzip; c <= CompressionZstd; c++ {
 		for _, level := range []int{0, 1} {
 			codec, err := NewCodec(c, level)
 			if err != nil {
@@ -177,7 +176,7 @@ func TestAppendCompressedRoundTrip(t *testing.T) {
 				if err != nil || !bytes.Equal(got, src) {
 					t.Fatalf("%s level %d %s: read back %d bytes (err %v), want %d", c, level, name, len(got), err, len(src))
 				}
-				if c != conf.CompressionZstd {
+				if c != CompressionZstd {
 					continue
 				}
 				dec, _ := zstd.NewReader(nil)
@@ -221,8 +220,8 @@ func TestRecordsOfAWrite(t *testing.T) {
 		{Value: []byte(`{"b":2}`), AuditID: "id-3", Severity: "info", DeadLetter: "too_large"},
 		{Value: nil, AuditID: "id-4", Namespace: "kube-system", Cluster: "c", FormatVersion: "1"},
 	}
-	for _, key := range []conf.MessageKey{conf.KeyAuditID, conf.KeyUser, conf.KeyNamespace, conf.KeyNone} {
-		r := NewRouter(conf.Output{MessageKey: key, Topic: "audit"})
+	for _, key := range []MessageKey{KeyAuditID, KeyUser, KeyNamespace, KeyNone} {
+		r := NewRouter(Config{MessageKey: key, Topic: "audit"})
 		got := r.records(msgs)
 		var gotPtrs, wantPtrs []*record
 		for i := range msgs {

@@ -72,7 +72,7 @@ func startBrokerB(b *testing.B, opts ...kfake.Opt) *embedded.Broker {
 }
 
 // load validates properties as the plugin does.
-func load(t *testing.T, props conf.MapGetter) conf.Output {
+func load(t *testing.T, props conf.MapGetter) output.Config {
 	t.Helper()
 	cfg, err := conf.Load(props)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 )
 
 // Header names set on every message.
@@ -66,10 +66,10 @@ type Message struct {
 
 // Router decides where a message goes and how it is keyed. It is pure: the
 // writer uses it, and so does the command's dry run.
-type Router struct{ cfg conf.Output }
+type Router struct{ cfg Config }
 
 // NewRouter builds a router from validated configuration.
-func NewRouter(c conf.Output) Router { return Router{cfg: c} }
+func NewRouter(c Config) Router { return Router{cfg: c} }
 
 // Topic is the topic a message is written to: dlq_topic for dead letters,
 // the topics_by_severity route of its severity, else topic.
@@ -95,11 +95,11 @@ func (r Router) Key(m *Message) []byte {
 
 func (r Router) key(m *Message) string {
 	switch r.cfg.MessageKey {
-	case conf.KeyAuditID:
+	case KeyAuditID:
 		return m.AuditID
-	case conf.KeyUser:
+	case KeyUser:
 		return m.User
-	case conf.KeyNamespace:
+	case KeyNamespace:
 		return m.Namespace
 	}
 	return ""
@@ -166,7 +166,7 @@ func contentType(m *Message) string {
 // Writer ships messages to Kafka. Safe for concurrent use: concurrent
 // Writes encode, compress and send in parallel over shared connections.
 type Writer struct {
-	cfg    conf.Output
+	cfg    Config
 	router Router
 	tr     *kafka.Transport
 	client *kafka.Client
@@ -179,40 +179,35 @@ type Writer struct {
 }
 
 // New builds a writer: codecs, TLS (certificates loaded now) and SASL. It
-// does not connect: the first Write does. Errors are conf.Problems naming
-// each property.
-func New(c conf.Output, log *slog.Logger) (*Writer, error) {
-	var probs conf.Problems
-	bad := func(key string, err error) { probs = append(probs, &conf.PropertyError{Key: key, Err: err}) }
+// does not connect: the first Write does. Errors are a fielderr.List
+// naming each field of c (conf names the properties).
+func New(c Config, log *slog.Logger) (*Writer, error) {
+	var l fielderr.List
+	if err := c.Validate(); err != nil {
+		l = append(l, err.(fielderr.List)...)
+	}
 	if len(c.Brokers) == 0 {
-		bad("brokers", errors.New("required: at least one host:port"))
-	}
-	if c.WriteTimeout <= 0 {
-		bad("write_timeout", errors.New("must be positive"))
-	}
-	if c.MaxMessageBytes < 1024 {
-		bad("max_message_bytes", errors.New("must be at least 1024"))
+		l.Addf("output.Brokers", "required: at least one host:port")
 	}
 	enc, err := newBatchEncoder(c.Compression, c.CompressionLevel)
-	if err != nil {
-		bad("compression_level", err)
+	if err != nil && !l.Has("output.CompressionLevel") {
+		l.Add("output.CompressionLevel", err)
 	}
-	tlsCfg, tlsProbs := tlsConfig(c.TLS)
-	probs = append(probs, tlsProbs...)
+	tlsCfg := tlsConfig(c.TLS, &l)
 	mech, err := saslMechanism(c.SASL)
 	if err != nil {
-		bad("sasl_mechanism", err)
+		l.Add("output.SASL.Mechanism", err)
 	}
-	if len(probs) > 0 {
-		return nil, probs
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	if tlsCfg != nil && tlsCfg.InsecureSkipVerify {
 		log.Warn("TLS_INSECURE_SKIP_VERIFY IS ON: the brokers' certificates are NOT verified; anyone on the network path can read and alter audit events and capture the SASL credentials. Use it for testing only; set tls_ca_file instead")
 	}
-	if c.RequiredAcks == conf.AcksNone {
+	if c.RequiredAcks == AcksNone {
 		log.Warn("required_acks none: the broker does not confirm writes, so delivery is unconfirmed and events can be lost silently; use all")
 	}
-	if c.SASL.Mechanism == conf.SASLPlain && tlsCfg == nil {
+	if c.SASL.Mechanism == SASLPlain && tlsCfg == nil {
 		log.Warn("sasl_mechanism PLAIN without tls: the password crosses the network in clear text; set tls_enabled on")
 	}
 	wire := newWireCounter(connectTimeout(c))
@@ -258,7 +253,7 @@ const minMetadataTTL = 6 * time.Second
 // bootstrap brokers each gets an equal share of write_timeout (at least 2 s,
 // plenty for a TCP handshake), so a black-holed first address leaves time
 // for the next one within the same flush; with one, it gets all of it.
-func connectTimeout(c conf.Output) time.Duration {
+func connectTimeout(c Config) time.Duration {
 	n := max(len(c.Brokers), 1)
 	return max(c.WriteTimeout/time.Duration(n), min(c.WriteTimeout, 2*time.Second))
 }
@@ -272,7 +267,7 @@ func (w *Writer) Router() Router { return w.router }
 func (w *Writer) Oversized(m *Message) bool { return Oversized(w.cfg, m) }
 
 // Oversized is Writer.Oversized for a configuration.
-func Oversized(c conf.Output, m *Message) bool {
+func Oversized(c Config, m *Message) bool {
 	// Fast path: 256 bytes cover the header names, varints and record
 	// framing; every field counted twice covers key and header values.
 	bound := recordBatchOverhead + 256 + len(m.Value) + 2*(len(m.AuditID)+len(m.User)+len(m.Namespace)+
@@ -384,13 +379,13 @@ func splitBatches(recs []*record, maxBytes int) [][]*record {
 // broker; it shares every function with Writer.Write but the partitioning
 // (all of a topic's records go to one partition here).
 type Batcher struct {
-	cfg    conf.Output
+	cfg    Config
 	router Router
 	enc    *batchEncoder
 }
 
 // NewBatcher builds a Batcher from validated configuration.
-func NewBatcher(c conf.Output) (*Batcher, error) {
+func NewBatcher(c Config) (*Batcher, error) {
 	enc, err := newBatchEncoder(c.Compression, c.CompressionLevel)
 	if err != nil {
 		return nil, err
@@ -542,11 +537,11 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-func acks(a conf.Acks) kafka.RequiredAcks {
+func acks(a Acks) kafka.RequiredAcks {
 	switch a {
-	case conf.AcksOne:
+	case AcksOne:
 		return kafka.RequireOne
-	case conf.AcksNone:
+	case AcksNone:
 		return kafka.RequireNone
 	}
 	return kafka.RequireAll

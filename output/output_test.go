@@ -26,11 +26,11 @@ import (
 func TestCodecsReadBack(t *testing.T) {
 	b := startBroker(t, 3, []string{"audit"})
 	for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
-		var c conf.Compression
+		var c output.Compression
 		if err := c.UnmarshalText([]byte(codec)); err != nil {
 			t.Fatal(err)
 		}
-		levels := []int{0, conf.MaxCompressionLevel[c]}
+		levels := []int{0, c.MaxLevel()}
 		if levels[1] == 0 {
 			levels = levels[:1]
 		}
@@ -296,14 +296,15 @@ func TestInitProblems(t *testing.T) {
 	wantKeys(t, err, "tls_ca_file", "tls_cert_file")
 
 	// Configurations built in code are checked as well.
-	_, err = output.New(conf.Output{Brokers: []string{"127.0.0.1:1"}, WriteTimeout: time.Second, MaxMessageBytes: 1 << 20,
-		Compression: conf.CompressionNone, CompressionLevel: 3,
-		TLS: conf.TLS{Enabled: true, CAFile: p.keyFile, CertFile: p.certFile}}, (&logBuf{}).logger())
-	wantKeys(t, err, "compression_level", "tls_ca_file", "tls_key_file")
+	_, err = output.New(output.Config{Brokers: []string{"127.0.0.1:1"}, WriteTimeout: time.Second, MaxMessageBytes: 1 << 20,
+		Compression: output.CompressionNone, CompressionLevel: 3,
+		TLS: output.TLS{Enabled: true, CAFile: p.keyFile, CertFile: p.certFile}}, (&logBuf{}).logger())
+	wantKeys(t, err, "topic", "compression_level", "tls_ca_file", "tls_cert_file")
 }
 
 func wantKeys(t *testing.T, err error, keys ...string) {
 	t.Helper()
+	err = conf.Explain(err) // output names fields; conf names their properties
 	var probs conf.Problems
 	if !errors.As(err, &probs) {
 		t.Fatalf("want conf.Problems, got %v", err)

@@ -15,18 +15,16 @@ import (
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 )
 
 // tlsConfig loads the CA bundle and the client certificate now, so a bad
-// file is an init error naming its property rather than a failed flush.
+// file is an init error naming its field rather than a failed flush.
 // It returns nil when tls is off.
-func tlsConfig(t conf.TLS) (*tls.Config, conf.Problems) {
+func tlsConfig(t TLS, l *fielderr.List) *tls.Config {
 	if !t.Enabled {
-		return nil, nil
+		return nil
 	}
-	var probs conf.Problems
-	bad := func(key string, err error) { probs = append(probs, &conf.PropertyError{Key: key, Err: err}) }
 	c := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		ServerName:         t.ServerName,
@@ -35,7 +33,7 @@ func tlsConfig(t conf.TLS) (*tls.Config, conf.Problems) {
 	if t.CAFile != "" {
 		pool, err := LoadCAFile(t.CAFile)
 		if err != nil {
-			bad("tls_ca_file", err)
+			l.Add("output.TLS.CAFile", err)
 		}
 		c.RootCAs = pool
 	}
@@ -43,16 +41,12 @@ func tlsConfig(t conf.TLS) (*tls.Config, conf.Problems) {
 	case t.CertFile != "" && t.KeyFile != "":
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			bad("tls_cert_file", fmt.Errorf("cannot load the client certificate with tls_key_file: %w", err))
+			l.Add("output.TLS.CertFile", fmt.Errorf("cannot load the client certificate with tls_key_file: %w", err))
 		} else {
 			c.Certificates = []tls.Certificate{cert}
 		}
-	case t.CertFile != "":
-		bad("tls_key_file", errors.New("required with tls_cert_file"))
-	case t.KeyFile != "":
-		bad("tls_cert_file", errors.New("required with tls_key_file"))
 	}
-	return c, probs
+	return c
 }
 
 // LoadCAFile reads a PEM bundle of CA certificates.
@@ -74,15 +68,15 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 
 // saslMechanism builds the SASL mechanism; nil when none is configured. The
 // password stays inside the mechanism and is never logged.
-func saslMechanism(s conf.SASL) (sasl.Mechanism, error) {
+func saslMechanism(s SASL) (sasl.Mechanism, error) {
 	switch s.Mechanism {
-	case conf.SASLNone:
+	case SASLNone:
 		return nil, nil
-	case conf.SASLPlain:
+	case SASLPlain:
 		return plain.Mechanism{Username: s.Username, Password: s.Password}, nil
-	case conf.SASLScramSHA256, conf.SASLScramSHA512:
+	case SASLScramSHA256, SASLScramSHA512:
 		algo := scram.SHA256
-		if s.Mechanism == conf.SASLScramSHA512 {
+		if s.Mechanism == SASLScramSHA512 {
 			algo = scram.SHA512
 		}
 		m, err := scram.Mechanism(algo, s.Username, s.Password)

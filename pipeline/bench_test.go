@@ -105,7 +105,7 @@ type compressSink struct {
 	Batches  int
 }
 
-func newCompressSink(c conf.Output) *compressSink {
+func newCompressSink(c output.Config) *compressSink {
 	codec, err := output.NewCodec(c.Compression, c.CompressionLevel)
 	if err != nil {
 		panic(err) // conf.Load validated the level
@@ -113,7 +113,7 @@ func newCompressSink(c conf.Output) *compressSink {
 	return &compressSink{codec: codec, router: output.NewRouter(c), maxBatch: c.MaxMessageBytes}
 }
 
-func newBatchSink(c conf.Output) *compressSink {
+func newBatchSink(c output.Config) *compressSink {
 	bt, err := output.NewBatcher(c)
 	if err != nil {
 		panic(err) // conf.Load validated the level

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -21,7 +21,7 @@ func TestPublicCorpus(t *testing.T) {
 	dir := publicCorpus(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	formats := []format.Format{format.Native, format.ECS, format.OCSF}
-	en, err := enrich.New(conf.Enrich{ClusterName: "corpus", NodeName: "node-1", Stages: allStages}, conf.Redact{})
+	en, err := enrich.New(enrich.Config{ClusterName: "corpus", NodeName: "node-1", Stages: allStages}, redact.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

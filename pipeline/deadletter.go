@@ -46,7 +46,7 @@ func (p *Pipeline) message(rec *record.Record, value []byte) output.Message {
 		Namespace:     rec.Enrichment.What.Namespace,
 		Cluster:       p.cfg.Enrich.ClusterName,
 		ContentType:   output.ContentTypeJSON,
-		FormatVersion: p.cfg.Enrich.Format.Version(),
+		FormatVersion: p.cfg.Format.Version(),
 		Summary:       rec.Enrichment.Summary,
 		Stage:         string(rec.Event.Stage),
 		StageTime:     rec.Event.StageTimestamp.Time,
@@ -63,7 +63,7 @@ func (p *Pipeline) shrink(buf []byte, off int, rec *record.Record, m output.Mess
 	if rec.Event.RequestObject != nil || rec.Event.ResponseObject != nil {
 		p.enr.Truncate(rec)
 		var err error
-		if buf, err = format.Append(buf[:off], p.cfg.Enrich.Format, rec); err == nil {
+		if buf, err = format.Append(buf[:off], p.cfg.Format, rec); err == nil {
 			m.Value = buf[off:len(buf):len(buf)]
 			if !output.Oversized(p.cfg.Output, &m) {
 				res.Truncated++

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -39,7 +39,7 @@ func TestGolden(t *testing.T) {
 			var got bytes.Buffer
 			got.WriteString("{\n")
 			for i, f := range formats {
-				en, err := enrich.New(conf.Enrich{ClusterName: "lab", NodeName: "node-1", Stages: allStages}, conf.Redact{})
+				en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: allStages}, redact.Config{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -42,7 +43,7 @@ func TestLogsHoldNoSecretNorBody(t *testing.T) {
 	log.Debug("configuration", "config", cfg.String())
 	// SASL against a broker without SASL fails; use a plain config for the writes.
 	plain := *cfg
-	plain.Output.SASL = conf.SASL{}
+	plain.Output.SASL = output.SASL{}
 	p, err := pipeline.Open(&plain, log)
 	if err != nil {
 		t.Fatal(err)

@@ -88,7 +88,7 @@ type Pipeline struct {
 func New(cfg *conf.Config, sink Sink, log *slog.Logger) (*Pipeline, error) {
 	enr, err := enrich.New(cfg.Enrich, cfg.Redact)
 	if err != nil {
-		return nil, err
+		return nil, conf.Explain(err)
 	}
 	stop, cancel := context.WithCancel(context.Background())
 	return &Pipeline{cfg: cfg, enr: enr, sink: sink, log: log, stats: newStats(), stop: stop, cancel: cancel}, nil
@@ -167,7 +167,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 			}
 			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)
-			if buf, err = format.Append(buf, p.cfg.Enrich.Format, rec); err != nil {
+			if buf, err = format.Append(buf, p.cfg.Format, rec); err != nil {
 				buf = buf[:off]
 				res.Dropped[DropEncode]++
 				p.log.Error("event dropped: cannot encode", "audit_id", rec.Event.AuditID, "error", err)
@@ -316,7 +316,7 @@ func (p *Pipeline) Close(grace time.Duration) error {
 func Open(cfg *conf.Config, log *slog.Logger) (*Pipeline, error) {
 	w, err := output.New(cfg.Output, log)
 	if err != nil {
-		return nil, err
+		return nil, conf.Explain(err)
 	}
 	return New(cfg, w, log)
 }

@@ -3,9 +3,9 @@ package pipeline
 import (
 	"testing"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
@@ -18,7 +18,7 @@ func BenchmarkStageEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	en, err := enrich.New(conf.Enrich{ClusterName: "bench", NodeName: "node-1"}, conf.Redact{})
+	en, err := enrich.New(enrich.Config{ClusterName: "bench", NodeName: "node-1"}, redact.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestFlushOutputUnchanged(t *testing.T) {
 		if drop != enrich.DropNone {
 			continue
 		}
-		v, err := format.Append(nil, cfg.Enrich.Format, rec)
+		v, err := format.Append(nil, cfg.Format, rec)
 		if err != nil {
 			t.Fatal(err)
 		}

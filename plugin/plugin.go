@@ -139,7 +139,7 @@ func initInstance(g conf.Getter) *instance {
 	}
 	inst.cfg, inst.log, inst.p = cfg, log, p
 	instances.publish(inst)
-	log.Info("started", "brokers", cfg.Output.Brokers, "topic", cfg.Output.Topic, "compression", cfg.Output.Compression.String(), "format", cfg.Enrich.Format.String())
+	log.Info("started", "brokers", cfg.Output.Brokers, "topic", cfg.Output.Topic, "compression", cfg.Output.Compression.String(), "format", cfg.Format.String())
 	log.Debug("configuration", "config", cfg.String())
 	return inst
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
 // options is a parsed command line.
@@ -184,7 +185,7 @@ func loadProperties(p *propFlag) (*conf.Config, error) {
 		if cfg.Output.TLS.Enabled {
 			problems = append(problems, `property "tls_enabled": the embedded broker has no TLS; set brokers to ship to a TLS cluster`)
 		}
-		if cfg.Output.SASL.Mechanism != conf.SASLNone {
+		if cfg.Output.SASL.Mechanism != output.SASLNone {
 			problems = append(problems, `property "sasl_mechanism": the embedded broker has no SASL; set brokers to ship to a SASL cluster`)
 		}
 	}

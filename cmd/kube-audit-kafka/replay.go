@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
@@ -92,7 +93,7 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		w, err := output.New(cfg.Output, log)
 		if err != nil {
-			return fail(2, "%v", err)
+			return fail(2, "%v", conf.Explain(err))
 		}
 		inner = w
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/segmentio/kafka-go/compress"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -33,7 +32,7 @@ type measuringSink struct {
 	byTopic     map[string]int64
 }
 
-func newMeasuringSink(inner pipeline.Sink, c conf.Output) *measuringSink {
+func newMeasuringSink(inner pipeline.Sink, c output.Config) *measuringSink {
 	return &measuringSink{
 		inner:      inner,
 		router:     output.NewRouter(c),
@@ -82,7 +81,7 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); retur
 
 // measureCodec is the very codec the Kafka writer compresses with, at the
 // configured level (nil for compression none).
-func measureCodec(c conf.Output) compress.Codec {
+func measureCodec(c output.Config) compress.Codec {
 	codec, _ := output.NewCodec(c.Compression, c.CompressionLevel) // conf.Load validated the level
 	return codec
 }
@@ -95,7 +94,7 @@ type dryRunSink struct {
 	line   []byte
 }
 
-func newDryRunSink(w io.Writer, c conf.Output) *dryRunSink {
+func newDryRunSink(w io.Writer, c output.Config) *dryRunSink {
 	return &dryRunSink{w: bufio.NewWriterSize(w, 1<<20), router: output.NewRouter(c)}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
@@ -153,7 +154,7 @@ func (s *summary) print(w io.Writer) {
 	}
 	row("severity", "%s", strings.Join(sev, ", "))
 
-	if o.Compression == conf.CompressionNone {
+	if o.Compression == output.CompressionNone {
 		row("size", "%s of message values, not compressed (compression none)", size(s.valueBytes))
 	} else if s.valueBytes > 0 {
 		row("size", "%s of message values -> %s with %s (%.1fx smaller), measured per flush batch on the values",
@@ -203,9 +204,9 @@ func topicList(byTopic map[string]int64) string {
 	return "to topics " + strings.Join(parts, ", ")
 }
 
-func codecName(o conf.Output) string {
+func codecName(o output.Config) string {
 	n := o.Compression.String()
-	if o.CompressionLevel > 0 && o.Compression != conf.CompressionSnappy && o.Compression != conf.CompressionLZ4 {
+	if o.CompressionLevel > 0 && o.Compression != output.CompressionSnappy && o.Compression != output.CompressionLZ4 {
 		n += fmt.Sprintf(" level %d", o.CompressionLevel)
 	}
 	return n

@@ -37,7 +37,7 @@ const (
 func Load(file string) (*Relevel, error) {
 	p, err := auditpolicy.LoadPolicyFromFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("policy_file: %w", err)
+		return nil, fmt.Errorf("policy %s: %w", file, err)
 	}
 	return &Relevel{eval: auditpolicy.NewPolicyRuleEvaluator(p)}, nil
 }

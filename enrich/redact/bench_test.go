@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
@@ -60,7 +59,7 @@ func reportCPU(b *testing.B, since time.Duration) {
 }
 
 func BenchmarkRedact(b *testing.B) {
-	r, err := redact.New(conf.Redact{Mode: conf.RedactMask})
+	r, err := redact.New(redact.Config{Mode: redact.Mask})
 	if err != nil {
 		b.Fatal(err)
 	}

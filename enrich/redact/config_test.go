@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 )
 
 func TestConfiguredPathsPatternsAllowList(t *testing.T) {
@@ -46,19 +47,19 @@ func TestConfiguredPathsPatternsAllowList(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	key := "a-secret-hmac-key-value"
 	for _, c := range []struct {
-		cfg  conf.Redact
+		cfg  redact.Config
 		prop string
 	}{
-		{conf.Redact{Paths: []string{"spec..x"}}, "redact_paths"},
-		{conf.Redact{Paths: []string{"*"}}, "redact_paths"},
-		{conf.Redact{KeyPatterns: []string{"*"}}, "redact_key_patterns"},
-		{conf.Redact{AllowKeys: []string{" "}}, "redact_allow_keys"},
-		{conf.Redact{Mode: conf.RedactHash, HMACKey: "short"}, "redaction_hmac_key"},
-		{conf.Redact{Mode: conf.RedactHash, HMACKey: key[:10], Paths: []string{"a..b"}}, "redact_paths"},
+		{redact.Config{Paths: []string{"spec..x"}}, "redact.Paths"},
+		{redact.Config{Paths: []string{"*"}}, "redact.Paths"},
+		{redact.Config{KeyPatterns: []string{"*"}}, "redact.KeyPatterns"},
+		{redact.Config{AllowKeys: []string{" "}}, "redact.AllowKeys"},
+		{redact.Config{Mode: redact.Hash, HMACKey: "short"}, "redact.HMACKey"},
+		{redact.Config{Mode: redact.Hash, HMACKey: key[:10], Paths: []string{"a..b"}}, "redact.Paths"},
 	} {
 		_, err := redact.New(c.cfg)
-		var pe *conf.PropertyError
-		if err == nil || !errors.As(err, &pe) || !strings.Contains(err.Error(), c.prop) {
+		var fe *fielderr.Error
+		if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), c.prop) {
 			t.Errorf("%+v: error %v, want one about %s", c.cfg.Paths, err, c.prop)
 			continue
 		}
@@ -66,7 +67,7 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("error shows the key: %v", err)
 		}
 	}
-	if _, err := redact.New(conf.Redact{Mode: conf.RedactHash, HMACKey: key, Paths: []string{"data.x"}, KeyPatterns: []string{"*_pin"}, AllowKeys: []string{"ok_token"}}); err != nil {
+	if _, err := redact.New(redact.Config{Mode: redact.Hash, HMACKey: key, Paths: []string{"data.x"}, KeyPatterns: []string{"*_pin"}, AllowKeys: []string{"ok_token"}}); err != nil {
 		t.Fatal(err)
 	}
 	// Through conf.Load, as the plugin does: problems name the property.
@@ -91,8 +92,8 @@ func TestFailClosed(t *testing.T) {
 		{"too large", big, "larger than"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			for _, mode := range []conf.RedactionMode{conf.RedactMask, conf.RedactHash, conf.RedactDrop} {
-				r, err := redact.New(conf.Redact{Mode: mode, HMACKey: hmacKey})
+			for _, mode := range []redact.Mode{redact.Mask, redact.Hash, redact.Drop} {
+				r, err := redact.New(redact.Config{Mode: mode, HMACKey: hmacKey})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -131,7 +132,7 @@ func TestFailClosed(t *testing.T) {
 // Drop mode removes fields (object members, query parameters,
 // annotations); array elements and parts of strings are masked.
 func TestDropMode(t *testing.T) {
-	r, _ := redact.New(conf.Redact{Mode: conf.RedactDrop})
+	r, _ := redact.New(redact.Config{Mode: redact.Drop})
 	s := newRnd(9)
 	a, b, c, d := s.str(20), s.str(20), jwt(s), s.str(12)
 	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete,
@@ -162,7 +163,7 @@ func TestDropMode(t *testing.T) {
 
 // An event without bodies, query or suspicious annotations is not touched.
 func TestNoBodyUntouched(t *testing.T) {
-	r, _ := redact.New(conf.Redact{})
+	r, _ := redact.New(redact.Config{})
 	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, RequestURI: "/api/v1/namespaces/a/pods?limit=500&resourceVersion=0",
 		Annotations: map[string]string{"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": `RBAC: allowed by ClusterRoleBinding "system:public-info-viewer" of ClusterRole "system:public-info-viewer" to Group "system:unauthenticated"`}}
 	before, _ := json.Marshal(e)
@@ -176,7 +177,7 @@ func TestNoBodyUntouched(t *testing.T) {
 }
 
 func TestManyRedactionsCapped(t *testing.T) {
-	r, _ := redact.New(conf.Redact{})
+	r, _ := redact.New(redact.Config{})
 	var items []string
 	for i := 0; i < 150; i++ {
 		items = append(items, `{"metadata":{"name":"s"},"data":{"a":"YWJjZGVmZ2hpams="}}`)
@@ -195,7 +196,7 @@ func TestManyRedactionsCapped(t *testing.T) {
 // A JSON patch path deeper than the walk limit does not crash the walker:
 // the operation's value goes whole.
 func TestJSONPatchDeepPath(t *testing.T) {
-	r, _ := redact.New(conf.Redact{})
+	r, _ := redact.New(redact.Config{})
 	secret := newRnd(13).str(20)
 	path := strings.Repeat("/a", 2_000_000)
 	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
@@ -208,7 +209,7 @@ func TestJSONPatchDeepPath(t *testing.T) {
 
 // One Redactor serves concurrent flushes (run with -race).
 func TestConcurrentUse(t *testing.T) {
-	r, _ := redact.New(conf.Redact{Mode: conf.RedactHash, HMACKey: hmacKey})
+	r, _ := redact.New(redact.Config{Mode: redact.Hash, HMACKey: hmacKey})
 	docs := []string{}
 	for _, c := range cases() { // bodies of every kind: the key cache and the fast path are shared
 		docs = append(docs, string(c.doc))
@@ -240,7 +241,7 @@ func TestConcurrentUse(t *testing.T) {
 // Hostile strings: every scan stays linear (a quadratic one would make this
 // test run for minutes, not milliseconds), and the results stay redacted.
 func TestHostileStrings(t *testing.T) {
-	r, _ := redact.New(conf.Redact{})
+	r, _ := redact.New(redact.Config{})
 	const n = 1 << 20
 	for _, unit := range []string{
 		"-----BEGIN CERTIFICATE-----", "-----BEGIN X-----", "-----BEGIN ", "AKIA", "xglpat-", "glpat-", "LS0tLS1CRUdJT", "eyJhbGciOi.",

@@ -12,7 +12,6 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 )
@@ -60,7 +59,7 @@ func readLines(t testing.TB, path string) []string {
 // redactor may touch changed.
 func corpusRun(t *testing.T, path string) (red map[int][]string, msgs map[int]string, changed map[int]bool) {
 	en := enricher(t, map[string]string{"redaction_mode": "mask"})
-	r, err := redact.New(conf.Redact{Mode: conf.RedactMask})
+	r, err := redact.New(redact.Config{Mode: redact.Mask})
 	if err != nil {
 		t.Fatal(err)
 	}

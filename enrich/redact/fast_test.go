@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
@@ -26,12 +25,12 @@ import (
 
 // diffConfigs: every mode, and user key patterns with an allow-list (which
 // change key verdicts: the cache and the fast path must follow them).
-func diffConfigs() map[string]conf.Redact {
-	return map[string]conf.Redact{
-		"mask": {Mode: conf.RedactMask},
-		"hash": {Mode: conf.RedactHash, HMACKey: hmacKey},
-		"drop": {Mode: conf.RedactDrop},
-		"patterns": {Mode: conf.RedactMask, KeyPatterns: []string{"*_pin", "*passphrase*", "ima*", "label?"},
+func diffConfigs() map[string]redact.Config {
+	return map[string]redact.Config{
+		"mask": {Mode: redact.Mask},
+		"hash": {Mode: redact.Hash, HMACKey: hmacKey},
+		"drop": {Mode: redact.Drop},
+		"patterns": {Mode: redact.Mask, KeyPatterns: []string{"*_pin", "*passphrase*", "ima*", "label?"},
 			AllowKeys: []string{"public_token", "password", "data"}},
 	}
 }
@@ -262,7 +261,7 @@ func TestFastPathSameAsWalk(t *testing.T) {
 // nothing to redact. (Were it never taken, the test above would prove
 // nothing.)
 func TestFastPathTaken(t *testing.T) {
-	r, err := redact.New(conf.Redact{Mode: conf.RedactMask})
+	r, err := redact.New(redact.Config{Mode: redact.Mask})
 	if err != nil {
 		t.Fatal(err)
 	}

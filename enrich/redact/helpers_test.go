@@ -43,7 +43,7 @@ func enricher(t testing.TB, props map[string]string) *shipper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &shipper{en, cfg.Enrich.Format}
+	return &shipper{en, cfg.Format}
 }
 
 // ship decodes a document, enriches and encodes every event: the bytes that

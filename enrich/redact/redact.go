@@ -20,14 +20,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
 
 const (
@@ -54,33 +53,42 @@ type Redactor struct {
 	arenas      sync.Pool // *arena: parse memory reused across events
 	keys        *keyCache // verdicts of object keys
 	slowOnly    bool      // tests: always build and walk the tree (no fast path)
-	mode        conf.RedactionMode
+	mode        Mode
 	key         []byte
 	paths       [][]patSeg
 	keyPatterns glob.Set
 	allow       glob.Set
 }
 
-// New builds a Redactor. Its errors name the property and the offending
-// pattern (patterns are configuration, not secrets), never the HMAC key.
-func New(c conf.Redact) (*Redactor, error) {
+// New builds a Redactor from a configuration that Validate accepts.
+func New(c Config) (*Redactor, error) {
+	r, err := compile(&c)
+	if err != nil {
+		return nil, err
+	}
+	r.keys = newKeyCache()
+	return r, nil
+}
+
+// compile is New without the key cache: every problem of c, each naming
+// its field (fielderr).
+func compile(c *Config) (*Redactor, error) {
 	r := &Redactor{mode: c.Mode}
-	var probs conf.Problems
-	bad := func(key string, err error) { probs = append(probs, &conf.PropertyError{Key: key, Err: err}) }
+	var l fielderr.List
 	switch c.Mode {
-	case conf.RedactMask, conf.RedactDrop:
-	case conf.RedactHash:
+	case Mask, Drop:
+	case Hash:
 		if len(c.HMACKey) < 16 {
-			bad("redaction_hmac_key", fmt.Errorf("redaction_mode hash needs a key of at least 16 characters"))
+			l.Addf("redact.HMACKey", "redaction_mode hash needs a key of at least 16 characters")
 		}
 		r.key = []byte(c.HMACKey)
 	default:
-		bad("redaction_mode", fmt.Errorf("unknown mode %d", c.Mode))
+		l.Addf("redact.Mode", "unknown mode %d", c.Mode)
 	}
 	for _, p := range c.Paths {
 		segs, err := compilePath(p)
 		if err != nil {
-			bad("redact_paths", err)
+			l.Add("redact.Paths", err)
 			continue
 		}
 		r.paths = append(r.paths, segs)
@@ -88,7 +96,7 @@ func New(c conf.Redact) (*Redactor, error) {
 	for _, p := range c.KeyPatterns {
 		g, err := compileKeyGlob(p)
 		if err != nil {
-			bad("redact_key_patterns", err)
+			l.Add("redact.KeyPatterns", err)
 			continue
 		}
 		r.keyPatterns = append(r.keyPatterns, g)
@@ -96,15 +104,14 @@ func New(c conf.Redact) (*Redactor, error) {
 	for _, p := range c.AllowKeys {
 		g, err := compileKeyGlob(p)
 		if err != nil {
-			bad("redact_allow_keys", err)
+			l.Add("redact.AllowKeys", err)
 			continue
 		}
 		r.allow = append(r.allow, g)
 	}
-	if len(probs) > 0 {
-		return nil, probs
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
-	r.keys = newKeyCache()
 	return r, nil
 }
 
@@ -250,7 +257,7 @@ func (r *Redactor) release(a *arena) {
 // inline is what replaces a secret inside a longer string (drop cannot
 // remove part of a string: it masks).
 func (r *Redactor) inline(v string) string {
-	if r.mode == conf.RedactHash {
+	if r.mode == Hash {
 		return r.hash(v)
 	}
 	return mark
@@ -318,7 +325,7 @@ func (w *walker) annotations(ev *auditv1.Event) {
 	for _, k := range hits {
 		w.at("annotations")
 		w.push(k)
-		if w.r.mode == conf.RedactDrop {
+		if w.r.mode == Drop {
 			delete(ev.Annotations, k)
 		} else {
 			ev.Annotations[k], _ = w.scanText(ev.Annotations[k], false)
@@ -352,7 +359,7 @@ func (w *walker) webhookPatch(ev *auditv1.Event, k string) {
 	defer w.r.release(a)
 	n, err := parse([]byte(v), MaxDepth, MaxNodes, a)
 	if err != nil || n.kind != kObj {
-		if w.r.mode == conf.RedactDrop {
+		if w.r.mode == Drop {
 			delete(ev.Annotations, k)
 		} else {
 			ev.Annotations[k] = w.r.inline(v)

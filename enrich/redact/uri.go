@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
 
 // uri redacts the query of requestURI: token, access_token and other
@@ -99,7 +97,7 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		}
 		w.record()
 		switch {
-		case secret && w.r.mode == conf.RedactDrop && dname != "command":
+		case secret && w.r.mode == Drop && dname != "command":
 			params[k] = ""
 		case secret:
 			params[k] = name + "=" + url.QueryEscape(w.r.inline(val))

@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 )
 
 // walker carries the state of redacting one event: where it is and what it
@@ -136,7 +134,7 @@ func (w *walker) redactMember(n *node, i int) (removed bool) {
 	}
 	w.record()
 	n.dirty = true
-	if w.r.mode == conf.RedactDrop && n.kind == kObj {
+	if w.r.mode == Drop && n.kind == kObj {
 		n.remove(i)
 		return true
 	}

@@ -108,6 +108,10 @@ func (rs *RuleSet) IDs() []string {
 	return ids
 }
 
+// Modes are the rule file modes: extend (the file adds to, and may override
+// by id, the embedded rules) and replace (only the file's rules).
+func Modes() []string { return []string{"extend", "replace"} }
+
 // Load builds the rule set: the embedded defaults, then rulesFile
 // (extend: added, or overriding a default with the same id; replace: alone).
 func Load(rulesFile, mode string) (*RuleSet, error) {
@@ -122,7 +126,7 @@ func Load(rulesFile, mode string) (*RuleSet, error) {
 	if rulesFile != "" {
 		data, err := os.ReadFile(rulesFile)
 		if err != nil {
-			return nil, fmt.Errorf("rules_file: %w", err)
+			return nil, fmt.Errorf("cannot read the rules: %w", err)
 		}
 		user, err := ParseRuleFile(data, rulesFile)
 		if err != nil {
