@@ -38,6 +38,8 @@ type Config struct {
 	Enrich  enrich.Config
 	Redact  redact.Config
 	Format  format.Format
+	// Detail is how much the native format's enrichment carries.
+	Detail  format.Detail
 	Output  output.Config
 	Observe Observe
 }

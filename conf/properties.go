@@ -122,6 +122,8 @@ var properties = []Property{
 		}},
 	{Key: "format", Default: "native", Help: "Message schema: native (audit event + enrichment), ecs, ocsf.",
 		field: "format", set: func(c *Config, v string) error { return text(&c.Format)(v) }},
+	{Key: "enrichment_detail", Default: "lean", Help: "native format: lean (what the plugin derives: severity, rules, ATT&CK ids, summary, outcome, client, resource path, latency, redactions, cluster, node) or full (also who/what/where/result copies of event fields).",
+		field: "detail", set: func(c *Config, v string) error { return text(&c.Detail)(v) }},
 	{Key: "rules_file", Help: "YAML severity rules file; see rules_mode.",
 		field: "enrich.RulesFile", set: func(c *Config, v string) error { c.Enrich.RulesFile = v; return nil }},
 	{Key: "rules_mode", Default: "extend", Help: "extend: rules_file adds to (and may override by id) the embedded rules; replace: only rules_file is used.",

@@ -75,27 +75,33 @@ func (en *Enricher) Rules() []string {
 // record to ship, or a drop reason.
 func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 	rec := new(record.Record)
-	if drop := en.EnrichInto(rec, ev); drop != DropNone {
+	if drop := en.EnrichInto(rec, ev, nil); drop != DropNone {
 		return nil, drop
 	}
 	return rec, DropNone
 }
 
 // EnrichInto is Enrich writing the record into *rec (overwritten whole), so
-// that a caller handling one event at a time reuses one Record. It returns
-// the drop reason, DropNone for a record to ship.
-func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event) string {
+// that a caller handling one event at a time reuses one Record. raw, when
+// not nil, is the event's exact bytes (audit.DecodeRaw): the record keeps
+// them while nothing changes the event. It returns the drop reason,
+// DropNone for a record to ship.
+func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte) string {
 	*rec = record.Record{}
 	if !en.shipStage(ev) {
 		return DropStage
 	}
-	rec.Event = ev
+	rec.Event, rec.Raw = ev, raw
 	var v audit.View
 	audit.NewView(ev, &v)
 	rec.Enrichment.Level = string(ev.Level)
 	if en.policy != nil {
-		if drop := en.policy.Apply(ev, &v, &rec.Enrichment); drop != DropNone {
+		drop, changed := en.policy.Apply(ev, &v, &rec.Enrichment)
+		if drop != DropNone {
 			return drop
+		}
+		if changed {
+			rec.Raw = nil
 		}
 		rec.Enrichment.Level = string(ev.Level)
 	}
@@ -109,6 +115,9 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event) string {
 	// quotes the request URI's exec command. A body that cannot be walked is
 	// replaced whole and the event annotated (redact.Annotation).
 	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
+	if len(rec.Enrichment.Redactions) > 0 {
+		rec.Raw = nil // the redacted event is re-encoded
+	}
 	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName})
 	return DropNone
 }
@@ -148,4 +157,5 @@ func (en *Enricher) Truncate(rec *record.Record) {
 	}
 	ev.Annotations[audit.AnnotationTruncated] = "true"
 	rec.Enrichment.Truncated = true
+	rec.Raw = nil
 }

@@ -56,7 +56,7 @@ func TestPublicCorpus(t *testing.T) {
 						t.Errorf("%s:%d: dropped %s with every stage shipped", filepath.Base(file), i+1, drop)
 						continue
 					}
-					out, err := format.Append(nil, f, rec)
+					out, err := format.Append(nil, f, format.Lean, rec)
 					if err != nil {
 						t.Errorf("%s:%d %s: %v", filepath.Base(file), i+1, f, err)
 						continue

@@ -63,7 +63,7 @@ func (p *Pipeline) shrink(buf []byte, off int, rec *record.Record, m output.Mess
 	if rec.Event.RequestObject != nil || rec.Event.ResponseObject != nil {
 		p.enr.Truncate(rec)
 		var err error
-		if buf, err = format.Append(buf[:off], p.cfg.Format, rec); err == nil {
+		if buf, err = format.Append(buf[:off], p.cfg.Format, p.cfg.Detail, rec); err == nil {
 			m.Value = buf[off:len(buf):len(buf)]
 			if !output.Oversized(p.cfg.Output, &m) {
 				res.Truncated++

@@ -12,6 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/redact"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
 
@@ -43,15 +44,15 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				evs, err := audit.Decode(doc, nil)
+				evs, raws, err := audit.DecodeRaw(doc, nil, nil)
 				if err != nil || len(evs) != 1 {
 					t.Fatalf("decode: %v", err)
 				}
-				rec, drop := en.Enrich(&evs[0])
-				if drop != enrich.DropNone {
+				rec := new(record.Record)
+				if drop := en.EnrichInto(rec, &evs[0], raws[0]); drop != enrich.DropNone {
 					t.Fatalf("dropped: %s", drop)
 				}
-				out, err := format.Append(nil, f, rec)
+				out, err := format.Append(nil, f, format.Lean, rec)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -130,7 +130,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	if sc == nil {
 		sc = new(scratch)
 	}
-	msgs, events, buf := sc.msgs[:0], sc.events[:0], sc.buf[:0]
+	msgs, events, raws, buf := sc.msgs[:0], sc.events[:0], sc.raws[:0], sc.buf[:0]
 	rec := new(record.Record) // one event at a time: reused
 	r := flbchunk.NewReader(chunk, p.cfg.Input.LogKey)
 	for r.More() {
@@ -147,7 +147,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
-		events, err = audit.Decode(entry.JSON, events[:0])
+		events, raws, err = audit.DecodeRaw(entry.JSON, events[:0], raws[:0])
 		if err != nil {
 			if bad := (*audit.BadItemsError)(nil); errors.As(err, &bad) {
 				// An EventList with some bad items: the good ones go on.
@@ -161,13 +161,13 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		for i := range events {
 			res.Events++
-			if drop := p.enr.EnrichInto(rec, &events[i]); drop != enrich.DropNone {
+			if drop := p.enr.EnrichInto(rec, &events[i], raws[i]); drop != enrich.DropNone {
 				res.Dropped[drop]++
 				continue
 			}
 			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)
-			if buf, err = format.Append(buf, p.cfg.Format, rec); err != nil {
+			if buf, err = format.Append(buf, p.cfg.Format, p.cfg.Detail, rec); err != nil {
 				buf = buf[:off]
 				res.Dropped[DropEncode]++
 				p.log.Error("event dropped: cannot encode", "audit_id", rec.Event.AuditID, "error", err)
@@ -192,7 +192,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		// The sink acknowledged every message and holds none of them any
 		// more: the buffers go back to the pool. After an error they do
 		// not (a timed-out write may still be reading them).
-		sc.msgs, sc.events, sc.buf = msgs, events, buf
+		sc.msgs, sc.events, sc.raws, sc.buf = msgs, events, raws, buf
 		defer p.putScratch(sc)
 	}
 	if err != nil {
@@ -264,6 +264,7 @@ var errClosed = errors.New("plugin instance is shutting down")
 type scratch struct {
 	msgs   []output.Message
 	events []auditv1.Event
+	raws   [][]byte // exact bytes of each event, or nil (audit.DecodeRaw)
 	buf    []byte
 }
 
@@ -278,6 +279,7 @@ func (p *Pipeline) putScratch(sc *scratch) {
 	// Drop the references to this flush's events and strings.
 	clear(sc.msgs[:cap(sc.msgs)])
 	clear(sc.events[:cap(sc.events)])
+	clear(sc.raws[:cap(sc.raws)])
 	p.scratch.Put(sc)
 }
 

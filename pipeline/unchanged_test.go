@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
-
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -44,16 +44,16 @@ func TestFlushOutputUnchanged(t *testing.T) {
 	}
 	var wants []want
 	for i, d := range docs {
-		var ev auditv1.Event
-		if err := json.Unmarshal(d, &ev); err != nil {
+		evs, raws, err := audit.DecodeRaw(d, nil, nil)
+		if err != nil || len(evs) != 1 {
 			t.Fatalf("doc %d: %v", i, err)
 		}
-		ev.APIVersion, ev.Kind = "audit.k8s.io/v1", "Event"
-		rec, drop := enr.Enrich(&ev)
-		if drop != enrich.DropNone {
+		ev := &evs[0]
+		var rec record.Record
+		if drop := enr.EnrichInto(&rec, ev, raws[0]); drop != enrich.DropNone {
 			continue
 		}
-		v, err := format.Append(nil, cfg.Format, rec)
+		v, err := format.Append(nil, cfg.Format, cfg.Detail, &rec)
 		if err != nil {
 			t.Fatal(err)
 		}

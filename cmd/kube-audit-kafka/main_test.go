@@ -346,7 +346,7 @@ func TestEmbeddedBrokerRun(t *testing.T) {
 // dead-letter topic, so every event is accounted for.
 func TestEmbeddedBrokerDeadLetters(t *testing.T) {
 	_, want := shippable(t, labLog)
-	r := runCmd(t, nil, "-p", "max_message_bytes=2048", "-p", "dlq_topic=audit-dlq", labLog)
+	r := runCmd(t, nil, "-p", "max_message_bytes=1024", "-p", "dlq_topic=audit-dlq", labLog)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
 	}

@@ -64,42 +64,65 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // Their strings and bodies are views of one private copy of the document
 // (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	return decode(doc, dst, true)
+	evs, _, err := decode(doc, dst, nil, true)
+	return evs, err
 }
 
-// decode is Decode; with fast false it uses encoding/json only (the tests
-// hold the fast path to giving exactly the same results).
-func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
+// DecodeRaw is Decode that also appends to raws, for each event appended to
+// dst, the event's own bytes when they say exactly what the decoded event
+// says (audit.k8s.io/v1, kind Event, a level of its own, every member known:
+// nothing was normalised or left out), or nil. A writer may ship those
+// bytes instead of re-encoding the event, as long as nothing changes it.
+// The bytes are a private copy: the caller may reuse doc at once.
+func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, error) {
+	if raws == nil {
+		raws = [][]byte{}
+	}
+	return decode(doc, dst, raws, true)
+}
+
+// decode is Decode (raws nil) and DecodeRaw; with fast false it uses
+// encoding/json only (the tests hold the fast path to giving exactly the
+// same results).
+func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv1.Event, [][]byte, error) {
 	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
 	}
 	if len(doc) == 0 || doc[0] != '{' {
-		return dst, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
+		return dst, raws, fmt.Errorf("%w: not a JSON object", ErrNotAudit)
 	}
 	if fast {
 		// One pass without reflection; anything it does not handle exactly
 		// like encoding/json (EventList, odd keys, errors) goes the slow way.
 		// The event is decoded on the stack and copied into dst.
 		var ev auditv1.Event
-		if ts, ok := unmarshalEvent(doc, &ev); ok {
+		if ts, raw, ok := unmarshalEventRaw(doc, &ev); ok {
 			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
-				return dst, nil // a list without "items" (the fast path gives up on those)
+				return dst, raws, nil // a list without "items" (the fast path gives up on those)
 			}
-			return single(dst, &ev, ts)
+			if ev.APIVersion != auditV1 || ev.Kind != "Event" || !exactLevel(ev.Level) {
+				raw = nil // normalise changes it: the bytes no longer say it
+			}
+			n := len(dst)
+			dst, err := single(dst, &ev, ts)
+			if raws != nil && len(dst) > n {
+				raws = append(raws, raw)
+			}
+			return dst, raws, err
 		}
 	}
 	w := new(wire)
 	if err := json.Unmarshal(doc, w); err != nil {
-		return dst, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
+		return dst, raws, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
 	}
 	if !auditAPIVersion(w.APIVersion) {
-		return dst, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, clip(w.APIVersion))
+		return dst, raws, fmt.Errorf("%w: apiVersion %q", ErrNotAudit, clip(w.APIVersion))
 	}
 	switch w.Kind {
 	case "EventList":
 		var bad *BadItemsError
 		for i, raw := range w.Items {
-			ev, err := decodeItem(raw, fast)
+			ev, evRaw, err := decodeItem(raw, fast)
 			if err != nil {
 				if bad == nil {
 					bad = &BadItemsError{Total: len(w.Items), First: fmt.Errorf("EventList item %d: %w", i, err)}
@@ -108,19 +131,27 @@ func decode(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error)
 				continue
 			}
 			dst = append(dst, ev)
+			if raws != nil {
+				raws = append(raws, evRaw)
+			}
 		}
 		if bad != nil {
-			return dst, bad
+			return dst, raws, bad
 		}
-		return dst, nil
+		return dst, raws, nil
 	case "Event", "":
 		if w.Items != nil {
-			return dst, fmt.Errorf("%w: items in a single event", ErrNotAudit)
+			return dst, raws, fmt.Errorf("%w: items in a single event", ErrNotAudit)
 		}
 	default:
-		return dst, fmt.Errorf("%w: kind %q", ErrNotAudit, clip(w.Kind))
+		return dst, raws, fmt.Errorf("%w: kind %q", ErrNotAudit, clip(w.Kind))
 	}
-	return single(dst, &w.Event, w.Timestamp)
+	n := len(dst)
+	dst, err := single(dst, &w.Event, w.Timestamp)
+	if raws != nil && len(dst) > n {
+		raws = append(raws, nil) // encoding/json's decoding: no exact bytes
+	}
+	return dst, raws, err
 }
 
 // single checks and normalises one decoded event (not a list) and appends
@@ -139,24 +170,37 @@ func single(dst []auditv1.Event, ev *auditv1.Event, v1beta1Timestamp json.RawMes
 }
 
 // decodeItem decodes and checks one EventList item; errors wrap ErrNotAudit.
-func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, error) {
+func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, []byte, error) {
 	var it wireItem
-	ts, ok := []byte(nil), false
+	ts, own, ok := []byte(nil), []byte(nil), false
 	if fast {
-		ts, ok = unmarshalEvent(raw, &it.Event)
+		ts, own, ok = unmarshalEventRaw(raw, &it.Event)
 	}
 	if ok {
 		it.Timestamp = ts
 	} else if err := json.Unmarshal(raw, &it); err != nil {
-		return auditv1.Event{}, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
+		return auditv1.Event{}, nil, fmt.Errorf("%w: %s", ErrNotAudit, jsonProblem(err))
 	}
 	if !auditAPIVersion(it.APIVersion) || (it.Kind != "" && it.Kind != "Event") {
-		return auditv1.Event{}, fmt.Errorf("%w: apiVersion %q kind %q", ErrNotAudit, clip(it.APIVersion), clip(it.Kind))
+		return auditv1.Event{}, nil, fmt.Errorf("%w: apiVersion %q kind %q", ErrNotAudit, clip(it.APIVersion), clip(it.Kind))
 	}
+	exactBytes := own != nil && it.APIVersion == auditV1 && it.Kind == "Event" && exactLevel(it.Level)
 	if err := normalise(&it.Event, it.Timestamp); err != nil {
-		return auditv1.Event{}, err
+		return auditv1.Event{}, nil, err
 	}
-	return it.Event, nil
+	if !exactBytes {
+		own = nil
+	}
+	return it.Event, own, nil
+}
+
+// exactLevel reports whether normalise keeps level as it is.
+func exactLevel(l auditv1.Level) bool {
+	switch l {
+	case auditv1.LevelMetadata, auditv1.LevelRequest, auditv1.LevelRequestResponse:
+		return true
+	}
+	return false
 }
 
 // normalise checks one event and brings it to the v1 shape.

@@ -129,7 +129,7 @@ func TestDecodeEventListKeepsGoodItems(t *testing.T) {
 			doc := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + string(lines[0]) + `,` + badItem + `,` + string(lines[1]) + `]}`
 			for _, fast := range []bool{true, false} {
 				prefix := []auditv1.Event{{AuditID: "keep"}}
-				evs, err := decode([]byte(doc), prefix, fast)
+				evs, err := decodeEvents([]byte(doc), prefix, fast)
 				var bi *BadItemsError
 				if !errors.As(err, &bi) || !errors.Is(err, ErrNotAudit) || bi.Bad != 1 || bi.Total != 3 {
 					t.Fatalf("fast %v: want a BadItemsError for 1 of 3, got %v", fast, err)

@@ -30,15 +30,31 @@ import (
 // exact error. TestUnmarshalEventMatchesEncodingJSON and
 // FuzzUnmarshalEvent hold it to that.
 func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
+	ts, _, ok := unmarshalEventRaw(doc, ev)
+	return ts, ok
+}
+
+// unmarshalEventRaw is unmarshalEvent that also returns the event's own
+// bytes (the private copy its strings view) when every member of the
+// document was decoded into the event: no unknown field anywhere outside
+// the bodies. Those bytes then say exactly what the event says.
+func unmarshalEventRaw(doc []byte, ev *auditv1.Event) (timestamp, raw []byte, ok bool) {
 	d := fastDec{b: doc}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
-			return ts, true
+			switch {
+			case d.skipped:
+			case d.rewrote:
+				raw = bytes.Clone(d.b)
+			default:
+				raw = d.copyDoc()
+			}
+			return ts, raw, true
 		}
 	}
 	*ev = auditv1.Event{}
-	return nil, false
+	return nil, nil, false
 }
 
 // maxFastDepth bounds nesting on the fast path (encoding/json allows 10000;
@@ -67,6 +83,11 @@ type fastDec struct {
 	// nearly every event has, and the first string list elements: one
 	// allocation for all.
 	parts *eventParts
+	// skipped is set when a member that no field takes was skipped.
+	skipped bool
+	// rewrote is set when an escaped string was decoded over its bytes in
+	// own: own is then no longer the document.
+	rewrote bool
 }
 
 type eventParts struct {
@@ -194,6 +215,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 					return false // encoding/json would match it
 				}
 			}
+			d.skipped = true
 			d.ws()
 			if !d.skip(depth + 1) {
 				return false
@@ -263,6 +285,7 @@ func (d *fastDec) str() (string, bool) {
 // (1 byte, decoded to 3) could: the decoding then moves to a new array.
 func (d *fastDec) unquote(start int) (string, bool) {
 	own := d.copyDoc()
+	d.rewrote = true
 	out := own[start:d.i] // the plain bytes so far are in place already
 	inPlace := true
 	put := func(p ...byte) {

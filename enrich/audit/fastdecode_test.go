@@ -21,7 +21,7 @@ import (
 // fdReferenceDecode is Decode without the fast path: encoding/json only, as
 // Decode was before it. Decode must give exactly its results and errors.
 func fdReferenceDecode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	return decode(doc, dst, false)
+	return decodeEvents(doc, dst, false)
 }
 
 // fdEdgeCases are documents built to exercise every branch of the fast path

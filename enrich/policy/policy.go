@@ -82,21 +82,21 @@ func levelRank(l auditv1.Level) int {
 }
 
 // Apply evaluates the policy for the event and lowers it in place. It
-// returns a drop reason, or Keep.
-func (p *Relevel) Apply(ev *auditv1.Event, v *audit.View, e *record.Enrichment) string {
+// returns a drop reason, or Keep, and whether it changed the event.
+func (p *Relevel) Apply(ev *auditv1.Event, v *audit.View, e *record.Enrichment) (drop string, changed bool) {
 	attrs := attributes(ev, v)
 	cfg := p.eval.EvaluatePolicyRule(&attrs)
 	if cfg.Level == auditapi.LevelNone {
-		return DropLevelNone
+		return DropLevelNone, false
 	}
 	for _, s := range cfg.OmitStages {
 		if string(s) == string(ev.Stage) {
-			return DropOmitStage
+			return DropOmitStage, false
 		}
 	}
 	if want := auditv1.Level(cfg.Level); levelRank(want) < levelRank(ev.Level) { // never raised
 		e.LoggedLevel = string(ev.Level)
-		ev.Level = want
+		ev.Level, changed = want, true
 		switch want {
 		case auditv1.LevelMetadata:
 			ev.RequestObject, ev.ResponseObject = nil, nil
@@ -105,21 +105,21 @@ func (p *Relevel) Apply(ev *auditv1.Event, v *audit.View, e *record.Enrichment) 
 		}
 	}
 	if cfg.OmitManagedFields {
-		stripManagedFields(ev.RequestObject)
-		stripManagedFields(ev.ResponseObject)
+		changed = stripManagedFields(ev.RequestObject) || changed
+		changed = stripManagedFields(ev.ResponseObject) || changed
 	}
-	return Keep
+	return Keep, changed
 }
 
 // stripManagedFields removes metadata.managedFields from an object, or from
 // every item of a list, as the apiserver does for omitManagedFields.
-func stripManagedFields(u *runtime.Unknown) {
+func stripManagedFields(u *runtime.Unknown) bool {
 	if u == nil || !bytes.Contains(u.Raw, []byte(`"managedFields"`)) {
-		return
+		return false
 	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(u.Raw, &top) != nil {
-		return
+		return false
 	}
 	changed := stripMeta(top)
 	if items, ok := top["items"]; ok {
@@ -137,11 +137,14 @@ func stripManagedFields(u *runtime.Unknown) {
 		}
 	}
 	if !changed {
-		return
+		return false
 	}
-	if raw, err := json.Marshal(top); err == nil {
-		u.Raw = raw
+	raw, err := json.Marshal(top)
+	if err != nil {
+		return false
 	}
+	u.Raw = raw
+	return true
 }
 
 func stripMeta(obj map[string]json.RawMessage) bool {

@@ -26,6 +26,7 @@ var formats = []string{"native", "ecs", "ocsf"}
 type shipper struct {
 	*enrich.Enricher
 	format format.Format
+	detail format.Detail
 }
 
 // enricher builds the real Enricher from properties, as the plugin does.
@@ -43,25 +44,26 @@ func enricher(t testing.TB, props map[string]string) *shipper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &shipper{en, cfg.Format}
+	return &shipper{en, cfg.Format, cfg.Detail}
 }
 
-// ship decodes a document, enriches and encodes every event: the bytes that
+// ship decodes a document, enriches and encodes every event as the
+// pipeline does (an untouched event's own bytes spliced): the bytes that
 // would reach Kafka.
 func ship(t testing.TB, en *shipper, doc []byte) ([][]byte, []*record.Record) {
 	t.Helper()
-	evs, err := audit.Decode(doc, nil)
+	evs, raws, err := audit.DecodeRaw(doc, nil, nil)
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	var out [][]byte
 	var recs []*record.Record
 	for i := range evs {
-		rec, drop := en.Enrich(&evs[i])
-		if drop != enrich.DropNone {
+		rec := new(record.Record)
+		if drop := en.EnrichInto(rec, &evs[i], raws[i]); drop != enrich.DropNone {
 			t.Fatalf("dropped: %s", drop)
 		}
-		msg, err := format.Append(nil, en.format, rec)
+		msg, err := format.Append(nil, en.format, en.detail, rec)
 		if err != nil {
 			t.Fatalf("encode: %v", err)
 		}

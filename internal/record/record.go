@@ -128,7 +128,12 @@ type Result struct {
 // Record is one event on its way through the pipeline: the (possibly
 // re-levelled and redacted) event and what was learnt about it.
 type Record struct {
-	Event      *auditv1.Event
+	Event *auditv1.Event
+	// Raw, when not nil, is the event exactly as it was logged (its own
+	// bytes: audit.DecodeRaw), and nothing has changed the event since: no
+	// redaction, re-levelling or truncation. The native format then ships
+	// these bytes with the enrichment spliced in, instead of re-encoding.
+	Raw        []byte
 	Enrichment Enrichment
 	// Images are the container images of a pod created or changed by the
 	// request, from the body the rules parsed (no second parse); ecs ships
@@ -172,4 +177,72 @@ func HTTPMethod(verb string) string {
 		return "DELETE"
 	}
 	return strings.ToUpper(verb)
+}
+
+// Native is the enrichment the native format ships by default: what is
+// derived from the event, never a copy of one of its fields (user, groups,
+// source IPs, user agent, verb, object reference, response status are all
+// in the event beside it). The "full" detail adds the copies as who, what,
+// where and result objects after these members.
+type Native struct {
+	Severity      string   `json:"severity"`
+	SeverityID    int      `json:"severity_id"`
+	Rules         []string `json:"rules,omitempty"`
+	Attack        []string `json:"attack,omitempty"`
+	Summary       string   `json:"summary"`
+	Client        string   `json:"client,omitempty"`
+	ClientVersion string   `json:"client_version,omitempty"`
+	ClientType    string   `json:"client_type,omitempty"`
+	// Resource is [group/]resource[/subresource] ("pods/exec",
+	// "rbac.authorization.k8s.io/clusterrolebindings"), or the URL path of
+	// a non-resource request.
+	Resource string `json:"resource,omitempty"`
+	// Name is the object's name when the event's objectRef has none (a
+	// create with generateName: the name is read from the body).
+	Name string `json:"name,omitempty"`
+	// Command and Container: the command of an exec or attach, decoded from
+	// the request URI (after redaction).
+	Command    string   `json:"command,omitempty"`
+	Container  string   `json:"container,omitempty"`
+	LatencyMS  float64  `json:"latency_ms"`
+	Allowed    bool     `json:"allowed"`
+	Redactions []string `json:"redactions,omitempty"`
+	// LoggedLevel is the level the apiserver logged, when the node-side
+	// policy lowered it (the event's level is the one shipped).
+	LoggedLevel string `json:"logged_level,omitempty"`
+	Truncated   bool   `json:"truncated,omitempty"`
+	Cluster     string `json:"cluster,omitempty"`
+	Node        string `json:"node,omitempty"`
+}
+
+// Native returns the derived part of the enrichment of ev.
+func (e *Enrichment) Native(ev *auditv1.Event) Native {
+	n := Native{
+		Severity: e.Severity, SeverityID: e.SeverityID, Rules: e.Rules, Attack: e.Attack, Summary: e.Summary,
+		Client: e.Who.Client, ClientVersion: e.Who.ClientVersion, ClientType: e.Who.ClientType,
+		Command: e.What.Command, Container: e.What.Container, LatencyMS: e.Result.LatencyMS, Allowed: e.Result.Allowed,
+		Redactions: e.Redactions, LoggedLevel: e.LoggedLevel, Truncated: e.Truncated,
+		Cluster: e.Cluster, Node: e.Node,
+	}
+	n.Resource = e.What.Path()
+	if ev == nil || ev.ObjectRef == nil || ev.ObjectRef.Name == "" {
+		n.Name = e.What.Name
+	}
+	return n
+}
+
+// Path is [group/]resource[/subresource] of a resource request, or the URL
+// path of a non-resource request.
+func (w *What) Path() string {
+	if w.Resource == "" {
+		return w.NonResourceURL
+	}
+	p := w.Resource
+	if w.APIGroup != "" {
+		p = w.APIGroup + "/" + p
+	}
+	if w.Subresource != "" {
+		p += "/" + w.Subresource
+	}
+	return p
 }

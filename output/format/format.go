@@ -178,15 +178,17 @@ func (f Format) Version() string {
 	return f.String() + "/1"
 }
 
-// Append appends the record's message value in format f.
-func Append(dst []byte, f Format, rec *record.Record) ([]byte, error) {
+// Append appends the record's message value in format f; d is the detail
+// of the native format's enrichment (ecs and ocsf carry the whole
+// enrichment).
+func Append(dst []byte, f Format, d Detail, rec *record.Record) ([]byte, error) {
 	switch f {
 	case ECS:
 		return appendECS(dst, rec)
 	case OCSF:
 		return appendOCSF(dst, rec)
 	case Native:
-		return appendNative(dst, rec)
+		return appendNative(dst, rec, d)
 	}
 	return dst, fmt.Errorf("unknown format %d", int(f))
 }
@@ -473,4 +475,34 @@ func ocsfUserType(name string) (string, int) {
 		return "System", 3
 	}
 	return "User", 1
+}
+
+// Detail is how much the native format's enrichment carries.
+type Detail int
+
+const (
+	// Lean: what is derived from the event (record.Native), no copies of
+	// its fields.
+	Lean Detail = iota
+	// Full adds the copies: who, what, where and result.
+	Full
+)
+
+var detailNames = []string{"lean", "full"}
+
+func (d Detail) String() string {
+	if d < 0 || int(d) >= len(detailNames) {
+		return "detail(" + strconv.Itoa(int(d)) + ")"
+	}
+	return detailNames[d]
+}
+
+// UnmarshalText reads a detail name; the error of an unknown one lists the
+// valid names.
+func (d *Detail) UnmarshalText(b []byte) error {
+	i, err := enum.Parse("enrichment detail", string(b), detailNames)
+	if err == nil {
+		*d = Detail(i)
+	}
+	return err
 }

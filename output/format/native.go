@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -31,21 +32,92 @@ import (
 // types, so that a field added to a type (Enrichment, or a Kubernetes type
 // after an upgrade) fails a test until it is encoded here.
 
-// appendNative appends rec as the native format: the audit event with the
-// enrichment as its last member. On error dst is returned unchanged.
-func appendNative(dst []byte, rec *record.Record) ([]byte, error) {
+// appendNative appends the native message: the event with the enrichment
+// as its last member. An event that nothing changed since it was logged
+// (rec.Raw) is its own bytes, the enrichment spliced in before the final
+// '}'; any other is encoded as json.Marshal would write it.
+func appendNative(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
 	n := len(dst)
-	dst, err := appendEvent(dst, rec.Event)
-	if err != nil {
-		return dst[:n], fmt.Errorf("encode event: %w", err)
+	if raw := rec.Raw; len(raw) >= 2 && raw[0] == '{' && raw[len(raw)-1] == '}' {
+		// The exact bytes of a JSON object (audit.DecodeRaw): "{}" has no
+		// member to follow.
+		body := bytes.TrimRight(raw[:len(raw)-1], " \t\r\n")
+		dst = append(dst, body...)
+		if len(body) > 1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"`+NativeEnrichment+`":`...)
+	} else {
+		var err error
+		if dst, err = appendEvent(dst, rec.Event); err != nil {
+			return dst[:n], fmt.Errorf("encode event: %w", err)
+		}
+		// The event is a JSON object: the enrichment goes in before its end.
+		dst = append(dst[:len(dst)-1], `,"`+NativeEnrichment+`":`...)
 	}
-	// The event is a JSON object: the enrichment goes in before its end.
-	dst = append(dst[:len(dst)-1], `,"`+NativeEnrichment+`":`...)
-	dst, err = appendEnrichment(dst, &rec.Enrichment, false)
+	dst, err := appendNativeEnrichment(dst, rec, d)
 	if err != nil {
 		return dst[:n], fmt.Errorf("encode enrichment: %w", err)
 	}
 	return append(dst, '}'), nil
+}
+
+// appendNativeEnrichment writes record.Native's members (lean) and, for
+// Full, the who, what, where and result objects of the full enrichment.
+func appendNativeEnrichment(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
+	e := &rec.Enrichment
+	o := jsonObj{}
+	dst = o.str(dst, "severity", e.Severity)
+	dst = strconv.AppendInt(o.key(dst, "severity_id"), int64(e.SeverityID), 10)
+	dst = o.strs(dst, "rules", e.Rules)
+	dst = o.strs(dst, "attack", e.Attack)
+	dst = o.str(dst, "summary", e.Summary)
+	dst = o.opt(dst, "client", e.Who.Client)
+	dst = o.opt(dst, "client_version", e.Who.ClientVersion)
+	dst = o.opt(dst, "client_type", e.Who.ClientType)
+	if w := &e.What; w.Resource != "" {
+		// [group/]resource[/subresource], written in place when no part
+		// needs escaping (API groups and resources are DNS names).
+		dst = o.key(dst, "resource")
+		if plain(w.APIGroup) && plain(w.Resource) && plain(w.Subresource) {
+			dst = append(dst, '"')
+			if w.APIGroup != "" {
+				dst = append(append(dst, w.APIGroup...), '/')
+			}
+			dst = append(dst, w.Resource...)
+			if w.Subresource != "" {
+				dst = append(append(dst, '/'), w.Subresource...)
+			}
+			dst = append(dst, '"')
+		} else {
+			dst = appendJSONString(dst, w.Path())
+		}
+	} else {
+		dst = o.opt(dst, "resource", w.NonResourceURL)
+	}
+	if ref := rec.Event.ObjectRef; ref == nil || ref.Name == "" {
+		dst = o.opt(dst, "name", e.What.Name)
+	}
+	dst = o.opt(dst, "command", e.What.Command)
+	dst = o.opt(dst, "container", e.What.Container)
+	var err error
+	if dst, err = appendFloat64(o.key(dst, "latency_ms"), e.Result.LatencyMS); err != nil {
+		return dst, err
+	}
+	dst = strconv.AppendBool(o.key(dst, "allowed"), e.Result.Allowed)
+	dst = o.strs(dst, "redactions", e.Redactions)
+	dst = o.opt(dst, "logged_level", e.LoggedLevel)
+	if e.Truncated {
+		dst = append(o.key(dst, "truncated"), "true"...)
+	}
+	dst = o.opt(dst, "cluster", e.Cluster)
+	dst = o.opt(dst, "node", e.Node)
+	if d == Full {
+		if dst, err = appendCopies(dst, &o, e, nil); err != nil {
+			return dst, err
+		}
+	}
+	return o.end(dst), nil
 }
 
 // jsonObj writes the members of one JSON object: open with '{', then key before
@@ -379,7 +451,25 @@ func appendEnrichment(dst []byte, e *record.Enrichment, noHTML bool) ([]byte, er
 	dst = strconv.AppendInt(o.key(dst, "severity_id"), int64(e.SeverityID), 10)
 	dst = o.strs(dst, "rules", e.Rules)
 	dst = o.strs(dst, "attack", e.Attack)
+	dst, err := appendCopies(dst, &o, e, plain)
+	if err != nil {
+		return dst, err
+	}
+	dst = o.str(dst, "summary", e.Summary)
+	dst = o.strs(dst, "redactions", e.Redactions)
+	dst = o.opt(dst, "level", e.Level)
+	dst = o.opt(dst, "logged_level", e.LoggedLevel)
+	if e.Truncated {
+		dst = append(o.key(dst, "truncated"), "true"...)
+	}
+	dst = o.opt(dst, "cluster", e.Cluster)
+	dst = o.opt(dst, "node", e.Node)
+	return o.end(dst), nil
+}
 
+// appendCopies writes the who, what, where and result members of the full
+// enrichment (record.Enrichment's JSON): mostly copies of event fields.
+func appendCopies(dst []byte, o *jsonObj, e *record.Enrichment, plain *jsonx.Table) ([]byte, error) {
 	w := &e.Who
 	wo := jsonObj{plain: plain}
 	dst = o.key(dst, "who")
@@ -438,16 +528,7 @@ func appendEnrichment(dst []byte, e *record.Enrichment, noHTML bool) ([]byte, er
 	dst = ro.opt(dst, "pod_security_violations", r.PodSecurityViolations)
 	dst = ro.end(dst)
 
-	dst = o.str(dst, "summary", e.Summary)
-	dst = o.strs(dst, "redactions", e.Redactions)
-	dst = o.opt(dst, "level", e.Level)
-	dst = o.opt(dst, "logged_level", e.LoggedLevel)
-	if e.Truncated {
-		dst = append(o.key(dst, "truncated"), "true"...)
-	}
-	dst = o.opt(dst, "cluster", e.Cluster)
-	dst = o.opt(dst, "node", e.Node)
-	return o.end(dst), nil
+	return dst, nil
 }
 
 // appendFloat64 writes f as encoding/json writes a float64 (ES6 number
@@ -488,3 +569,6 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = jsonx.AppendWith(dst, s[i:], jsonx.HTMLSafe)
 	return append(dst[:n], dst[n+1:]...)
 }
+
+// plain reports whether s is written as a JSON string without escaping.
+func plain(s string) bool { return jsonx.ScanHTML(s, 0) == len(s) }

@@ -28,32 +28,62 @@ import (
 )
 
 // encodeNativeMarshal is the reference implementation of the native format,
-// with encoding/json: the event and the enrichment marshalled, the
-// enrichment spliced in before the event's closing brace. appendNative must
-// write the same bytes (and fail when it fails).
-func encodeNativeMarshal(dst []byte, rec *record.Record) ([]byte, error) {
-	ev, err := json.Marshal(rec.Event)
-	if err != nil {
-		return dst, fmt.Errorf("encode event: %w", err)
+// with encoding/json: the event (or its exact bytes) and the enrichment of
+// detail d marshalled, the enrichment spliced in before the event's closing
+// brace. appendNative must write the same bytes (and fail when it fails).
+func encodeNativeMarshal(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
+	ev := rec.Raw
+	if ev == nil {
+		var err error
+		if ev, err = json.Marshal(rec.Event); err != nil {
+			return dst, fmt.Errorf("encode event: %w", err)
+		}
 	}
-	enr, err := json.Marshal(&rec.Enrichment)
+	var v any = rec.Enrichment.Native(rec.Event)
+	if d == Full {
+		e := &rec.Enrichment
+		v = struct {
+			record.Native
+			Who    record.Who    `json:"who"`
+			What   record.What   `json:"what"`
+			Where  record.Where  `json:"where"`
+			Result record.Result `json:"result"`
+		}{rec.Enrichment.Native(rec.Event), e.Who, e.What, e.Where, e.Result}
+	}
+	enr, err := json.Marshal(v)
 	if err != nil {
 		return dst, fmt.Errorf("encode enrichment: %w", err)
 	}
 	dst = append(dst, ev[:len(ev)-1]...)
-	dst = append(dst, `,"`+NativeEnrichment+`":`...)
+	if len(ev) > 2 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"`+NativeEnrichment+`":`...)
 	dst = append(dst, enr...)
 	return append(dst, '}'), nil
 }
 
-// checkNative compares appendNative with the reference for one record, and
-// the ecs and ocsf encoders with theirs (checkFormats).
+// checkNative compares appendNative with the reference for one record, in
+// both details, re-encoded and spliced into the event's bytes, and the ecs
+// and ocsf encoders with theirs (checkFormats).
 func checkNative(t testing.TB, what string, rec *record.Record) {
 	t.Helper()
 	checkFormats(t, what, rec)
-	want, werr := encodeNativeMarshal(nil, rec)
+	for _, d := range []Detail{Lean, Full} {
+		checkNativeAs(t, what+" "+d.String(), rec, d)
+		if raw, err := json.Marshal(rec.Event); err == nil {
+			spliced := *rec
+			spliced.Raw = raw
+			checkNativeAs(t, what+" "+d.String()+" spliced", &spliced, d)
+		}
+	}
+}
+
+func checkNativeAs(t testing.TB, what string, rec *record.Record, d Detail) {
+	t.Helper()
+	want, werr := encodeNativeMarshal(nil, rec, d)
 	prefix := []byte("prefix")
-	got, gerr := appendNative(bytes.Clone(prefix), rec)
+	got, gerr := appendNative(bytes.Clone(prefix), rec, d)
 	if (werr != nil) != (gerr != nil) {
 		t.Fatalf("%s: error %v, json.Marshal's %v", what, gerr, werr)
 	}
