@@ -34,10 +34,10 @@ func (m MapGetter) Get(key string) string { return m[key] }
 
 // Config is the whole, validated configuration of one plugin instance.
 type Config struct {
-	Input   Input
-	Enrich  enrich.Config
-	Redact  redact.Config
-	Format  format.Format
+	Input  Input
+	Enrich enrich.Config
+	Redact redact.Config
+	Format format.Format
 	// Detail is how much the native format's enrichment carries.
 	Detail  format.Detail
 	Output  output.Config
