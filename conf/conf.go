@@ -121,6 +121,10 @@ type SASL struct {
 type Observe struct {
 	LogLevel      LogLevel
 	MetricsListen string
+	// MetricsName is the value of the name label on the instance's series,
+	// to join them with Fluent Bit's own output metrics; "" lets the plugin
+	// default it to Fluent Bit's name of the instance.
+	MetricsName string
 }
 
 // Severities are the valid severity names, lowest first.
