@@ -220,9 +220,8 @@ func (s *Stats) Snapshot() Snapshot {
 	}
 	return Snapshot{
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
-		RetriedRecords: s.retried.Load(),
 		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
-		Retries: s.retries.Load(), Errors: s.errors.Load(),
+		Retries: s.retries.Load(), Errors: s.errors.Load(), RetriedRecords: s.retried.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
 		Redactions: maps.Clone(s.redactions), KafkaErrors: maps.Clone(s.kafkaErrors),
