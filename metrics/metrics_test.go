@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -564,4 +565,40 @@ func TestSeriesExistAtZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	scrapeMetrics(t, srv.Addr()).must(t, "records_received_total", map[string]string{"plugin_instance": "other", "name": "other"})
+}
+
+// What /metrics serves passes promtool's lint rules (client_golang's
+// promlint, the same checks as `promtool check metrics`).
+func TestMetricsLint(t *testing.T) {
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := srv.Add("kube_audit_kafka#1", metrics.Source{Name: "kube_audit_kafka.0", Stats: p.Stats().Snapshot, WireBytes: func() int64 { return 0 }}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	problems, err := promlint.New(resp.Body).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range problems {
+		if strings.HasPrefix(pr.Metric, "kube_audit_kafka_") {
+			t.Errorf("%s: %s", pr.Metric, pr.Text)
+		}
+	}
 }
