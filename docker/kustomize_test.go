@@ -425,3 +425,24 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("memory request %s", c.Resources.Requests.Memory())
 	}
 }
+
+// The Fluent Bit the image is built on is the version the README says was
+// tested, and a digest, when pinned, is a real one (no placeholder).
+func TestImageVersionIsTheTestedOne(t *testing.T) {
+	df, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ARG FLUENT_BIT_IMAGE=fluent/fluent-bit:([0-9.]+)(@sha256:[0-9a-f]{64})?$`).FindSubmatch(df)
+	if m == nil {
+		t.Fatal("no ARG FLUENT_BIT_IMAGE=fluent/fluent-bit:VERSION[@sha256:<64 hex digits>] in the Dockerfile")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := regexp.MustCompile(`Tested with Fluent Bit ([0-9.]+)`).FindSubmatch(readme)
+	if tested == nil || string(tested[1]) != string(m[1]) {
+		t.Errorf("the Dockerfile uses Fluent Bit %s, the README says it was tested with %q", m[1], tested)
+	}
+}
