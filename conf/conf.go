@@ -56,6 +56,10 @@ type Input struct {
 type Observe struct {
 	LogLevel      LogLevel
 	MetricsListen string
+	// MetricsName is the value of the name label on the instance's series,
+	// to join them with Fluent Bit's own output metrics; "" lets the plugin
+	// default it to Fluent Bit's name of the instance.
+	MetricsName string
 }
 
 // Problems is every configuration problem found, each naming its property.

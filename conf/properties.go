@@ -166,6 +166,16 @@ var properties = []Property{
 			}
 			return nil
 		}},
+	{Key: "metrics_name", Help: "Value of the name label on this instance's metrics, to join them with Fluent Bit's own output metrics (fluentbit_output_*{name=...}); unset: kube_audit_kafka.N, Fluent Bit's name for the N-th output (counted from 0 over all outputs) when the kube_audit_kafka outputs come first; set it to the output's alias if it has one.",
+		set: func(c *Config, v string) error {
+			for _, r := range v {
+				if r < 0x20 || r == 0x7f {
+					return fmt.Errorf("control character in %q", v)
+				}
+			}
+			c.Observe.MetricsName = v
+			return nil
+		}},
 }
 
 func unwrapPath(err error) error {

@@ -13,11 +13,12 @@ import (
 
 //go:generate go test -run TestREADMEConfigTable -update .
 
-var update = flag.Bool("update", false, "rewrite README.md's configuration table from conf.Properties()")
+var update = flag.Bool("update", false, "rewrite docs/configuration.md's property table from conf.Properties()")
 
+// The property table is in docs/configuration.md (the README links to it).
 const (
-	readme       = "../README.md"
-	tableHeading = "## Configuration reference"
+	readme       = "../docs/configuration.md"
+	tableHeading = "## Properties"
 	tableMarker  = "<!-- section: config -->"
 )
 
@@ -55,9 +56,9 @@ func section(doc []byte, heading string) (start, end int, ok bool) {
 	return start, end, true
 }
 
-// Every property of conf.Properties() has a row in README.md's
-// configuration reference. Run with -update (or go generate ./conf) to write
-// the table after the section marker.
+// Every property of conf.Properties() has a row in docs/configuration.md's
+// property table. Run with -update (or go generate ./conf) to write the
+// table after the section marker.
 func TestREADMEConfigTable(t *testing.T) {
 	doc, err := os.ReadFile(readme)
 	if err != nil {
@@ -66,7 +67,7 @@ func TestREADMEConfigTable(t *testing.T) {
 	if *update {
 		m := bytes.Index(doc, []byte(tableMarker+"\n"))
 		if m < 0 {
-			t.Fatalf("README.md has no %q", tableMarker)
+			t.Fatalf("%s has no %q", readme, tableMarker)
 		}
 		from := m + len(tableMarker) + 1
 		to := len(doc)
@@ -84,7 +85,7 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 	start, end, ok := section(doc, tableHeading)
 	if !ok {
-		t.Fatalf("README.md has no %q heading", tableHeading)
+		t.Fatalf("%s has no %q heading", readme, tableHeading)
 	}
 	rows := map[string]bool{}
 	for _, l := range strings.Split(string(doc[start:end]), "\n") {
@@ -96,11 +97,11 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 	for _, p := range conf.Properties() {
 		if !rows[p.Key] {
-			t.Errorf("README.md's configuration reference has no row for %q (go generate ./conf writes the table)", p.Key)
+			t.Errorf("%s has no row for %q (go generate ./conf writes the table)", readme, p.Key)
 		}
 		delete(rows, p.Key)
 	}
 	for k := range rows {
-		t.Errorf("README.md documents %q, which is not a property", k)
+		t.Errorf("%s documents %q, which is not a property", readme, k)
 	}
 }

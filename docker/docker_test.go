@@ -111,8 +111,10 @@ func loadManifests(t *testing.T) *manifests {
 		services: map[string]*corev1.Service{}, daemonSets: map[string]*appsv1.DaemonSet{},
 		deployments: map[string]*appsv1.Deployment{},
 	}
+	// What `kubectl apply -f docker/k8s/` applies, the lab's Kafka, and the
+	// example Secret (never applied, but the DaemonSet refers to its shape).
 	files, _ := filepath.Glob("k8s/*.yaml")
-	files = append(files, "kind/kafka.yaml")
+	files = append(files, "kind/kafka.yaml", "k8s/examples/secret.yaml")
 	if len(files) < 6 {
 		t.Fatalf("manifests missing: %v", files)
 	}
@@ -161,8 +163,25 @@ func TestManifestsDecodeStrictlyAndFitTogether(t *testing.T) {
 	if m.serviceAccounts[spec.ServiceAccountName] == nil {
 		t.Errorf("serviceAccountName %q is not defined", spec.ServiceAccountName)
 	}
-	if _, ok := spec.NodeSelector["node-role.kubernetes.io/control-plane"]; !ok {
-		t.Errorf("not restricted to control-plane nodes: %v", spec.NodeSelector)
+	// Control-plane nodes, whatever value the distribution gives the role
+	// label: one term per label (terms are ORed), each "Exists".
+	if len(spec.NodeSelector) > 0 {
+		t.Errorf("nodeSelector %v: it matches one label value only; use node affinity", spec.NodeSelector)
+	}
+	var terms []corev1.NodeSelectorTerm
+	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		terms = a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	}
+	for _, label := range []string{"node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"} {
+		if !slices.ContainsFunc(terms, func(term corev1.NodeSelectorTerm) bool {
+			return len(term.MatchExpressions) == 1 && term.MatchExpressions[0].Key == label &&
+				term.MatchExpressions[0].Operator == corev1.NodeSelectorOpExists
+		}) {
+			t.Errorf("no node affinity term %q Exists: %+v", label, terms)
+		}
+	}
+	if spec.PriorityClassName != "system-node-critical" {
+		t.Errorf("priorityClassName %q, want system-node-critical", spec.PriorityClassName)
 	}
 	if !slices.ContainsFunc(spec.Tolerations, func(tl corev1.Toleration) bool {
 		return tl.Key == "node-role.kubernetes.io/control-plane" && tl.Effect == corev1.TaintEffectNoSchedule

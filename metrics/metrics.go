@@ -2,7 +2,12 @@
 // instances. Counters are read from each instance's pipeline.Stats at scrape
 // time, so a flush pays nothing for them. Several instances of one Fluent Bit
 // may share a Server (one listen address): each instance's series carry its
-// name in the plugin_instance label.
+// name in the plugin_instance label (as in its log lines) and Fluent Bit's
+// name for the output in the name label, so they join Fluent Bit's own
+// fluentbit_output_* series.
+//
+// Series by reason, cause and severity exist at 0 from the start, so that
+// increase() and rate() see the first event.
 package metrics
 
 import (
@@ -12,6 +17,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -20,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -29,6 +37,9 @@ const DefaultFailAfter = 2 * time.Minute
 
 // Source is what a Server reads from one instance.
 type Source struct {
+	// Name is the value of the name label: Fluent Bit's name of the output
+	// (its alias, or kube_audit_kafka.N). Empty: the instance's name.
+	Name string
 	// Stats returns the instance's counters; pipeline.(*Stats).Snapshot.
 	Stats func() pipeline.Snapshot
 	// WireBytes, when set, returns the bytes written to the brokers (after
@@ -83,6 +94,9 @@ func (s *Server) Add(name string, src Source) error {
 	if _, dup := s.insts[name]; dup {
 		return fmt.Errorf("metrics: instance %q already registered", name)
 	}
+	if src.Name == "" {
+		src.Name = name
+	}
 	s.insts[name] = src
 	return nil
 }
@@ -104,7 +118,7 @@ func (s *Server) Close() error {
 }
 
 type snap struct {
-	name string
+	name, fbName string
 	pipeline.Snapshot
 	wire    int64
 	hasWire bool
@@ -115,7 +129,7 @@ func (s *Server) snapshots() []snap {
 	srcs := make([]snap, 0, len(s.insts))
 	fns := make([]Source, 0, len(s.insts))
 	for name, src := range s.insts {
-		srcs = append(srcs, snap{name: name})
+		srcs = append(srcs, snap{name: name, fbName: src.Name})
 		fns = append(fns, src)
 	}
 	s.mu.Unlock()
@@ -175,10 +189,13 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 const ns = "kube_audit_kafka"
 
+// The descriptors below are read-only.
 var (
-	lbl         = []string{"plugin_instance"}
-	descRecords = prometheus.NewDesc(ns+"_records_received_total", "Fluent Bit records received (each flush attempt counts, so retried chunks count again).", lbl, nil)
-	descEvents  = prometheus.NewDesc(ns+"_events_received_total", "Audit events decoded from the records (each flush attempt counts).", lbl, nil)
+	lbl         = []string{"plugin_instance", "name"}
+	descBuild   = prometheus.NewDesc(ns+"_build_info", "Always 1: the plugin's version, VCS revision and Go version.", []string{"version", "revision", "goversion"}, nil)
+	descRecords = prometheus.NewDesc(ns+"_records_received_total", "Fluent Bit records received, each once: counted when its chunk is delivered or given up (retries are in records_retried_total).", lbl, nil)
+	descRetried = prometheus.NewDesc(ns+"_records_retried_total", "Records of flushes answered with retry: Fluent Bit delivers them again, and they are counted again here at each retry.", lbl, nil)
+	descEvents  = prometheus.NewDesc(ns+"_events_received_total", "Audit events decoded from the records, each once (retried chunks are not counted again).", lbl, nil)
 	descShipped = prometheus.NewDesc(ns+"_events_shipped_total", "Messages acknowledged by the brokers, by severity.", append(lbl, "severity"), nil)
 	descDropped = prometheus.NewDesc(ns+"_dropped_total", "Records or events not shipped on purpose or because they cannot be, by reason.", append(lbl, "reason"), nil)
 	descTrunc   = prometheus.NewDesc(ns+"_events_truncated_total", "Events above max_message_bytes shipped without their request and response bodies (they are also in events_shipped_total).", lbl, nil)
@@ -187,7 +204,7 @@ var (
 	descBytesIn = prometheus.NewDesc(ns+"_bytes_received_total", "Bytes of audit event JSON received.", lbl, nil)
 	descBytesEn = prometheus.NewDesc(ns+"_bytes_encoded_total", "Bytes of message values acknowledged by the brokers, before compression.", lbl, nil)
 	descWire    = prometheus.NewDesc(ns+"_bytes_sent_total", "Bytes written to the broker connections: after compression, with Kafka protocol overhead.", lbl, nil)
-	descKErr    = prometheus.NewDesc(ns+"_kafka_errors_total", "Failed Kafka writes, by class (transient and permanent: retried; undeliverable: dropped) and cause (broker_unreachable, timeout, auth_failed, topic_authorization, unknown_topic, ...).", append(lbl, "kind", "cause"), nil)
+	descKErr    = prometheus.NewDesc(ns+"_write_errors_total", "Failed Kafka writes, by class (transient and permanent: retried; undeliverable: dropped) and cause (broker_unreachable, timeout, auth_failed, topic_authorization, unknown_topic, ...).", append(lbl, "kind", "cause"), nil)
 	descRetries = prometheus.NewDesc(ns+"_flush_retries_total", "Flushes answered with retry (Fluent Bit delivers the chunk again later).", lbl, nil)
 	descErrors  = prometheus.NewDesc(ns+"_flush_errors_total", "Flushes answered with error (Fluent Bit drops the chunk).", lbl, nil)
 	descFlush   = prometheus.NewDesc(ns+"_flush_duration_seconds", "Time to process and deliver one chunk.", lbl, nil)
@@ -198,7 +215,7 @@ var (
 type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecords, descEvents, descShipped, descDropped, descTrunc, descDLQ, descRedact, descBytesIn,
+	for _, d := range []*prometheus.Desc{descBuild, descRecords, descRetried, descEvents, descShipped, descDropped, descTrunc, descDLQ, descRedact, descBytesIn,
 		descBytesEn, descWire, descKErr, descRetries, descErrors, descFlush, descLast, descFailing} {
 		ch <- d
 	}
@@ -212,31 +229,42 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
+	version, revision := buildVersion()
+	gauge(descBuild, 1, version, revision, runtime.Version())
+	known := knownWriteErrors()
 	for _, sn := range c.s.snapshots() {
-		n := sn.name
-		counter(descRecords, sn.Records, n)
-		counter(descEvents, sn.Events, n)
-		for sev, v := range sn.BySeverity {
-			counter(descShipped, v, n, sev)
+		n, fb := sn.name, sn.fbName
+		counter(descRecords, sn.Records, n, fb)
+		counter(descRetried, sn.RetriedRecords, n, fb)
+		counter(descEvents, sn.Events, n, fb)
+		for sev, v := range withZeros(sn.BySeverity, record.SeverityNames()) {
+			counter(descShipped, v, n, fb, sev)
 		}
-		for reason, v := range sn.Dropped {
-			counter(descDropped, v, n, reason)
+		for reason, v := range withZeros(sn.Dropped, pipeline.DropReasons()) {
+			counter(descDropped, v, n, fb, reason)
 		}
-		counter(descTrunc, sn.Truncated, n)
-		counter(descDLQ, sn.DeadLettered, n)
+		counter(descTrunc, sn.Truncated, n, fb)
+		counter(descDLQ, sn.DeadLettered, n, fb)
 		for kind, v := range sn.Redactions {
-			counter(descRedact, v, n, kind)
+			counter(descRedact, v, n, fb, kind)
 		}
-		counter(descBytesIn, sn.BytesIn, n)
-		counter(descBytesEn, sn.BytesOut, n)
+		counter(descBytesIn, sn.BytesIn, n, fb)
+		counter(descBytesEn, sn.BytesOut, n, fb)
 		if sn.hasWire {
-			counter(descWire, sn.wire, n)
+			counter(descWire, sn.wire, n, fb)
+		}
+		kerrs := make(map[pipeline.KafkaErrorKey]int64, len(sn.KafkaErrors)+len(known))
+		for _, k := range known {
+			kerrs[k] = 0
 		}
 		for k, v := range sn.KafkaErrors {
-			counter(descKErr, v, n, k.Kind, k.Cause)
+			kerrs[k] = v
 		}
-		counter(descRetries, sn.Retries, n)
-		counter(descErrors, sn.Errors, n)
+		for k, v := range kerrs {
+			counter(descKErr, v, n, fb, k.Kind, k.Cause)
+		}
+		counter(descRetries, sn.Retries, n, fb)
+		counter(descErrors, sn.Errors, n, fb)
 		bounds := pipeline.FlushBuckets()
 		buckets := make(map[float64]uint64, len(bounds))
 		var cum uint64
@@ -245,16 +273,64 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			buckets[b] = cum
 		}
 		cum += sn.FlushCounts[len(bounds)]
-		ch <- prometheus.MustNewConstHistogram(descFlush, cum, sn.Busy.Seconds(), buckets, n)
+		ch <- prometheus.MustNewConstHistogram(descFlush, cum, sn.Busy.Seconds(), buckets, n, fb)
 		last := 0.0
 		if !sn.LastDelivery.IsZero() {
 			last = float64(sn.LastDelivery.UnixNano()) / 1e9
 		}
-		gauge(descLast, last, n)
+		gauge(descLast, last, n, fb)
 		failing := 0.0
 		if !sn.FailingSince.IsZero() {
 			failing = now.Sub(sn.FailingSince).Seconds()
 		}
-		gauge(descFailing, failing, n)
+		gauge(descFailing, failing, n, fb)
 	}
+}
+
+// knownWriteErrors are the class and cause of every failed write
+// output.Cause names (see its documentation), shown at 0 until the first
+// one. A cause outside the list still gets its own series when it happens.
+func knownWriteErrors() []pipeline.KafkaErrorKey {
+	var keys []pipeline.KafkaErrorKey
+	for _, c := range []string{"broker_unreachable", "timeout", "leader_moved", "not_enough_replicas", "message_too_large",
+		"canceled", "broker_error", "other"} {
+		keys = append(keys, pipeline.KafkaErrorKey{Kind: "transient", Cause: c})
+	}
+	for _, c := range []string{"auth_failed", "sasl_mechanism", "topic_authorization", "cluster_authorization", "unknown_topic",
+		"invalid_topic", "unsupported_compression", "invalid_required_acks", "invalid_record", "policy_violation",
+		"tls_hostname", "tls_untrusted", "tls_handshake_refused", "tls_plaintext"} {
+		keys = append(keys, pipeline.KafkaErrorKey{Kind: "permanent", Cause: c})
+	}
+	return append(keys, pipeline.KafkaErrorKey{Kind: "undeliverable", Cause: "unsupported_message_format"})
+}
+
+// withZeros returns m with a 0 for every key of known it lacks.
+func withZeros(m map[string]int64, known []string) map[string]int64 {
+	out := make(map[string]int64, len(m)+len(known))
+	for _, k := range known {
+		out[k] = 0
+	}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// buildVersion is the plugin module's version and VCS revision, as the Go
+// toolchain recorded them ("(devel)" and "unknown" when it recorded none).
+func buildVersion() (version, revision string) {
+	version, revision = "(devel)", "unknown"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version, revision
+	}
+	if v := bi.Main.Version; v != "" {
+		version = v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			revision = s.Value
+		}
+	}
+	return version, revision
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -20,6 +21,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/metrics"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -262,14 +264,24 @@ func TestScrapeAfterRealFlushes(t *testing.T) {
 		t.Fatalf("flush with the broker gone: %v %v", res.Status, res.Err)
 	}
 	s = scrapeMetrics(t, srv.Addr())
-	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": name, "kind": "transient"}); got != 1 {
-		t.Errorf("kafka_errors_total{kind=transient} = %v, want 1", got)
+	if got := s.must(t, "write_errors_total", map[string]string{"plugin_instance": name, "kind": "transient"}); got != 1 {
+		t.Errorf("write_errors_total{kind=transient} = %v, want 1", got)
 	}
-	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": name, "kind": "transient", "cause": "broker_unreachable"}); got != 1 {
-		t.Errorf("kafka_errors_total{kind=transient,cause=broker_unreachable} = %v, want 1", got)
+	if got := s.must(t, "write_errors_total", map[string]string{"plugin_instance": name, "kind": "transient", "cause": "broker_unreachable"}); got != 1 {
+		t.Errorf("write_errors_total{kind=transient,cause=broker_unreachable} = %v, want 1", got)
 	}
 	if got := s.must(t, "flush_retries_total", inst); got != 1 {
 		t.Errorf("flush_retries_total = %v, want 1", got)
+	}
+	// The retried chunk's record is counted apart, not as received again.
+	if got := s.must(t, "records_retried_total", inst); got != 1 {
+		t.Errorf("records_retried_total = %v, want 1", got)
+	}
+	if got := s.must(t, "records_received_total", inst); got != float64(records) {
+		t.Errorf("records_received_total = %v after a retry, want still %d", got, records)
+	}
+	if got := s.must(t, "events_received_total", inst); got != float64(events) {
+		t.Errorf("events_received_total = %v after a retry, want still %d", got, events)
 	}
 	if got := s.must(t, "delivery_failing_seconds", inst); got <= 0 {
 		t.Errorf("delivery_failing_seconds = %v, want > 0", got)
@@ -483,10 +495,112 @@ func TestOversizedAndCauseSeries(t *testing.T) {
 		t.Fatalf("flush to a missing topic: %v %v", res.Status, res.Err)
 	}
 	s = scrapeMetrics(t, srv.Addr())
-	if got := s.must(t, "kafka_errors_total", map[string]string{"plugin_instance": "missing", "kind": "permanent", "cause": "unknown_topic"}); got != 1 {
-		t.Errorf("kafka_errors_total{kind=permanent,cause=unknown_topic} = %v, want 1", got)
+	if got := s.must(t, "write_errors_total", map[string]string{"plugin_instance": "missing", "kind": "permanent", "cause": "unknown_topic"}); got != 1 {
+		t.Errorf("write_errors_total{kind=permanent,cause=unknown_topic} = %v, want 1", got)
 	}
 	if got := s.must(t, "events_truncated_total", map[string]string{"plugin_instance": "missing"}); got != 0 {
 		t.Errorf("a failed flush counted %v truncated events", got)
+	}
+}
+
+// Before anything happened, every known reason, cause and severity has its
+// series at 0 (so increase() sees the first one), build_info is there, and
+// every series carries both instance labels.
+func TestSeriesExistAtZero(t *testing.T) {
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := srv.Add("kube_audit_kafka#1", metrics.Source{Name: "kube_audit_kafka.0", Stats: p.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	s := scrapeMetrics(t, srv.Addr())
+	inst := map[string]string{"plugin_instance": "kube_audit_kafka#1", "name": "kube_audit_kafka.0"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{k: v}
+		for a, b := range inst {
+			m[a] = b
+		}
+		return m
+	}
+	for _, r := range pipeline.DropReasons() {
+		if v := s.must(t, "dropped_total", with("reason", r)); v != 0 {
+			t.Errorf("dropped_total{reason=%q} = %v", r, v)
+		}
+	}
+	for _, sev := range record.SeverityNames() {
+		s.must(t, "events_shipped_total", with("severity", sev))
+	}
+	for _, c := range []string{"broker_unreachable", "timeout", "auth_failed", "unknown_topic", "topic_authorization", "tls_untrusted"} {
+		s.must(t, "write_errors_total", with("cause", c))
+	}
+	s.must(t, "write_errors_total", map[string]string{"kind": "undeliverable", "cause": "unsupported_message_format"})
+	for _, m := range []string{"records_received_total", "records_retried_total", "events_received_total", "flush_retries_total", "delivery_failing_seconds"} {
+		s.must(t, m, inst)
+	}
+	if _, ok := s["kube_audit_kafka_kafka_errors_total"]; ok {
+		t.Error("the old name kafka_errors_total is still served")
+	}
+	bi := s["kube_audit_kafka_build_info"]
+	if bi == nil || len(bi.Metric) != 1 || bi.Metric[0].Gauge.GetValue() != 1 {
+		t.Fatalf("build_info: %v", bi)
+	}
+	labels := map[string]bool{}
+	for _, l := range bi.Metric[0].Label {
+		labels[l.GetName()] = l.GetValue() != ""
+	}
+	if !labels["version"] || !labels["revision"] || !labels["goversion"] {
+		t.Errorf("build_info labels: %v", bi.Metric[0].Label)
+	}
+	// Without a name, the name label is the instance's own.
+	if err := srv.Add("other", metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	scrapeMetrics(t, srv.Addr()).must(t, "records_received_total", map[string]string{"plugin_instance": "other", "name": "other"})
+}
+
+// What /metrics serves passes promtool's lint rules (client_golang's
+// promlint, the same checks as `promtool check metrics`).
+func TestMetricsLint(t *testing.T) {
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := srv.Add("kube_audit_kafka#1", metrics.Source{Name: "kube_audit_kafka.0", Stats: p.Stats().Snapshot, WireBytes: func() int64 { return 0 }}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	problems, err := promlint.New(resp.Body).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range problems {
+		if strings.HasPrefix(pr.Metric, "kube_audit_kafka_") {
+			t.Errorf("%s: %s", pr.Metric, pr.Text)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -30,8 +31,9 @@ type Stats struct {
 	truncated, deadLettered atomic.Int64
 
 	flushes  atomic.Int64
-	records  atomic.Int64
-	events   atomic.Int64
+	records  atomic.Int64 // records of chunks answered OK or Error: each record once
+	events   atomic.Int64 // events decoded from them
+	retried  atomic.Int64 // records of flushes answered Retry: they come back
 	shipped  atomic.Int64
 	retries  atomic.Int64
 	errors   atomic.Int64
@@ -125,8 +127,14 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	s.deadLettered.Add(int64(res.DeadLettered))
 
 	s.flushes.Add(1)
-	s.records.Add(int64(res.Records))
-	s.events.Add(int64(res.Events))
+	// A chunk answered Retry comes back whole: its records are counted once,
+	// when it is finally delivered (or given up), and apart while retried.
+	if res.Status == Retry {
+		s.retried.Add(int64(res.Records))
+	} else {
+		s.records.Add(int64(res.Records))
+		s.events.Add(int64(res.Events))
+	}
 	s.shipped.Add(int64(res.Shipped))
 	s.busy.Add(int64(d))
 	i := 0
@@ -166,12 +174,24 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	}
 }
 
+// DropReasons returns every reason a record or event is dropped for, as
+// counted in Snapshot.Dropped (enrich's reasons, then the pipeline's), so
+// that metrics can show each at 0 before its first drop.
+func DropReasons() []string {
+	return []string{enrich.DropStage, enrich.DropPolicy, enrich.DropPolicyStage, enrich.DropNotAudit,
+		DropMalformedChunk, DropEncode, DropTooLarge, DropUndeliverable}
+}
+
 // Snapshot is a point-in-time copy of Stats.
 type Snapshot struct {
 	// Truncated and DeadLettered count oversized events (see FlushResult).
 	Truncated, DeadLettered int64
 
+	// Records and Events count each record of a chunk once, when the chunk
+	// is settled (delivered, or given up); RetriedRecords counts the records
+	// of every flush answered Retry (Fluent Bit delivers them again).
 	Flushes, Records, Events, Shipped int64
+	RetriedRecords                    int64
 	Retries, Errors                   int64
 	BytesIn, BytesOut                 int64
 	Busy                              time.Duration
@@ -201,7 +221,7 @@ func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
 		Flushes: s.flushes.Load(), Records: s.records.Load(), Events: s.events.Load(), Shipped: s.shipped.Load(),
 		Truncated: s.truncated.Load(), DeadLettered: s.deadLettered.Load(),
-		Retries: s.retries.Load(), Errors: s.errors.Load(),
+		Retries: s.retries.Load(), Errors: s.errors.Load(), RetriedRecords: s.retried.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
 		Redactions: maps.Clone(s.redactions), KafkaErrors: maps.Clone(s.kafkaErrors),

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/metrics"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -17,9 +19,22 @@ var metricsServers = struct {
 	m map[string]*metrics.Server
 }{m: map[string]*metrics.Server{}}
 
+// metricsName is the name label of an instance's series: metrics_name, or
+// the name Fluent Bit gives the id-th kube_audit_kafka output when our
+// outputs come first in the configuration (kube_audit_kafka.0 for #1).
+// Fluent Bit numbers outputs from 0 over all outputs and lets an alias
+// replace the name; neither reaches a Go plugin, hence metrics_name.
+func metricsName(cfg *conf.Config, id int) string {
+	if cfg.Observe.MetricsName != "" {
+		return cfg.Observe.MetricsName
+	}
+	return fmt.Sprintf("%s.%d", pluginName, id-1)
+}
+
 // startMetrics serves the instance's metrics on addr, starting the server
-// for that address unless another instance already did.
-func startMetrics(addr, name string, p *pipeline.Pipeline) error {
+// for that address unless another instance already did. name is the
+// instance's log prefix (plugin_instance), fbName its name label.
+func startMetrics(addr, name, fbName string, p *pipeline.Pipeline) error {
 	metricsServers.Lock()
 	defer metricsServers.Unlock()
 	srv := metricsServers.m[addr]
@@ -30,7 +45,7 @@ func startMetrics(addr, name string, p *pipeline.Pipeline) error {
 			return err
 		}
 	}
-	src := metrics.Source{Stats: p.Stats().Snapshot}
+	src := metrics.Source{Name: fbName, Stats: p.Stats().Snapshot}
 	if _, ok := p.WireBytes(); ok {
 		src.WireBytes = func() int64 { n, _ := p.WireBytes(); return n }
 	}

@@ -42,7 +42,7 @@ func TestInstancesShareMetricsListen(t *testing.T) {
 	for _, name := range names {
 		p := openPipeline(t, b.Addrs()[0])
 		defer p.Close(time.Second)
-		if err := startMetrics(listen, name, p); err != nil {
+		if err := startMetrics(listen, name, "", p); err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
@@ -64,9 +64,9 @@ func TestInstancesShareMetricsListen(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`kube_audit_kafka_events_received_total{plugin_instance="` + names[0] + `"} 0`,
-		`kube_audit_kafka_events_received_total{plugin_instance="` + names[1] + `"} 1`,
-		`kube_audit_kafka_bytes_sent_total{plugin_instance="` + names[1] + `"} `,
+		`kube_audit_kafka_events_received_total{name="` + names[0] + `",plugin_instance="` + names[0] + `"} 0`,
+		`kube_audit_kafka_events_received_total{name="` + names[1] + `",plugin_instance="` + names[1] + `"} 1`,
+		`kube_audit_kafka_bytes_sent_total{name="` + names[1] + `",plugin_instance="` + names[1] + `"} `,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("no %q in\n%s", want, body)
@@ -96,10 +96,27 @@ func TestMetricsListenBusy(t *testing.T) {
 	p := openPipeline(t, b.Addrs()[0])
 	defer p.Close(time.Second)
 	busy := b.Addrs()[0] // the broker's own port
-	if err := startMetrics(busy, "kube_audit_kafka#1", p); err == nil || !strings.Contains(err.Error(), busy) {
+	if err := startMetrics(busy, "kube_audit_kafka#1", "kube_audit_kafka.0", p); err == nil || !strings.Contains(err.Error(), busy) {
 		t.Fatalf("busy address: %v", err)
 	}
 	if metricsAddr(busy) != "" {
 		t.Error("a server is registered for the busy address")
+	}
+}
+
+func TestMetricsName(t *testing.T) {
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metricsName(cfg, 1); got != "kube_audit_kafka.0" {
+		t.Errorf("default name of #1: %q", got)
+	}
+	if got := metricsName(cfg, 3); got != "kube_audit_kafka.2" {
+		t.Errorf("default name of #3: %q", got)
+	}
+	cfg.Observe.MetricsName = "audit_out"
+	if got := metricsName(cfg, 1); got != "audit_out" {
+		t.Errorf("metrics_name: %q", got)
 	}
 }

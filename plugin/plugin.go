@@ -129,13 +129,13 @@ func initInstance(g conf.Getter) *instance {
 		return nil
 	}
 	if addr := cfg.Observe.MetricsListen; addr != "" {
-		if err := startMetrics(addr, inst.name, p); err != nil {
+		if err := startMetrics(addr, inst.name, metricsName(cfg, inst.id), p); err != nil {
 			log.Error("cannot serve metrics: " + err.Error())
 			_ = p.Close(0)
 			instances.remove(inst)
 			return nil
 		}
-		log.Info("serving /metrics and /healthz", "listen", metricsAddr(addr))
+		log.Info("serving /metrics and /healthz", "listen", metricsAddr(addr), "name", metricsName(cfg, inst.id))
 	}
 	inst.cfg, inst.log, inst.p = cfg, log, p
 	instances.publish(inst)

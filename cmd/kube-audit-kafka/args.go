@@ -25,6 +25,11 @@ type options struct {
 	embedded     bool // no brokers property: ship into an embedded broker
 }
 
+// commandLogLevel is the command's log level when plugin_log_level is not
+// given: errors only, so that a failure is one line and the summary says
+// the rest.
+const commandLogLevel = conf.LogError
+
 // defaultChunkRecords is how many records go into one chunk: about what
 // Fluent Bit's tail input puts in a chunk of audit lines (chunks are also cut
 // at maxChunkBytes, Fluent Bit's ~2 MB chunk size).
@@ -36,7 +41,12 @@ const (
 var errHelp = errors.New("help")
 
 const usageText = `Usage: kube-audit-kafka [flags] FILE... (- for standard input; .gz is read too)
-       kube-audit-kafka SUBCOMMAND ...
+       kube-audit-kafka watch [flags] [FILE|-]
+
+Subcommands:
+  watch            follow the topic(s) and print one line per event (time,
+                   severity, stage, summary), with filters; or read a file or
+                   the --dry-run output of this command; watch -h for its flags
 
 Replays JSON-lines kube-apiserver audit logs through the plugin's own pipeline
 (Fluent Bit chunks of {"log": "<line>"} records, as the tail input hands them
@@ -46,7 +56,10 @@ summary.
 
 Flags:
   -p key=value     set a plugin property, same names as in a Fluent Bit config
-                   (repeatable; --properties lists them)
+                   (repeatable; --properties lists them). plugin_log_level
+                   shows the plugin's own log lines on stderr (default: only
+                   errors); metrics_listen serves /metrics and /healthz while
+                   the command runs
   --dry-run        print one JSON line per message that would be shipped,
                    {"topic":...,"key":...,"value":<message>}, on stdout; the
                    summary goes to stderr; nothing is sent anywhere
@@ -58,8 +71,9 @@ Flags:
   --properties     list every property with its default and exit
   -h, --help       this help
 
-Exit status: 0 ok, 1 failure while running (unreadable input, broker refused,
-messages missing on read back), 2 bad flags or properties.
+Exit status: 0 ok, 1 failure while running (unreadable or truncated input,
+input holding no audit event, broker refused, messages missing on read back),
+2 bad flags or properties.
 `
 
 // propFlag collects repeated -p key=value.
@@ -147,6 +161,9 @@ func parseArgs(args []string, stdout io.Writer) (*options, error) {
 	}
 	if len(o.inputs) == 0 {
 		return nil, errors.New("no input: name audit log files (JSON lines), or - for standard input (see --help)")
+	}
+	if _, set := props.kv["plugin_log_level"]; !set {
+		cfg.Observe.LogLevel = commandLogLevel
 	}
 	o.props, o.cfg = props.kv, cfg
 	o.embedded = len(cfg.Output.Brokers) == 0

@@ -2,13 +2,15 @@
 // very pipeline: the lines are packed into Fluent Bit chunks exactly as the
 // tail input hands them to an output, then decoded, enriched and shipped to
 // Kafka — an embedded broker on 127.0.0.1 when no brokers are given, read back
-// by a real consumer. See README.md, section "The command".
+// by a real consumer. See docs/command.md.
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 )
 
 // subcommands are the commands run when the first argument names one (for
@@ -28,6 +30,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if sub, ok := subcommands[args[0]]; ok {
 			return sub(args[1:], stdin, stdout, stderr)
 		}
+		if msg := notASubcommand(args[0]); msg != "" {
+			fmt.Fprintf(stderr, "kube-audit-kafka: %s\n", msg)
+			return 2
+		}
 	}
 	opts, err := parseArgs(args, stdout)
 	if err == errHelp {
@@ -38,4 +44,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return replay(opts, stdin, stdout, stderr)
+}
+
+// notASubcommand says why a first argument that is a bare word (no flag, no
+// path, no existing file) is neither a subcommand nor an input, or "" when
+// it may be an input file.
+func notASubcommand(a string) string {
+	if a == "" || strings.HasPrefix(a, "-") || strings.ContainsAny(a, "/.") {
+		return ""
+	}
+	if _, err := os.Stat(a); err == nil {
+		return "" // a file of that name: replay it
+	}
+	var names []string
+	best, bestD := "", 3
+	for name := range subcommands {
+		names = append(names, name)
+		if d := editDistance(strings.ToLower(a), name); d < bestD {
+			best, bestD = name, d
+		}
+	}
+	sort.Strings(names)
+	if best != "" {
+		return fmt.Sprintf("unknown subcommand %q (did you mean %q?); subcommands: %s; see --help", a, best, strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("%q is neither a subcommand (%s) nor a file; see --help", a, strings.Join(names, ", "))
 }

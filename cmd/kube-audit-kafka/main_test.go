@@ -364,17 +364,125 @@ func TestExternalBrokerDown(t *testing.T) {
 	// A port nothing listens on: the flush is retried, then the command
 	// gives up with one line and exit 1.
 	r := runCmd(t, strings.NewReader(firstLines(t, labLog, 3)), "-p", "brokers=127.0.0.1:1", "-p", "write_timeout=1s", "-")
-	if r.code != 1 || strings.Count(r.stderr, "kube-audit-kafka:") != 1 || !strings.Contains(r.stderr, "could not be delivered") {
-		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "could not be delivered") {
+		t.Fatalf("exit %d, want 1 and exactly one line:\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "records not delivered") {
 		t.Errorf("summary does not say what was lost:\n%s", r.stdout)
+	}
+	// They were decoded, even if not delivered.
+	if !strings.Contains(r.stdout, "3 audit events decoded") {
+		t.Errorf("summary does not count the decoded events:\n%s", r.stdout)
+	}
+	// plugin_log_level shows the plugin's lines: each retry is logged.
+	r = runCmd(t, strings.NewReader(firstLines(t, labLog, 3)), "-p", "brokers=127.0.0.1:1", "-p", "write_timeout=1s", "-p", "plugin_log_level=warn", "-")
+	if r.code != 1 || strings.Count(r.stderr, "delivery failed") < 2 {
+		t.Fatalf("plugin_log_level=warn: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// Input that holds no audit event is a failure a script can see, whatever
+// the reason; the summary still says what was read.
+func TestNoAuditEventIsAFailure(t *testing.T) {
+	random := make([]byte, 4096)
+	for i := range random {
+		random[i] = byte(i*7919 + i/3)
+	}
+	for name, in := range map[string]string{
+		"empty":        "",
+		"blank lines":  "\n\n  \n",
+		"not JSON":     "hello\nworld\n",
+		"random bytes": string(random),
+		"other JSON":   `{"kind":"Pod","apiVersion":"v1"}` + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runCmd(t, strings.NewReader(in), "--dry-run", "-")
+			if r.code != 1 || strings.Count(r.stderr, "kube-audit-kafka: ") != 2 {
+				t.Fatalf("exit %d, want 1 with the summary and one error line:\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "no audit event") && !strings.Contains(r.stderr, "no line") {
+				t.Errorf("error does not say why:\n%s", r.stderr)
+			}
+		})
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.log")
+	os.WriteFile(empty, nil, 0o644)
+	if r := runCmd(t, nil, empty); r.code != 1 {
+		t.Fatalf("empty file into the embedded broker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A gzip file cut short ships every complete line before the cut, then
+// reports the error and exits 1.
+func TestTruncatedGzipShipsWhatWasRead(t *testing.T) {
+	log, err := os.ReadFile(labLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(log)
+	zw.Close()
+	cut := gz.Bytes()[:gz.Len()/2]
+	path := filepath.Join(t.TempDir(), "audit.log.gz")
+	os.WriteFile(path, cut, 0o644)
+
+	// The complete lines in what a gzip reader gets out of the cut file.
+	zr, _ := gzip.NewReader(bytes.NewReader(cut))
+	readable, _ := io.ReadAll(zr)
+	complete := readable[:bytes.LastIndexByte(readable, '\n')+1]
+	_, want := shippableString(t, string(complete))
+	if want < 100 {
+		t.Fatalf("only %d shippable events before the cut", want)
+	}
+
+	r := runCmd(t, nil, "--dry-run", path)
+	if r.code != 1 || !strings.Contains(r.stderr, "unexpected EOF") || !strings.Contains(r.stderr, "were shipped") {
+		t.Fatalf("exit %d, want 1 and the read error:\n%s", r.code, r.stderr)
+	}
+	if got := len(parseDry(t, r.stdout)); got != want {
+		t.Fatalf("%d messages shipped, want the %d of the readable part", got, want)
+	}
+}
+
+func TestMistypedSubcommand(t *testing.T) {
+	r := runCmd(t, nil, "wacth", "--brokers", "x:1")
+	if r.code != 2 || !strings.Contains(r.stderr, `did you mean "watch"`) || strings.Contains(r.stderr, "no such file") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r = runCmd(t, nil, "frobnicate")
+	if r.code != 2 || !strings.Contains(r.stderr, "neither a subcommand") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	// A path is still an input file, missing or not.
+	r = runCmd(t, nil, "--dry-run", "./wacth")
+	if r.code != 1 || !strings.Contains(r.stderr, "no such file") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// metrics_listen and plugin_log_level work in the command as in the plugin.
+func TestCommandMetricsAndLogLevel(t *testing.T) {
+	r := runCmd(t, strings.NewReader(firstLines(t, labLog, 5)), "--dry-run", "-p", "metrics_listen=127.0.0.1:0", "-p", "plugin_log_level=debug", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"serving /metrics and /healthz on 127.0.0.1:", "msg=started", "msg=flushed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// Without plugin_log_level the command logs errors only.
+	r = runCmd(t, strings.NewReader(firstLines(t, labLog, 5)), "--dry-run", "-")
+	if r.code != 0 || strings.Contains(r.stderr, "msg=") {
+		t.Fatalf("exit %d, log lines without plugin_log_level:\n%s", r.code, r.stderr)
 	}
 }
 
 func TestHelpAndProperties(t *testing.T) {
 	r := runCmd(t, nil, "--help")
-	if r.code != 0 || !strings.Contains(r.stdout, "--dry-run") {
+	if r.code != 0 || !strings.Contains(r.stdout, "--dry-run") || !strings.Contains(r.stdout, "watch [flags]") {
 		t.Fatalf("help: %d %s", r.code, r.stdout)
 	}
 	r = runCmd(t, nil, "--properties")

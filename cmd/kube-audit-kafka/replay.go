@@ -18,6 +18,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/metrics"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
@@ -102,6 +103,29 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
+	if addr := cfg.Observe.MetricsListen; addr != "" {
+		srv, err := metrics.Listen(addr, 0)
+		if err != nil {
+			rp.p.Close(0)
+			return fail(1, "%v", err)
+		}
+		defer srv.Close()
+		name := cfg.Observe.MetricsName
+		if name == "" {
+			name = "kube_audit_kafka.0"
+		}
+		src := metrics.Source{Name: name, Stats: rp.p.Stats().Snapshot}
+		if _, ok := rp.p.WireBytes(); ok {
+			src.WireBytes = func() int64 { n, _ := rp.p.WireBytes(); return n }
+		}
+		if err := srv.Add("kube-audit-kafka", src); err != nil {
+			rp.p.Close(0)
+			return fail(1, "%v", err)
+		}
+		fmt.Fprintf(stderr, "kube-audit-kafka: serving /metrics and /healthz on %s while the command runs\n", srv.Addr())
+	}
+	log.Info("started", "brokers", cfg.Output.Brokers, "topic", cfg.Output.Topic, "compression", cfg.Output.Compression.String(), "format", cfg.Format.String())
+	log.Debug("configuration", "config", cfg.String())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -120,6 +144,14 @@ func replay(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	rp.collect()
 
 	code := 0
+	if runErr == nil && !rp.sum.interrupted && rp.sum.events == 0 {
+		// A script must tell "nothing to ship" from success.
+		if rp.sum.lines == 0 {
+			runErr = errors.New("the input holds no line: nothing to replay")
+		} else {
+			runErr = fmt.Errorf("no audit event in the input: none of its %s decodes as a kube-apiserver audit event (JSON lines of audit.k8s.io events)", plural(rp.sum.lines, "line"))
+		}
+	}
 	if runErr != nil {
 		code = 1
 	} else if broker != nil && !rp.sum.interrupted {
@@ -228,6 +260,11 @@ func (rp *replayer) feed(ctx context.Context, name string, r io.Reader, first bo
 	key := rp.opts.cfg.Input.LogKey
 	for ctx.Err() == nil {
 		line, err := rp.readLine(br)
+		if err != nil && err != io.EOF && len(line) > 0 && line[len(line)-1] != '\n' {
+			// The line the error cut short is not an event: not shipped.
+			rp.sum.cutShort++
+			line = nil
+		}
 		if len(line) > 0 {
 			line = bytes.TrimSpace(line)
 			if len(line) == 0 {
@@ -247,7 +284,12 @@ func (rp *replayer) feed(ctx context.Context, name string, r io.Reader, first bo
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", name, err)
+			// A truncated or failing input (a gzip file cut short): ship the
+			// complete lines read so far, then report the error.
+			if ferr := rp.flush(); ferr != nil {
+				return ferr
+			}
+			return fmt.Errorf("cannot read %s after %s (those were shipped): %w", name, plural(rp.sum.lines, "complete line"), err)
 		}
 	}
 	return nil
@@ -274,10 +316,14 @@ func (rp *replayer) flush() error {
 	backoff := firstBackoff
 	for attempt := 1; ; attempt++ {
 		res := rp.p.Flush(context.Background(), rp.cw.Bytes())
-		if res.Status == pipeline.OK {
+		if attempt == 1 {
+			// What was read and decoded, whether or not it gets delivered.
 			rp.sum.chunks++
 			rp.sum.records += int64(res.Records)
 			rp.sum.events += int64(res.Events)
+		}
+		if res.Status == pipeline.OK {
+			rp.log.Debug("flushed", "records", res.Records, "events", res.Events, "shipped", res.Shipped, "dropped", res.Dropped)
 			rp.sum.shipped += int64(res.Shipped)
 			rp.sum.truncated += int64(res.Truncated)
 			rp.sum.deadLettered += int64(res.DeadLettered)
@@ -291,7 +337,7 @@ func (rp *replayer) flush() error {
 			return fmt.Errorf("a chunk of %d records could not be delivered (%s after %d attempts): %v", rp.cw.Len(), res.Status, attempt, res.Err)
 		}
 		rp.sum.retries++
-		rp.log.Warn("flush failed, retrying the same chunk as Fluent Bit would", "attempt", attempt, "error", res.Err)
+		rp.log.Warn("delivery failed; retrying the chunk as Fluent Bit would", "attempt", attempt, "records", res.Records, "error", res.Err)
 		time.Sleep(backoff)
 		backoff *= 2
 	}

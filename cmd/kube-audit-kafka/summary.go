@@ -29,6 +29,7 @@ type summary struct {
 	brokers      []string
 
 	lines, blank, inBytes    int64
+	cutShort                 int64 // incomplete last lines of inputs that failed
 	chunks                   int
 	records, events, shipped int64
 	truncated, deadLettered  int64 // truncated are in shipped; dead-lettered are stubs on dlq_topic
@@ -80,6 +81,9 @@ func (s *summary) print(w io.Writer) {
 		plural(s.lines, "line"), size(s.inBytes), plural(int64(s.chunks), "Fluent Bit chunk"), s.chunkRecords, s.cfg.Input.LogKey)
 	if s.blank > 0 {
 		in += fmt.Sprintf("; %s skipped", plural(s.blank, "blank line"))
+	}
+	if s.cutShort > 0 {
+		in += fmt.Sprintf("; %s cut short by a read error not shipped", plural(s.cutShort, "line"))
 	}
 	row("read", "%s", in)
 	row("events", "%s audit events decoded", num(s.events))

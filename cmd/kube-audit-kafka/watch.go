@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,27 +11,40 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
-	"path"
+	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 func init() { subcommands["watch"] = watchMain }
 
 const watchUsage = `Usage: kube-audit-kafka watch --brokers host:port[,...] [flags]
+       kube-audit-kafka watch [flags] FILE|-
 
 Consumes the topic(s) kube-audit-kafka writes and prints one line per event:
-time (UTC), severity, and the summary. Filters combine with AND; a filter
-given a comma-separated list matches any of its items; user and namespace
-accept * globs.
+time (UTC), severity, the summary, and the stage when it is not
+ResponseComplete (an exec is shipped when it starts and when it ends).
+Messages of one poll are printed in time order. With FILE (- for standard
+input) it reads messages from there instead of Kafka: the output of
+"kube-audit-kafka --dry-run" or one message a line (kcat, watch --json).
+Filters combine with AND; a filter given a comma-separated list matches any
+of its items; user and namespace accept * globs.
 
 Examples:
   watch --brokers kafka:9092 --resource secrets --from-beginning     # who accessed secrets
@@ -38,6 +53,7 @@ Examples:
   watch --brokers kafka:9092 --user system:anonymous --failed       # failed anonymous requests
   watch --brokers kafka:9092 --users --from-beginning --exit-idle 5s # unique users
   watch --brokers kafka:9092 --json | jq .                          # the messages, for jq
+  kube-audit-kafka --dry-run audit.log | kube-audit-kafka watch --resource secrets -   # no Kafka needed
 
 Flags:
 `
@@ -60,11 +76,12 @@ type watchOpts struct {
 	saslMech, saslUser, saslPwFile  string
 }
 
-func watchMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+func watchMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o watchOpts
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, watchUsage); fs.PrintDefaults() }
+	// Errors are one line (below); the usage goes to stdout on -h only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&o.brokers, "brokers", os.Getenv("KAFKA_BROKERS"), "Kafka bootstrap brokers, comma-separated (default $KAFKA_BROKERS)")
 	fs.StringVar(&o.topics, "topic", "kube-audit", "topic(s) to read, comma-separated (e.g. kube-audit,kube-audit-alerts)")
 	fs.BoolVar(&o.fromBeginning, "from-beginning", false, "read the topics from their start instead of only new events")
@@ -89,31 +106,55 @@ func watchMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.saslMech, "sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&o.saslUser, "sasl-username", "", "SASL user name")
 	fs.StringVar(&o.saslPwFile, "sasl-password-file", "", "file holding the SASL password (default: $KAFKA_SASL_PASSWORD)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Flags and the file may come in any order.
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, watchUsage)
+				fs.SetOutput(stdout)
+				fs.PrintDefaults()
+				return 0
+			}
+			fmt.Fprintf(stderr, "watch: %v (see watch -h)\n", err)
+			return 2
 		}
-		return 2
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		files = append(files, rest[0])
+		rest = rest[1:]
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "watch: unexpected argument %q\n", fs.Arg(0))
+	if len(files) > 1 {
+		fmt.Fprintf(stderr, "watch: unexpected argument %q: one FILE at most (see watch -h)\n", files[1])
 		return 2
 	}
 	f, err := newFilter(&o)
 	if err != nil {
-		fmt.Fprintln(stderr, "watch:", err)
+		fmt.Fprintf(stderr, "watch: %v (see watch -h)\n", err)
 		return 2
+	}
+	w := &watcher{opts: &o, filter: f, out: stdout, errOut: stderr, color: useColor(o.color, stdout), seen: map[string]bool{}}
+	if len(files) == 1 {
+		brokersGiven := false
+		fs.Visit(func(fl *flag.Flag) { brokersGiven = brokersGiven || fl.Name == "brokers" })
+		if brokersGiven {
+			fmt.Fprintf(stderr, "watch: give --brokers or a FILE to read, not both (see watch -h)\n")
+			return 2
+		}
+		return w.readFile(files[0], stdin)
 	}
 	opts, err := o.clientOpts()
 	if err != nil {
-		fmt.Fprintln(stderr, "watch:", err)
+		fmt.Fprintf(stderr, "watch: %v (see watch -h)\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	w := &watcher{opts: &o, filter: f, out: stdout, color: useColor(o.color, stdout), seen: map[string]bool{}}
 	if err := w.run(ctx, opts); err != nil {
-		fmt.Fprintln(stderr, "watch:", err)
+		w.say("%v", err)
 		return 1
 	}
 	return 0
@@ -132,7 +173,7 @@ func splitList(v string) []string {
 func (o *watchOpts) clientOpts() ([]kgo.Opt, error) {
 	brokers := splitList(o.brokers)
 	if len(brokers) == 0 {
-		return nil, errors.New("--brokers is required (or set $KAFKA_BROKERS)")
+		return nil, errors.New("--brokers is required (or set $KAFKA_BROKERS), or name a FILE to read")
 	}
 	topics := splitList(o.topics)
 	if len(topics) == 0 {
@@ -213,33 +254,19 @@ type view struct {
 	Resource  string // resource or resource/subresource
 	Namespace string
 	Code      int
+	Stage     string
 }
 
-// nativeMsg is the part of a native-format message watch reads.
+// nativeMsg is a native message as the encoder writes it: the audit event
+// (k8s.io/apiserver's type) with the enrichment (record.Native) as its last
+// member.
 type nativeMsg struct {
+	auditv1.Event
+	Enrichment *record.Native `json:"enrichment"`
+	// The times are read as RFC 3339 of any precision (they shadow the
+	// event's MicroTimes, whose parser takes microseconds only).
 	StageTimestamp           time.Time `json:"stageTimestamp"`
 	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
-	Verb                     string    `json:"verb"`
-	User                     struct {
-		Username string `json:"username"`
-	} `json:"user"`
-	ImpersonatedUser *struct {
-		Username string `json:"username"`
-	} `json:"impersonatedUser"`
-	ObjectRef *struct {
-		Resource    string `json:"resource"`
-		Subresource string `json:"subresource"`
-		Namespace   string `json:"namespace"`
-		Name        string `json:"name"`
-	} `json:"objectRef"`
-	RequestURI     string `json:"requestURI"`
-	ResponseStatus *struct {
-		Code int `json:"code"`
-	} `json:"responseStatus"`
-	Enrichment *struct {
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-	} `json:"enrichment"`
 }
 
 // parseView reads a message. The native format is read field by field; the
@@ -252,7 +279,7 @@ func parseView(value []byte, headers []kgo.RecordHeader) (view, error) {
 	}
 	var v view
 	if n.Enrichment != nil || n.Verb != "" {
-		v = view{Time: n.StageTimestamp, User: n.User.Username, Verb: n.Verb}
+		v = view{Time: n.StageTimestamp, User: n.User.Username, Verb: n.Verb, Stage: string(n.Stage)}
 		if v.Time.IsZero() {
 			v.Time = n.RequestReceivedTimestamp
 		}
@@ -266,7 +293,7 @@ func parseView(value []byte, headers []kgo.RecordHeader) (view, error) {
 			}
 		}
 		if n.ResponseStatus != nil {
-			v.Code = n.ResponseStatus.Code
+			v.Code = int(n.ResponseStatus.Code)
 		}
 		if n.Enrichment != nil {
 			v.Severity, v.Summary = n.Enrichment.Severity, n.Enrichment.Summary
@@ -315,7 +342,8 @@ func genericView(value []byte) view {
 		return ""
 	}
 	v := view{Summary: str("message", "summary"), User: str("user.name", "actor.user.name"),
-		Verb: str("api.operation", "event.action"), Namespace: str("orchestrator.namespace", "kubernetes.namespace")}
+		Verb: str("api.operation", "event.action"), Namespace: str("orchestrator.namespace", "kubernetes.namespace"),
+		Stage: str("kubernetes.audit.stage", "unmapped.stage", "metadata.stage")}
 	v.Severity = strings.ToLower(str("severity", "log.level", "event.severity_name"))
 	if t, err := time.Parse(time.RFC3339Nano, str("@timestamp", "time_dt")); err == nil {
 		v.Time = t
@@ -327,7 +355,7 @@ func genericView(value []byte) view {
 
 type filter struct {
 	minRank           int
-	users, namespaces []string
+	users, namespaces glob.Set
 	verbs, resources  []string
 	failed            bool
 }
@@ -349,22 +377,22 @@ func newFilter(o *watchOpts) (*filter, error) {
 	if !valid {
 		return nil, fmt.Errorf("unknown --min-severity %q (valid: %s)", o.minSeverity, strings.Join(record.SeverityNames(), ", "))
 	}
-	f := &filter{minRank: severityRank(o.minSeverity), users: splitList(o.users), namespaces: splitList(o.namespaces),
-		verbs: splitList(o.verbs), resources: splitList(o.resrc), failed: o.failed}
-	for _, p := range append(append([]string(nil), f.users...), f.namespaces...) {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("bad pattern %q: %v", p, err)
-		}
+	f := &filter{minRank: severityRank(o.minSeverity), verbs: splitList(o.verbs), resources: splitList(o.resrc), failed: o.failed}
+	var err error
+	if f.users, err = glob.CompileSet(splitList(o.users)); err != nil {
+		return nil, fmt.Errorf("bad pattern: %v", err)
+	}
+	if f.namespaces, err = glob.CompileSet(splitList(o.namespaces)); err != nil {
+		return nil, fmt.Errorf("bad pattern: %v", err)
 	}
 	return f, nil
 }
 
-func globAny(patterns []string, values ...string) bool {
-	for _, p := range patterns {
-		for _, v := range values {
-			if ok, _ := path.Match(p, v); ok && (v != "" || p == "") {
-				return true
-			}
+// globAny reports whether one of the values, none empty, matches gs.
+func globAny(gs glob.Set, values ...string) bool {
+	for _, v := range values {
+		if v != "" && gs.Match(v) {
+			return true
 		}
 	}
 	return false
@@ -429,13 +457,48 @@ type watcher struct {
 	opts   *watchOpts
 	filter *filter
 	out    io.Writer
+	errOut io.Writer // start-up line, broker trouble, errors
 	color  bool
 	seen   map[string]bool
 	shown  int
+
+	mu sync.Mutex // errOut is written from the client's goroutines too
+}
+
+// say writes one "watch: ..." line on errOut.
+func (w *watcher) say(format string, a ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.errOut, "watch: %s\n", oneLine(fmt.Sprintf(format, a...)))
+}
+
+// brokerHooks reports, once each, that the brokers became unreachable and
+// that they are back. It only speaks once armed (after the first contact:
+// before it, failing to connect is the error watch exits with).
+type brokerHooks struct {
+	w     *watcher
+	armed atomic.Bool
+	lost  atomic.Bool
+}
+
+func (h *brokerHooks) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if !h.armed.Load() {
+		return
+	}
+	if err != nil {
+		if h.lost.CompareAndSwap(false, true) {
+			h.w.say("lost the connection to the brokers (%s:%d: %v); retrying until they are back", meta.Host, meta.Port, err)
+		}
+		return
+	}
+	if h.lost.CompareAndSwap(true, false) {
+		h.w.say("brokers reachable again (%s:%d)", meta.Host, meta.Port)
+	}
 }
 
 func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
-	cl, err := kgo.NewClient(opts...)
+	hooks := &brokerHooks{w: w}
+	cl, err := kgo.NewClient(append(opts, kgo.WithHooks(hooks))...)
 	if err != nil {
 		return err
 	}
@@ -449,8 +512,18 @@ func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("cannot reach the brokers: %w", err)
+		return fmt.Errorf("cannot reach the brokers %s: %w", w.opts.brokers, err)
 	}
+	hooks.armed.Store(true)
+	from := "new events only (--from-beginning for history)"
+	if w.opts.fromBeginning {
+		from = "from the beginning"
+	}
+	if w.opts.group != "" {
+		from = "where consumer group " + w.opts.group + " left off"
+	}
+	w.say("reading topic %s from %s, %s; Ctrl-C to stop", w.opts.topics, strings.Join(splitList(w.opts.brokers), ","), from)
+	w.checkTopics(ctx, cl)
 	for {
 		pctx, cancel := ctx, context.CancelFunc(func() {})
 		if w.opts.exitIdle > 0 {
@@ -471,15 +544,20 @@ func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
 		if ferr != nil {
 			return ferr
 		}
-		var werr error
+		// Partitions are fetched independently: order the poll by time.
+		var msgs []message
 		fetches.EachRecord(func(r *kgo.Record) {
 			n++
-			if werr == nil && (w.opts.max == 0 || w.shown < w.opts.max) {
-				werr = w.show(r)
-			}
+			msgs = append(msgs, newMessage(r.Value, r.Headers, fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset)))
 		})
-		if werr != nil {
-			return werr
+		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].v.Time.Before(msgs[j].v.Time) })
+		for i := range msgs {
+			if w.opts.max > 0 && w.shown >= w.opts.max {
+				break
+			}
+			if err := w.show(&msgs[i]); err != nil {
+				return err
+			}
 		}
 		if w.opts.max > 0 && w.shown >= w.opts.max {
 			return nil
@@ -490,11 +568,104 @@ func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
 	}
 }
 
-func (w *watcher) show(r *kgo.Record) error {
-	v, err := parseView(r.Value, r.Headers)
+// message is one message read, and what watch makes of it.
+type message struct {
+	value []byte
+	where string // topic/partition@offset, or file:line
+	v     view
+	err   error
+}
+
+func newMessage(value []byte, headers []kgo.RecordHeader, where string) message {
+	v, err := parseView(value, headers)
+	return message{value: value, where: where, v: v, err: err}
+}
+
+// checkTopics says which topics do not exist (yet): the consumer would wait
+// for them without a word.
+func (w *watcher) checkTopics(ctx context.Context, cl *kgo.Client) {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range splitList(w.opts.topics) {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(mctx, cl)
+	if err != nil {
+		return // the consumer reports what matters
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil && t.Topic != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				w.say("topic %s does not exist (yet): waiting for it (the plugin never creates topics)", *t.Topic)
+			} else {
+				w.say("topic %s: %v", *t.Topic, err)
+			}
+		}
+	}
+}
+
+// readFile shows the messages of a file or standard input: the output of
+// the command's --dry-run ({"topic":…,"key":…,"value":<message>} a line), or
+// one message a line.
+func (w *watcher) readFile(name string, stdin io.Reader) int {
+	var r io.Reader = stdin
+	label := "standard input"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			w.say("%v", err)
+			return 1
+		}
+		defer f.Close()
+		r, label = f, name
+	}
+	w.say("reading messages from %s", label)
+	br := bufio.NewReaderSize(r, 256<<10)
+	lines := 0
+	for {
+		line, err := br.ReadBytes('\n')
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			lines++
+			m := newMessage(dryRunValue(line), nil, fmt.Sprintf("%s:%d", label, lines))
+			if werr := w.show(&m); werr != nil {
+				w.say("%v", werr)
+				return 1
+			}
+			if w.opts.max > 0 && w.shown >= w.opts.max {
+				return 0
+			}
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			w.say("cannot read %s: %v", label, err)
+			return 1
+		}
+	}
+}
+
+// dryRunValue returns the message of a --dry-run line, or the line itself
+// when it is not one.
+func dryRunValue(line []byte) []byte {
+	var d struct {
+		Topic *string         `json:"topic"`
+		Value json.RawMessage `json:"value"`
+	}
+	if bytes.HasPrefix(line, []byte(`{"topic":`)) && json.Unmarshal(line, &d) == nil && d.Topic != nil && len(d.Value) > 0 {
+		return d.Value
+	}
+	return line
+}
+
+func (w *watcher) show(m *message) error {
+	v, err := m.v, m.err
 	if err != nil {
 		// Never print the body: it may be anything.
-		_, err = fmt.Fprintf(w.out, "%s/%d@%d: unreadable message (%d bytes)\n", r.Topic, r.Partition, r.Offset, len(r.Value))
+		_, err = fmt.Fprintf(w.out, "%s: unreadable message (%d bytes)\n", m.where, len(m.value))
 		return err
 	}
 	if !w.filter.match(&v) {
@@ -503,7 +674,7 @@ func (w *watcher) show(r *kgo.Record) error {
 	w.shown++
 	switch {
 	case w.opts.json:
-		_, err = fmt.Fprintf(w.out, "%s\n", r.Value)
+		_, err = fmt.Fprintf(w.out, "%s\n", m.value)
 	case w.opts.uniqueUsers:
 		u := v.User
 		if u == "" {
@@ -522,7 +693,12 @@ func (w *watcher) show(r *kgo.Record) error {
 		if c, ok := severityColor[strings.ToLower(v.Severity)]; ok && w.color {
 			sev = c + sev + "\x1b[0m"
 		}
-		_, err = fmt.Fprintf(w.out, "%s %s %s\n", ts, sev, watchLine(v.Summary))
+		stage := ""
+		if v.Stage != "" && v.Stage != "ResponseComplete" {
+			// An exec is shipped when it starts and again when it ends.
+			stage = " [" + v.Stage + "]"
+		}
+		_, err = fmt.Fprintf(w.out, "%s %s %s%s\n", ts, sev, watchLine(v.Summary), watchLine(stage))
 	}
 	return err
 }

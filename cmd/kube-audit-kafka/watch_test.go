@@ -351,3 +351,133 @@ func TestWatchSASL(t *testing.T) {
 		})
 	}
 }
+
+func TestWatchFlagErrorsAreOneLine(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := watchMain([]string{"--bogus"}, nil, &out, &errb); rc != 2 || strings.Count(errb.String(), "\n") != 1 ||
+		!strings.Contains(errb.String(), "bogus") || !strings.Contains(errb.String(), "watch -h") || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", rc, out.String(), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if rc := watchMain([]string{"-h"}, nil, &out, &errb); rc != 0 || !strings.Contains(out.String(), "--from-beginning") || errb.Len() != 0 {
+		t.Fatalf("-h: exit %d, stdout %q, stderr %q", rc, out.String(), errb.String())
+	}
+}
+
+// watch reads the command's --dry-run output: no Kafka needed. An exec is
+// shipped twice (started, complete): the stage tells the lines apart.
+func TestWatchReadsDryRunOutput(t *testing.T) {
+	r := runCmd(t, nil, "--dry-run", labLog)
+	if r.code != 0 {
+		t.Fatalf("dry run: exit %d: %s", r.code, r.stderr)
+	}
+	shipped := len(parseDry(t, r.stdout))
+	var out, errb bytes.Buffer
+	if rc := watchMain([]string{"-"}, strings.NewReader(r.stdout), &out, &errb); rc != 0 {
+		t.Fatalf("watch -: exit %d: %s", rc, errb.String())
+	}
+	if !strings.Contains(errb.String(), "watch: reading messages from standard input") {
+		t.Errorf("no start-up line: %q", errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != shipped {
+		t.Fatalf("%d lines for %d messages", len(lines), shipped)
+	}
+	out.Reset()
+	if rc := watchMain([]string{"--resource", "pods/exec", "-"}, strings.NewReader(r.stdout), &out, &errb); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	execs := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	started, seen := 0, map[string]bool{}
+	for _, l := range execs {
+		if strings.HasSuffix(l, "[ResponseStarted]") {
+			started++
+		}
+		if seen[l] {
+			t.Errorf("identical lines: %s", l)
+		}
+		seen[l] = true
+	}
+	if started == 0 || started == len(execs) {
+		t.Fatalf("exec lines without both stages:\n%s", out.String())
+	}
+	// A file, with messages one a line (as watch --json writes them).
+	path := filepath.Join(t.TempDir(), "msgs.jsonl")
+	var raw bytes.Buffer
+	for _, d := range parseDry(t, r.stdout) {
+		raw.Write(d.Value)
+		raw.WriteByte('\n')
+	}
+	os.WriteFile(path, raw.Bytes(), 0o644)
+	out.Reset()
+	if rc := watchMain([]string{path, "--verb", "delete"}, nil, &out, &errb); rc != 0 || out.Len() == 0 {
+		t.Fatalf("watch FILE: exit %d: %s", rc, errb.String())
+	}
+	if rc := watchMain([]string{"--brokers", "x:1", path}, nil, &out, &errb); rc != 2 {
+		t.Fatalf("--brokers and FILE: exit %d", rc)
+	}
+}
+
+// Kafka mode: a start-up line, a word for a topic that does not exist, and
+// one line when the broker goes away.
+func TestWatchTellsWhatHappens(t *testing.T) {
+	b, err := embedded.Start(1, []string{"kube-audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	rc := watchMain([]string{"--brokers", b.Addrs()[0], "--topic", "kube-audit,no-such-topic", "--exit-idle", "1s"}, nil, &out, &errb)
+	if rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	for _, want := range []string{"watch: reading topic kube-audit,no-such-topic from " + b.Addrs()[0], "topic no-such-topic does not exist"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+
+	errb.Reset()
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		b.Close()
+	}()
+	rc = watchMain([]string{"--brokers", b.Addrs()[0], "--exit-idle", "5s"}, nil, &out, &errb)
+	if rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	if n := strings.Count(errb.String(), "lost the connection to the brokers"); n != 1 {
+		t.Errorf("%d lines about the lost broker, want 1:\n%s", n, errb.String())
+	}
+}
+
+// Messages of one poll come from several partitions: they are printed in
+// time order.
+func TestWatchOrdersAPollByTime(t *testing.T) {
+	b, err := embedded.Start(3, []string{"kube-audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("kube-audit"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	base := time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
+	// Partition 0 holds the later events, partition 2 the earlier ones.
+	for i, part := range []int32{0, 0, 1, 2, 2} {
+		ts := base.Add(time.Duration(10-2*i) * time.Second).Format(time.RFC3339Nano)
+		v := `{"stage":"ResponseComplete","stageTimestamp":"` + ts + `","verb":"get","enrichment":{"severity":"info","summary":"event ` + ts + `"}}`
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Partition: part, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := runWatch(t, b)
+	if len(lines) != 5 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	if !slices.IsSorted(lines) { // the lines start with the time
+		t.Fatalf("not in time order:\n%s", strings.Join(lines, "\n"))
+	}
+}

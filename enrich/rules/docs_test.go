@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestREADMEDocumentsEverything keeps the README's enrich section in step
+// TestDocsListEveryRule keeps docs/enrichment.md in step
 // with the code: every default rule and predicate is listed.
-func TestREADMEDocumentsEverything(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+func TestDocsListEveryRule(t *testing.T) {
+	data, err := os.ReadFile("../../docs/enrichment.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,12 +20,12 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 	}
 	for _, s := range specs {
 		if !strings.Contains(readme, "`"+s.ID+"`") {
-			t.Errorf("README does not list default rule %s", s.ID)
+			t.Errorf("docs/enrichment.md does not list default rule %s", s.ID)
 		}
 	}
 	for _, p := range PredicateNames() {
 		if !strings.Contains(readme, "`"+p+"`") {
-			t.Errorf("README does not list predicate %s", p)
+			t.Errorf("docs/enrichment.md does not list predicate %s", p)
 		}
 	}
 }
