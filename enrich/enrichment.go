@@ -89,7 +89,8 @@ type What struct {
 	APIGroup       string `json:"api_group,omitempty"`
 	APIVersion     string `json:"api_version,omitempty"`
 	NonResourceURL string `json:"non_resource_url,omitempty"`
-	// Command is the exec command decoded from the request URI.
+	// Command is the exec command decoded from the request URI, or the
+	// command and args of the ephemeral container a request adds.
 	Command   string `json:"command,omitempty"`
 	Container string `json:"container,omitempty"`
 }

@@ -61,8 +61,10 @@ func (en *Enricher) summarise(v *view, e *Enrichment) {
 				}
 			}
 		}
-		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach") {
-			e.What.Command, e.What.Container = execCommand(ev.RequestURI)
+		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach" || r.Subresource == "ephemeralcontainers") {
+			// The exec's command= parameters, or the added ephemeral
+			// container's command and args (predicates_depth.go).
+			e.What.Command, e.What.Container = eventCommand(ev)
 		}
 	} else {
 		e.What.NonResourceURL = v.path

@@ -1,0 +1,354 @@
+package enrich
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"regexp"
+	"strings"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// Predicates of the detection-depth rules (issue 13). They read what the
+// shared body (predicates.go) does not hold: container commands, added
+// capabilities, JSON patches, last-applied configurations, CSRs. Each parses
+// the event's object itself, and only when its rule has matched everything
+// else (predicates run last).
+
+// Predicate names, as rule files spell them.
+const (
+	PredHostPath             = "host_path"
+	PredContainerAdded       = "container_added"
+	PredRoleEscalation       = "role_escalation"
+	PredRoleEscalateVerbs    = "role_escalate_verbs"
+	PredTokenForOtherSA      = "token_for_other_service_account"
+	PredCSRPrivilegedSubject = "csr_privileged_subject"
+)
+
+// depthPredicates is read-only, like predicates.
+var depthPredicates = map[string]predicate{
+	PredHostPath: {body: true, fn: func(_ *auditv1.Event, b *body) bool { return len(hostPaths(b)) > 0 },
+		help: "the pod (template) has a hostPath volume, whatever its path"},
+	PredContainerAdded: {fn: containerAdded,
+		help: "a patch or update adds a container to a pod template (JSON patch add, a strategic-merge entry that defines a container, or a container missing from the last-applied configuration)"},
+	PredRoleEscalation: {fn: roleEscalation,
+		help: "a Role/ClusterRole written grants '*' verbs or resources, or escalate, bind or impersonate (request object, or response object of a JSON patch)"},
+	PredRoleEscalateVerbs: {body: true, fn: func(_ *auditv1.Event, b *body) bool { return b.anyRule(escalateVerbs) },
+		help: "a Role/ClusterRole rule grants escalate, bind or impersonate"},
+	PredTokenForOtherSA: {fn: tokenForOtherSA,
+		help: "a service account requested a token (serviceaccounts/token) for another service account"},
+	PredCSRPrivilegedSubject: {fn: csrPrivilegedSubject,
+		help: "a CertificateSigningRequest asks for a certificate in group system:masters or for system:admin or a control-plane component"},
+}
+
+// lookupPredicate finds a predicate by name in both tables.
+func lookupPredicate(n string) (predicate, bool) {
+	if p, ok := predicates[n]; ok {
+		return p, true
+	}
+	p, ok := depthPredicates[n]
+	return p, ok
+}
+
+func escalateVerbs(r *policyRule) bool {
+	for _, v := range r.Verbs {
+		switch v {
+		case "escalate", "bind", "impersonate":
+			return true
+		}
+	}
+	return false
+}
+
+// depthObject is what the depth predicates read of an object.
+type depthObject struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+	Spec struct {
+		depthPodSpec
+		Template    *struct{ Spec depthPodSpec } `json:"template"`
+		JobTemplate *struct {
+			Spec struct {
+				Template struct{ Spec depthPodSpec } `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+		// CertificateSigningRequest.
+		Request []byte `json:"request"`
+	} `json:"spec"`
+	Rules []policyRule `json:"rules"`
+}
+
+type depthPodSpec struct {
+	Containers          []depthContainer `json:"containers"`
+	InitContainers      []depthContainer `json:"initContainers"`
+	EphemeralContainers []depthContainer `json:"ephemeralContainers"`
+}
+
+type depthContainer struct {
+	Name            string   `json:"name"`
+	Image           string   `json:"image"`
+	Command         []string `json:"command"`
+	Args            []string `json:"args"`
+	SecurityContext *struct {
+		Capabilities *struct {
+			Add []string `json:"add"`
+		} `json:"capabilities"`
+	} `json:"securityContext"`
+	// Fields that define a new container rather than change one.
+	Ports        json.RawMessage `json:"ports"`
+	VolumeMounts json.RawMessage `json:"volumeMounts"`
+	Env          json.RawMessage `json:"env"`
+	EnvFrom      json.RawMessage `json:"envFrom"`
+	Lifecycle    json.RawMessage `json:"lifecycle"`
+	WorkingDir   string          `json:"workingDir"`
+	Stdin        bool            `json:"stdin"`
+	TTY          bool            `json:"tty"`
+}
+
+// podSpecs returns the pod spec, the pod template's and the job template's.
+func (o *depthObject) podSpecs() []*depthPodSpec {
+	out := []*depthPodSpec{&o.Spec.depthPodSpec}
+	if t := o.Spec.Template; t != nil {
+		out = append(out, &t.Spec)
+	}
+	if j := o.Spec.JobTemplate; j != nil {
+		out = append(out, &j.Spec.Template.Spec)
+	}
+	return out
+}
+
+func (s *depthPodSpec) all() [][]depthContainer {
+	return [][]depthContainer{s.Containers, s.InitContainers, s.EphemeralContainers}
+}
+
+func (o *depthObject) addedCapabilities() []string {
+	var out []string
+	for _, s := range o.podSpecs() {
+		for _, cs := range s.all() {
+			for _, c := range cs {
+				if c.SecurityContext != nil && c.SecurityContext.Capabilities != nil {
+					for _, a := range c.SecurityContext.Capabilities.Add {
+						out = append(out, normCapability(a))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// unmarshalObject reads raw as json.Unmarshal does, keeping a partial parse
+// (a field of an unexpected type); false for invalid JSON or a non-object.
+func unmarshalObject(raw []byte, o *depthObject) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return false
+	}
+	err := json.Unmarshal(raw, o)
+	var te *json.UnmarshalTypeError
+	return err == nil || errors.As(err, &te)
+}
+
+// parseDepthObject reads the request object, or the response object when
+// the request was not logged or is not an object (a JSON patch).
+func parseDepthObject(ev *auditv1.Event) (*depthObject, bool) {
+	o := new(depthObject)
+	if ev.RequestObject != nil && unmarshalObject(ev.RequestObject.Raw, o) {
+		return o, true
+	}
+	*o = depthObject{}
+	if ev.ResponseObject != nil && unmarshalObject(ev.ResponseObject.Raw, o) {
+		return o, true
+	}
+	return nil, false
+}
+
+// eventCommand is the command line of an exec (its command= parameters) or
+// of the ephemeral container a pods/ephemeralcontainers request adds (the
+// last one of the body with a command or args), and the container's name.
+func eventCommand(ev *auditv1.Event) (cmd, container string) {
+	r := ev.ObjectRef
+	if r == nil || r.Resource != "pods" || r.APIGroup != "" {
+		return "", ""
+	}
+	switch r.Subresource {
+	case "exec", "attach":
+		return execCommand(ev.RequestURI)
+	case "ephemeralcontainers":
+		return ephemeralCommand(ev)
+	}
+	return "", ""
+}
+
+func ephemeralCommand(ev *auditv1.Event) (cmd, container string) {
+	o, ok := parseDepthObject(ev)
+	if !ok {
+		return "", ""
+	}
+	ecs := o.Spec.EphemeralContainers
+	for i := len(ecs) - 1; i >= 0; i-- {
+		c := &ecs[i]
+		if len(c.Command) == 0 && len(c.Args) == 0 {
+			continue
+		}
+		return joinCommand(append(append([]string(nil), c.Command...), c.Args...)), c.Name
+	}
+	return "", ""
+}
+
+// joinCommand joins arguments into one shell-like line, as execCommand does.
+func joinCommand(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(shellQuote(a))
+	}
+	return b.String()
+}
+
+// containerListPath is a JSON-patch path that adds to (or sets) the
+// container list of a pod or a pod template.
+var containerListPath = regexp.MustCompile(`^/spec/(template/spec/|jobTemplate/spec/template/spec/)?(containers|initContainers)(/(-|[0-9]+))?$`)
+
+// containerAdded tells whether a patch or update adds a container to a pod
+// (template):
+//   - a JSON patch with an "add" to a container list;
+//   - a strategic-merge or merge patch whose container entry defines a
+//     container (an image and a command, args, ports, mounts, env...), as a
+//     sidecar does; kubectl set image/env/resources changes only one field;
+//   - an object (request of an update, response of a patch) with a container
+//     that its kubectl.kubernetes.io/last-applied-configuration lacks.
+func containerAdded(ev *auditv1.Event, _ *body) bool {
+	if ev.RequestObject != nil {
+		raw := bytes.TrimSpace(ev.RequestObject.Raw)
+		if len(raw) > 0 && raw[0] == '[' {
+			var ops []struct {
+				Op   string `json:"op"`
+				Path string `json:"path"`
+			}
+			if json.Unmarshal(raw, &ops) == nil {
+				for _, op := range ops {
+					if op.Op == "add" && containerListPath.MatchString(op.Path) {
+						return true
+					}
+				}
+			}
+		} else if ev.Verb == "patch" {
+			var o depthObject
+			if unmarshalObject(raw, &o) {
+				for _, s := range o.podSpecs() {
+					for _, c := range append(s.Containers[:len(s.Containers):len(s.Containers)], s.InitContainers...) {
+						if c.Image != "" && definesContainer(&c) {
+							return true
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, raw := range objectsOf(ev) {
+		var o depthObject
+		if unmarshalObject(raw, &o) && notLastApplied(&o) {
+			return true
+		}
+	}
+	return false
+}
+
+func objectsOf(ev *auditv1.Event) [][]byte {
+	var out [][]byte
+	if ev.Verb == "update" && ev.RequestObject != nil {
+		out = append(out, ev.RequestObject.Raw)
+	}
+	if ev.ResponseObject != nil {
+		out = append(out, ev.ResponseObject.Raw)
+	}
+	return out
+}
+
+func definesContainer(c *depthContainer) bool {
+	return len(c.Command) > 0 || len(c.Args) > 0 || !isEmptyJSON(c.Ports) || !isEmptyJSON(c.VolumeMounts) ||
+		!isEmptyJSON(c.Env) || !isEmptyJSON(c.EnvFrom) || !isEmptyJSON(c.Lifecycle) || c.WorkingDir != "" ||
+		c.Stdin || c.TTY || (c.SecurityContext != nil)
+}
+
+// notLastApplied: the object's pod template has a container whose name the
+// last-applied configuration (kubectl apply) of the object does not list.
+func notLastApplied(o *depthObject) bool {
+	la := o.Metadata.Annotations["kubectl.kubernetes.io/last-applied-configuration"]
+	if la == "" {
+		return false
+	}
+	var prev depthObject
+	if !unmarshalObject([]byte(la), &prev) {
+		return false
+	}
+	known := map[string]bool{}
+	n := 0
+	for _, s := range prev.podSpecs() {
+		for _, c := range append(s.Containers[:len(s.Containers):len(s.Containers)], s.InitContainers...) {
+			known[c.Name] = true
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	for _, s := range o.podSpecs() {
+		for _, c := range append(s.Containers[:len(s.Containers):len(s.Containers)], s.InitContainers...) {
+			if c.Name != "" && !known[c.Name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func roleEscalation(ev *auditv1.Event, _ *body) bool {
+	o, ok := parseDepthObject(ev)
+	if !ok {
+		return false
+	}
+	for i := range o.Rules {
+		r := &o.Rules[i]
+		if has(r.Verbs, "*") || has(r.Resources, "*") || escalateVerbs(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func tokenForOtherSA(ev *auditv1.Event, _ *body) bool {
+	rest, ok := strings.CutPrefix(ev.User.Username, saPrefix)
+	r := ev.ObjectRef
+	if !ok || r == nil || r.Resource != "serviceaccounts" || r.Subresource != "token" {
+		return false
+	}
+	return rest != r.Namespace+":"+r.Name
+}
+
+// privilegedCertNames are subjects whose client certificate is full control.
+var privilegedCertNames = []string{"system:admin", "kubernetes-admin", "system:kube-controller-manager", "system:kube-scheduler", "system:apiserver", "kube-apiserver"}
+
+func csrPrivilegedSubject(ev *auditv1.Event, _ *body) bool {
+	o, ok := parseDepthObject(ev)
+	if !ok || len(o.Spec.Request) == 0 {
+		return false
+	}
+	blk, _ := pem.Decode(o.Spec.Request)
+	if blk == nil {
+		return false
+	}
+	csr, err := x509.ParseCertificateRequest(blk.Bytes)
+	if err != nil {
+		return false
+	}
+	return has(csr.Subject.Organization, "system:masters") || has(privilegedCertNames, csr.Subject.CommonName)
+}

@@ -1,0 +1,230 @@
+package enrich
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Detection-depth matcher fields (issue 13): user-agent classes, the command
+// line of an exec or of an ephemeral container, and added Linux
+// capabilities. They keep the rules data: what a reverse shell or a
+// scripting client looks like is written in rules.yaml, not in Go.
+
+// DetectionMatch holds the matcher fields of MatchSpec for user agents,
+// commands and capabilities. It is embedded in MatchSpec: its fields are
+// written at the same level as the others.
+type DetectionMatch struct {
+	// UserAgentClasses names classes of user agents (user_agent_classes at
+	// the top of a rules file): the user agent matches a glob of one of them.
+	UserAgentClasses []string `json:"user_agent_classes,omitempty"`
+	// Commands (globs) over the command line of the request: the command=
+	// parameters of pods/exec (joined by spaces, shell-quoted as in
+	// enrichment.what.command), or the command and args of the ephemeral
+	// container of a pods/ephemeralcontainers request. No command: no match.
+	Commands []string `json:"commands,omitempty"`
+	// CommandContains: the command line contains one of these (ASCII case
+	// is ignored).
+	CommandContains []string `json:"command_contains,omitempty"`
+	// CommandRegex: one of these regular expressions (RE2 syntax, unanchored)
+	// matches the command line.
+	CommandRegex []string `json:"command_regex,omitempty"`
+	// CapabilitiesAdded: a container, init or ephemeral container of the pod
+	// (template) adds one of these Linux capabilities (securityContext.
+	// capabilities.add; case and a CAP_ prefix are ignored; ALL is a name).
+	CapabilitiesAdded []string `json:"capabilities_added,omitempty"`
+
+	// agentPatterns are the globs of UserAgentClasses, set by
+	// resolveAgentClasses before compilation.
+	agentPatterns []string
+	agentResolved bool
+}
+
+func (d *DetectionMatch) isZero() bool {
+	return len(d.UserAgentClasses) == 0 && len(d.Commands) == 0 && len(d.CommandContains) == 0 &&
+		len(d.CommandRegex) == 0 && len(d.CapabilitiesAdded) == 0
+}
+
+// mergeAgentClasses adds the user_agent_classes of a rules file to classes;
+// a class of the same name replaces the earlier one. The file has already
+// been read strictly by parseRuleFile.
+func mergeAgentClasses(classes map[string][]string, data []byte) {
+	var f struct {
+		UserAgentClasses map[string][]string `json:"user_agent_classes"`
+	}
+	if yaml.Unmarshal(data, &f) != nil {
+		return
+	}
+	for name, pats := range f.UserAgentClasses {
+		classes[name] = pats
+	}
+}
+
+// resolveAgentClasses replaces the class names of every rule's match and
+// except entries by the classes' globs.
+func resolveAgentClasses(specs []RuleSpec, classes map[string][]string, file string) error {
+	if file == "" {
+		file = "embedded rules.yaml"
+	}
+	resolve := func(d *DetectionMatch) error {
+		d.agentPatterns, d.agentResolved = nil, true
+		for _, name := range d.UserAgentClasses {
+			pats, ok := classes[name]
+			if !ok {
+				known := make([]string, 0, len(classes))
+				for n := range classes {
+					known = append(known, n)
+				}
+				slices.Sort(known)
+				return fmt.Errorf("user_agent_classes: unknown class %q (known: %s)", name, strings.Join(known, ", "))
+			}
+			if len(pats) == 0 {
+				return fmt.Errorf("user_agent_classes: class %q has no patterns", name)
+			}
+			d.agentPatterns = append(d.agentPatterns, pats...)
+		}
+		return nil
+	}
+	for i := range specs {
+		s := &specs[i]
+		if err := resolve(&s.Match.DetectionMatch); err != nil {
+			return fmt.Errorf("rules file %s: rule %q: match: %w", file, s.ID, err)
+		}
+		for j := range s.Except {
+			if err := resolve(&s.Except[j].DetectionMatch); err != nil {
+				return fmt.Errorf("rules file %s: rule %q: except #%d: %w", file, s.ID, j+1, err)
+			}
+		}
+	}
+	return nil
+}
+
+// depthMatcher is a compiled DetectionMatch.
+type depthMatcher struct {
+	active   bool
+	agents   globs
+	commands globs
+	contains []string // lower case
+	regexps  []*regexp.Regexp
+	caps     []string // normalised: upper case, no CAP_ prefix
+}
+
+func compileDepth(d *DetectionMatch) (depthMatcher, error) {
+	var m depthMatcher
+	var err error
+	if len(d.UserAgentClasses) > 0 {
+		if !d.agentResolved {
+			return m, fmt.Errorf("user_agent_classes: classes %v are not defined", d.UserAgentClasses)
+		}
+		if m.agents, err = compileGlobs(d.agentPatterns); err != nil {
+			return m, fmt.Errorf("user_agent_classes %v: %w", d.UserAgentClasses, err)
+		}
+	}
+	if m.commands, err = compileGlobs(d.Commands); err != nil {
+		return m, fmt.Errorf("commands: %w", err)
+	}
+	for _, s := range d.CommandContains {
+		if s == "" {
+			return m, fmt.Errorf("command_contains: empty string")
+		}
+		m.contains = append(m.contains, strings.ToLower(s))
+	}
+	for _, s := range d.CommandRegex {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return m, fmt.Errorf("command_regex: %v", err)
+		}
+		m.regexps = append(m.regexps, re)
+	}
+	for _, c := range d.CapabilitiesAdded {
+		if c == "" {
+			return m, fmt.Errorf("capabilities_added: empty name")
+		}
+		m.caps = append(m.caps, normCapability(c))
+	}
+	m.active = !d.isZero()
+	return m, nil
+}
+
+// normCapability is the capability's name as the runtimes read it:
+// "cap_sys_admin" and "SYS_ADMIN" are one.
+func normCapability(c string) string {
+	c = strings.ToUpper(strings.TrimSpace(c))
+	return strings.TrimPrefix(c, "CAP_")
+}
+
+// viewDepth caches, per event, what the depth matchers read.
+type viewDepth struct {
+	cmd, cmdLower string
+	cmdDone       bool
+	caps          []string
+	capsDone      bool
+}
+
+// command is the event's command line (see DetectionMatch.Commands).
+func (v *view) command() string {
+	if !v.depth.cmdDone {
+		v.depth.cmdDone = true
+		v.depth.cmd, _ = eventCommand(v.ev)
+	}
+	return v.depth.cmd
+}
+
+func (v *view) commandLower() string {
+	if v.depth.cmdLower == "" {
+		v.depth.cmdLower = strings.ToLower(v.command())
+	}
+	return v.depth.cmdLower
+}
+
+// capabilities lists the capabilities added by the containers of the pod
+// (template) in the body, normalised.
+func (v *view) capabilities() []string {
+	if !v.depth.capsDone {
+		v.depth.capsDone = true
+		if o, ok := parseDepthObject(v.ev); ok {
+			v.depth.caps = o.addedCapabilities()
+		}
+	}
+	return v.depth.caps
+}
+
+func (m *depthMatcher) matches(v *view) bool {
+	if len(m.agents) > 0 && !m.agents.match(v.ev.UserAgent) {
+		return false
+	}
+	if len(m.commands) > 0 || len(m.contains) > 0 || len(m.regexps) > 0 {
+		cmd := v.command()
+		if cmd == "" {
+			return false
+		}
+		if len(m.commands) > 0 && !m.commands.match(cmd) {
+			return false
+		}
+		if len(m.contains) > 0 {
+			lower, found := v.commandLower(), false
+			for _, s := range m.contains {
+				if strings.Contains(lower, s) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		if len(m.regexps) > 0 && !slices.ContainsFunc(m.regexps, func(re *regexp.Regexp) bool { return re.MatchString(cmd) }) {
+			return false
+		}
+	}
+	if len(m.caps) > 0 {
+		caps := v.capabilities()
+		if !slices.ContainsFunc(caps, func(c string) bool { return has(m.caps, c) }) {
+			return false
+		}
+	}
+	return true
+}
