@@ -470,3 +470,33 @@ func TestWhatCommandOfEphemeralContainer(t *testing.T) {
 		t.Errorf("exec: %q %s %v", rec.Enrichment.What.Command, rec.Enrichment.Severity, rec.Enrichment.Rules)
 	}
 }
+
+// TestAgentSetMatchesGlobs holds agentSet's pair filter to the plain globs,
+// on the default classes and the user agents of the lab log and the tests.
+func TestAgentSetMatchesGlobs(t *testing.T) {
+	classes := map[string][]string{}
+	mergeAgentClasses(classes, defaultRules)
+	if len(classes) < 3 {
+		t.Fatalf("default classes: %v", classes)
+	}
+	uas := []string{"", "k", "ku", uaKubectl, uaCurl, uaPython, uaGoHTTP, uaClientGo, uaRakkess, "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
+		"Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.22621.2506", "Python/3.12 aiohttp/3.9.5", "kube-hunter", "xkube-hunterx", "Nuclei - Open-source project (github.com/projectdiscovery/nuclei)"}
+	labOnce.Do(func() { labEvs = decodeFile(t, labLog) })
+	for i := range labEvs {
+		uas = append(uas, labEvs[i].UserAgent)
+	}
+	for name, pats := range classes {
+		gs, err := compileGlobs(pats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := newAgentSet(gs)
+		for _, ua := range uas {
+			for _, s := range []string{ua, strings.ToUpper(ua), "x" + ua + "x"} {
+				if got, want := a.match(s), gs.match(s); got != want {
+					t.Errorf("class %s, %q: %v, globs %v", name, s, got, want)
+				}
+			}
+		}
+	}
+}
