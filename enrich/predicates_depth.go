@@ -220,9 +220,10 @@ var containerListPath = regexp.MustCompile(`^/spec/(template/spec/|jobTemplate/s
 // containerAdded tells whether a patch or update adds a container to a pod
 // (template):
 //   - a JSON patch with an "add" to a container list;
-//   - a strategic-merge or merge patch whose container entry defines a
-//     container (an image and a command, args, ports, mounts, env...), as a
-//     sidecar does; kubectl set image/env/resources changes only one field;
+//   - a strategic-merge or merge patch (not a whole object, as server-side
+//     apply sends) whose container entry defines a container (an image and
+//     a command, args, ports, mounts, env...), as a sidecar does; kubectl
+//     set image/env/resources changes only one field;
 //   - an object (request of an update, response of a patch) with a container
 //     that its kubectl.kubernetes.io/last-applied-configuration lacks.
 func containerAdded(ev *auditv1.Event, _ *body) bool {
@@ -242,7 +243,9 @@ func containerAdded(ev *auditv1.Event, _ *body) bool {
 			}
 		} else if ev.Verb == "patch" {
 			var o depthObject
-			if unmarshalObject(raw, &o) {
+			// A patch that is a whole object (kind set: server-side apply,
+			// an operator's desired state) restates its containers.
+			if unmarshalObject(raw, &o) && o.Kind == "" {
 				for _, s := range o.podSpecs() {
 					for _, c := range append(s.Containers[:len(s.Containers):len(s.Containers)], s.InitContainers...) {
 						if c.Image != "" && definesContainer(&c) {
