@@ -67,7 +67,11 @@ func escalateVerbs(r *policyRule) bool {
 type depthObject struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Annotations map[string]string `json:"annotations"`
+		Annotations   map[string]string `json:"annotations"`
+		ManagedFields []struct {
+			Manager  string          `json:"manager"`
+			FieldsV1 json.RawMessage `json:"fieldsV1"`
+		} `json:"managedFields"`
 	} `json:"metadata"`
 	Spec struct {
 		depthPodSpec
@@ -224,8 +228,11 @@ var containerListPath = regexp.MustCompile(`^/spec/(template/spec/|jobTemplate/s
 //     apply sends) whose container entry defines a container (an image and
 //     a command, args, ports, mounts, env...), as a sidecar does; kubectl
 //     set image/env/resources changes only one field;
-//   - an object (request of an update, response of a patch) with a container
-//     that its kubectl.kubernetes.io/last-applied-configuration lacks.
+//   - an object (request of an update, response of a patch or update) with a
+//     container that its kubectl.kubernetes.io/last-applied-configuration
+//     lacks, or whose managedFields show two containers of the template
+//     created by different field managers (kubectl-create made the
+//     deployment, kubectl-patch added a container).
 func containerAdded(ev *auditv1.Event, _ *body) bool {
 	if ev.RequestObject != nil {
 		raw := bytes.TrimSpace(ev.RequestObject.Raw)
@@ -258,7 +265,7 @@ func containerAdded(ev *auditv1.Event, _ *body) bool {
 	}
 	for _, raw := range objectsOf(ev) {
 		var o depthObject
-		if unmarshalObject(raw, &o) && notLastApplied(&o) {
+		if unmarshalObject(raw, &o) && (notLastApplied(&o) || containersOfTwoManagers(&o)) {
 			return true
 		}
 	}
@@ -354,4 +361,70 @@ func csrPrivilegedSubject(ev *auditv1.Event, _ *body) bool {
 		return false
 	}
 	return has(csr.Subject.Organization, "system:masters") || has(privilegedCertNames, csr.Subject.CommonName)
+}
+
+// containersOfTwoManagers: the managedFields of the object show containers
+// of its pod template owned (".": the list item itself) by field managers
+// that share none: one of them was added by another client than the others.
+func containersOfTwoManagers(o *depthObject) bool {
+	var owners [][]string // per container, its managers
+	for _, mf := range o.Metadata.ManagedFields {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(mf.FieldsV1, &fields) != nil {
+			continue
+		}
+		for _, path := range [][]string{
+			{"f:spec", "f:template", "f:spec", "f:containers"},
+			{"f:spec", "f:jobTemplate", "f:spec", "f:template", "f:spec", "f:containers"},
+		} {
+			items := fields
+			for _, k := range path {
+				if items == nil {
+					break
+				}
+				var next map[string]json.RawMessage
+				if json.Unmarshal(items[k], &next) != nil {
+					next = nil
+				}
+				items = next
+			}
+			for key, item := range items {
+				if !strings.HasPrefix(key, "k:") {
+					continue
+				}
+				var own map[string]json.RawMessage
+				if json.Unmarshal(item, &own) != nil {
+					continue
+				}
+				if _, ok := own["."]; ok {
+					owners = append(owners, []string{key, mf.Manager})
+				}
+			}
+		}
+	}
+	// owners holds (container key, manager) pairs: two containers with no
+	// manager in common mean two authors.
+	byKey := map[string][]string{}
+	for _, kv := range owners {
+		byKey[kv[0]] = append(byKey[kv[0]], kv[1])
+	}
+	var sets [][]string
+	for _, ms := range byKey {
+		sets = append(sets, ms)
+	}
+	for i := range sets {
+		for j := i + 1; j < len(sets); j++ {
+			shared := false
+			for _, m := range sets[i] {
+				if has(sets[j], m) {
+					shared = true
+					break
+				}
+			}
+			if !shared {
+				return true
+			}
+		}
+	}
+	return false
 }

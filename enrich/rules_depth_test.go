@@ -130,6 +130,16 @@ const deployWeb = `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name
 
 func deployment(extra string) string { return strings.Replace(deployWeb, "CONTAINERS", extra, 1) }
 
+// managedDeployment is the response of a patch of deployment web: kubectl
+// create made it with container web; manager owns the given fields of the
+// template's containers.
+func managedDeployment(fields, manager string) string {
+	return `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"shop","generation":3,"managedFields":[` +
+		`{"manager":"kubectl-create","operation":"Update","apiVersion":"apps/v1","time":"2026-11-20T10:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{},"f:name":{}}}}}}}},` +
+		`{"manager":"` + manager + `","operation":"Update","apiVersion":"apps/v1","time":"2026-11-22T02:21:19Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":{` + fields + `}}}}}}]},` +
+		`"spec":{"replicas":2,"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"},{"name":"helper","image":"203.0.113.9:5000/helper:latest"}]}}}}`
+}
+
 // csrBody is a CertificateSigningRequest for cn in the organisations orgs.
 func csrBody(t testing.TB, cn string, orgs ...string) string {
 	t.Helper()
@@ -277,6 +287,12 @@ func depthRuleCases() []ruleCase {
 			`[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"miner","image":"xmrig/xmrig:6.21"}}]`), true},
 		{"sidecar_container_injected", "update with a container kubectl apply never had", ev("update", "apps", "deployments", "", "shop", "web", "alice", 200,
 			deployment(`,{"name":"proxy","image":"envoyproxy/envoy:v1.30"}`)), true},
+		{"sidecar_container_injected", "bare container, managedFields show a second author", ev("patch", "apps", "deployments", "", "shop", "web", "alice", 200,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"helper","image":"203.0.113.9:5000/helper:latest"}]}}}}`,
+			withResponse(managedDeployment(`"k:{\"name\":\"helper\"}":{".":{},"f:image":{},"f:name":{}}`, "kubectl-patch"))), true},
+		{"sidecar_container_injected", "near miss: set image, managedFields", ev("patch", "apps", "deployments", "", "shop", "web", "alice", 200,
+			`{"spec":{"template":{"spec":{"containers":[{"image":"nginx:1.27.1","name":"web"}]}}}}`,
+			withResponse(managedDeployment(`"k:{\"name\":\"web\"}":{"f:image":{}}`, "kubectl-set"))), false},
 		{"sidecar_container_injected", "near miss: kubectl set image", ev("patch", "apps", "deployments", "", "shop", "web", "alice", 200,
 			`{"spec":{"template":{"spec":{"containers":[{"image":"nginx:1.27.1","name":"web"}]}}}}`, withResponse(deployment(""))), false},
 		{"sidecar_container_injected", "near miss: operator's server-side apply", ev("patch", "apps", "deployments", "", "shop", "web", "system:serviceaccount:shop:web-operator", 200,
@@ -328,6 +344,11 @@ func depthRuleCases() []ruleCase {
 		{"secret_modified_or_deleted", "near miss: Helm release record", ev("create", "", "secrets", "", "shop", "sh.helm.release.v1.web.v3", "", 201, "", asSA(saApp)), false},
 		{"serviceaccount_created_by_user", "admin creates a SA", ev("create", "", "serviceaccounts", "", "shop", "backup", "kubernetes-admin", 201, `{"kind":"ServiceAccount","metadata":{"name":"backup"}}`), true},
 		{"serviceaccount_created_by_user", "near miss: default SA of a new namespace", ev("create", "", "serviceaccounts", "", "shop", "default", "system:serviceaccount:kube-system:service-account-controller", 201, ""), false},
+		{"arc_proxy_secret_access", "Arc proxy reads a secret in shop", ev("get", "", "secrets", "", "shop", "db-creds", "system:serviceaccount:azure-arc:azure-arc-kube-aad-proxy-sa", 200, "", withUA(uaClientGo)), true},
+		{"arc_proxy_secret_access", "near miss: its own namespace", ev("get", "", "secrets", "", "azure-arc", "proxy-config", "system:serviceaccount:azure-arc:azure-arc-kube-aad-proxy-sa", 200, "", withUA(uaClientGo)), false},
+		{"sensitive_workload_written", "CI SA creates a daemonset", ev("create", "apps", "daemonsets", "", "shop", "node-agent", "", 201,
+			`{"kind":"DaemonSet","apiVersion":"apps/v1","metadata":{"name":"node-agent"},"spec":{"template":{"spec":{"containers":[{"name":"a","image":"alpine:3.20"}]}}}}`, asSA(saApp), withUA(uaKubectl)), true},
+		{"sensitive_workload_written", "near miss: cluster admin (system:masters)", labEv(user("kubernetes-admin"), res("create", "deployments", "")), false},
 		{"secret_read_by_service_account", "near miss: kube-system controller", ev("get", "", "secrets", "", "shop", "db-creds", "", 200, "", asSA(saKubeSys), withUA(uaClientGo)), false},
 	}
 }
