@@ -529,3 +529,44 @@ func TestAgentSetMatchesGlobs(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthPredicatesOnOddBodies: the depth predicates and matchers parse
+// bodies themselves; odd ones (not objects, nulls, wrong types, bad CSRs)
+// give false, never a panic.
+func TestDepthPredicatesOnOddBodies(t *testing.T) {
+	bodies := []string{"", "null", "[]", "[1]", `"x"`, "{", `{"spec":null}`, `{"spec":{"template":null,"jobTemplate":{"spec":null}}}`,
+		`{"rules":"x"}`, `{"rules":[{"verbs":"*"}]}`, `{"spec":{"request":"!!"}}`, `{"spec":{"request":"aGVsbG8="}}`,
+		`{"spec":{"containers":[{"securityContext":{"capabilities":{"add":"SYS_ADMIN"}}}]}}`, `{"spec":{"containers":[null,{"stdin":"yes","image":1}]}}`,
+		`[{"op":"add"},{"path":1}]`, `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{bad"}}}`,
+		`{"metadata":{"managedFields":[{"fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":[]}}}}},{"fieldsV1":"x"}]}}`}
+	for _, verb := range []string{"create", "patch", "update"} {
+		for _, b := range bodies {
+			for _, resp := range []bool{false, true} {
+				e := mk(t, verb, "", "pods", "ephemeralcontainers", "shop", podName, saApp, 200, "")
+				raw := []byte(b)
+				if resp {
+					e.ResponseObject = &runtime.Unknown{Raw: raw}
+				} else {
+					e.RequestObject = &runtime.Unknown{Raw: raw}
+				}
+				e.ObjectRef.Subresource = "token"
+				for name, p := range depthPredicates {
+					var bd body
+					parseBody(&e, &bd)
+					if p.fn(&e, &bd) && name != PredTokenForOtherSA {
+						t.Errorf("%s on %s %q: true", name, verb, b)
+					}
+				}
+				e.ObjectRef.Resource, e.ObjectRef.Subresource = "pods", "ephemeralcontainers"
+				if cmd, _ := eventCommand(&e); cmd != "" {
+					t.Errorf("command of %q: %q", b, cmd)
+				}
+				var v view
+				newView(&e, &v)
+				if caps := v.capabilities(); len(caps) != 0 {
+					t.Errorf("capabilities of %q: %v", b, caps)
+				}
+			}
+		}
+	}
+}
