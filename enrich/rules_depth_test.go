@@ -570,3 +570,17 @@ func TestDepthPredicatesOnOddBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestNonInfoRulesHaveTechniques: every default rule above info names its
+// ATT&CK techniques.
+func TestNonInfoRulesHaveTechniques(t *testing.T) {
+	specs, err := parseRuleFile(defaultRules, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		if s.Severity != "info" && len(s.Attack) == 0 {
+			t.Errorf("rule %s (%s) has no ATT&CK technique", s.ID, s.Severity)
+		}
+	}
+}
