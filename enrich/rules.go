@@ -554,7 +554,7 @@ func (m *matcher) matchResource(v *view) bool {
 				return true
 			}
 			if v.subresource == "" {
-				if res == v.resource || res == v.resource+"/*" {
+				if res == v.resource || len(res) == len(v.resource)+2 && strings.HasPrefix(res, v.resource) && strings.HasSuffix(res, "/*") {
 					return true
 				}
 				continue

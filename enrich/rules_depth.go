@@ -1,11 +1,14 @@
 package enrich
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -187,11 +190,25 @@ func (v *view) commandLower() string {
 func (v *view) capabilities() []string {
 	if !v.depth.capsDone {
 		v.depth.capsDone = true
-		if o, ok := parseDepthObject(v.ev); ok {
-			v.depth.caps = o.addedCapabilities()
+		if mentionsCapabilities(v.ev) {
+			if o, ok := parseDepthObject(v.ev); ok {
+				v.depth.caps = o.addedCapabilities()
+			}
 		}
 	}
 	return v.depth.caps
+}
+
+// mentionsCapabilities: a body of the event has the key "capabilities", or
+// an escape that could spell it (most pod bodies have neither: they are not
+// parsed for capabilities_added).
+func mentionsCapabilities(ev *auditv1.Event) bool {
+	for _, o := range []*runtime.Unknown{ev.RequestObject, ev.ResponseObject} {
+		if o != nil && (bytes.Contains(o.Raw, []byte(`"capabilities"`)) || bytes.Contains(o.Raw, []byte(`\u`))) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *depthMatcher) matches(v *view) bool {

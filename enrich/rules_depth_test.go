@@ -303,6 +303,8 @@ func depthRuleCases() []ruleCase {
 			podBody(`,"securityContext":{"capabilities":{"add":["SYS_ADMIN","NET_RAW"]}}`, "")), true},
 		{"dangerous_capabilities_added", "cap_net_admin in a deployment", ev("patch", "apps", "deployments", "", "shop", "web", "alice", 200,
 			`{"spec":{"template":{"spec":{"containers":[{"name":"web","securityContext":{"capabilities":{"add":["cap_net_admin"]}}}]}}}}`), true},
+		{"dangerous_capabilities_added", "escaped key", ev("create", "", "pods", "", "shop", "netdebug", "alice", 201,
+			podBody(`,"securityContext":{"capabilit\u0069es":{"add":["SYS_PTRACE"]}}`, "")), true},
 		{"dangerous_capabilities_added", "near miss: NET_BIND_SERVICE, drop ALL", ev("create", "", "pods", "", "shop", "netdebug", "alice", 201,
 			podBody(`,"securityContext":{"capabilities":{"add":["NET_BIND_SERVICE"],"drop":["ALL"]}}`, "")), false},
 		{"hostpath_volume", "hostPath /var/log", ev("create", "", "pods", "", "shop", "netdebug", "alice", 201,
