@@ -34,6 +34,11 @@ type View struct {
 	parsed      *Body // parsed on first use: most events are never looked into
 	images      []string
 	imagesDone  bool
+	// The command line (Command) and added capabilities (Capabilities).
+	cmd, container, cmdLower string
+	cmdDone                  bool
+	caps                     []string
+	capsDone                 bool
 }
 
 // NewView fills *v with the fields of ev that rules and summaries read.

@@ -28,6 +28,9 @@ func DefaultRulesYAML() []byte { return append([]byte(nil), defaultRules...) }
 // RuleFile is the YAML shape of a rule file.
 type RuleFile struct {
 	Rules []RuleSpec `json:"rules"`
+	// UserAgentClasses names lists of user-agent globs that rules select
+	// with user_agent_classes (rules_depth.go).
+	UserAgentClasses map[string][]string `json:"user_agent_classes,omitempty"`
 }
 
 // RuleSpec is one rule as written in YAML.
@@ -74,6 +77,9 @@ type MatchSpec struct {
 	// Predicates must all hold; AnyPredicates: at least one must hold.
 	Predicates    []string `json:"predicates,omitempty"`
 	AnyPredicates []string `json:"any_predicates,omitempty"`
+	// DetectionMatch: user-agent classes, exec commands, added
+	// capabilities (rules_depth.go).
+	DetectionMatch
 }
 
 // GroupResources selects resources of one API group.
@@ -116,12 +122,14 @@ func Modes() []string { return []string{"extend", "replace"} }
 // (extend: added, or overriding a default with the same id; replace: alone).
 func Load(rulesFile, mode string) (*RuleSet, error) {
 	var specs []RuleSpec
+	classes := map[string][]string{}
 	if rulesFile == "" || mode != "replace" {
 		def, err := ParseRuleFile(defaultRules, "embedded rules.yaml")
 		if err != nil {
 			return nil, err
 		}
 		specs = def
+		mergeAgentClasses(classes, defaultRules)
 	}
 	if rulesFile != "" {
 		data, err := os.ReadFile(rulesFile)
@@ -132,6 +140,7 @@ func Load(rulesFile, mode string) (*RuleSet, error) {
 		if err != nil {
 			return nil, err
 		}
+		mergeAgentClasses(classes, data)
 		for _, u := range user {
 			i := indexRule(specs, u.ID)
 			toggle := u.Severity == "" && isZeroMatch(&u.Match) && len(u.Except) == 0
@@ -150,6 +159,9 @@ func Load(rulesFile, mode string) (*RuleSet, error) {
 			}
 		}
 	}
+	if err := resolveAgentClasses(specs, classes, rulesFile); err != nil {
+		return nil, err
+	}
 	return compileRules(specs, rulesFile)
 }
 
@@ -166,7 +178,8 @@ func isZeroMatch(m *MatchSpec) bool {
 	return len(m.Verbs) == 0 && len(m.Resources) == 0 && len(m.ResourceNames) == 0 && len(m.Namespaces) == 0 &&
 		len(m.NonResourceURLs) == 0 && len(m.Users) == 0 && len(m.Groups) == 0 && !m.NonSystemUser &&
 		len(m.UserAgents) == 0 && len(m.Codes) == 0 && len(m.Stages) == 0 && len(m.Decisions) == 0 &&
-		len(m.Annotations) == 0 && len(m.Images) == 0 && len(m.Predicates) == 0 && len(m.AnyPredicates) == 0
+		len(m.Annotations) == 0 && len(m.Images) == 0 && len(m.Predicates) == 0 && len(m.AnyPredicates) == 0 &&
+		m.DetectionMatch.isZero()
 }
 
 func ParseRuleFile(data []byte, name string) ([]RuleSpec, error) {
@@ -281,7 +294,8 @@ type matcher struct {
 	images        glob.Set
 	predicates    []predicate
 	anyPredicates []predicate
-	body          bool // needs the parsed body
+	depth         depthMatcher // user-agent classes, commands, capabilities
+	body          bool         // needs the parsed body
 }
 
 type annotationMatch struct {
@@ -362,7 +376,7 @@ func compileMatch(m *MatchSpec) (matcher, error) {
 		dst   *[]predicate
 	}{{m.Predicates, &c.predicates}, {m.AnyPredicates, &c.anyPredicates}} {
 		for _, n := range list.names {
-			p, ok := predicates[n]
+			p, ok := lookupPredicate(n)
 			if !ok {
 				return c, fmt.Errorf("unknown predicate %q (known: %s)", n, strings.Join(PredicateNames(), ", "))
 			}
@@ -371,13 +385,19 @@ func compileMatch(m *MatchSpec) (matcher, error) {
 		}
 	}
 	c.body = c.body || len(c.images) > 0
+	if c.depth, err = compileDepth(&m.DetectionMatch); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
 // PredicateNames lists the predicates a rule may name.
 func PredicateNames() []string {
-	names := make([]string, 0, len(predicates))
+	names := make([]string, 0, len(predicates)+len(depthPredicates))
 	for n := range predicates {
+		names = append(names, n)
+	}
+	for n := range depthPredicates {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -449,6 +469,9 @@ func (m *matcher) matches(v *audit.View) bool {
 			return false
 		}
 	}
+	if m.depth.active && !m.depth.matches(v) {
+		return false
+	}
 	if !m.body && len(m.predicates) == 0 && len(m.anyPredicates) == 0 {
 		return true
 	}
@@ -501,7 +524,7 @@ func (m *matcher) matchResource(v *audit.View) bool {
 				return true
 			}
 			if v.Subresource == "" {
-				if res == v.Resource || res == v.Resource+"/*" {
+				if res == v.Resource || len(res) == len(v.Resource)+2 && strings.HasPrefix(res, v.Resource) && strings.HasSuffix(res, "/*") {
 					return true
 				}
 				continue

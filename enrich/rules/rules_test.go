@@ -26,7 +26,7 @@ type ruleCase struct {
 
 func ruleCases() []ruleCase {
 	adminExec := labEv(res("create", "pods", "exec"), stage(auditv1.StageResponseStarted))
-	return []ruleCase{
+	return append([]ruleCase{
 		// Falco rules.
 		{"disallowed_k8s_user", "falco some-user creates namespace", falco(51), true},
 		{"disallowed_k8s_user", "lab dev-user lists pods", labEv(user("dev-user"), res("list", "pods", "")), true},
@@ -272,7 +272,7 @@ func ruleCases() []ruleCase {
 		{"host_root_mount", "falco /etc mount", falco(25), false},
 		{"pod_security_violation", "openshift pod-security violation", sample(6), true},
 		{"pod_security_violation", "falco plain pod", falco(27), false},
-	}
+	}, depthRuleCases()...) // rules_depth_test.go
 }
 
 // enabledForTests switches on the rules that are disabled by default.

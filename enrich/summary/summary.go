@@ -1,7 +1,6 @@
 package summary
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -57,8 +56,11 @@ func Fill(v *audit.View, e *record.Enrichment, at Place) {
 				}
 			}
 		}
-		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach") {
-			e.What.Command, e.What.Container = ExecCommand(ev.RequestURI)
+		if r.Resource == "pods" && (r.Subresource == "exec" || r.Subresource == "attach" || r.Subresource == "ephemeralcontainers") {
+			// The exec's command= parameters, or the added ephemeral
+			// container's command and args: read again, after redaction
+			// (the View's Command is the one the rules saw, unredacted).
+			e.What.Command, e.What.Container = audit.Command(ev)
 		}
 	} else {
 		e.What.NonResourceURL = v.Path
@@ -152,38 +154,6 @@ func firstToken(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// ExecCommand decodes the command=... parameters of an exec request URI
-// into a shell-like line, and the container= parameter.
-func ExecCommand(uri string) (cmd, container string) {
-	_, q, ok := strings.Cut(uri, "?")
-	if !ok {
-		return "", ""
-	}
-	vals, err := url.ParseQuery(q)
-	if err != nil && len(vals) == 0 {
-		return "", ""
-	}
-	args := vals["command"]
-	var b strings.Builder
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(shellQuote(a))
-	}
-	return b.String(), vals.Get("container")
-}
-
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	if !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>(){}*?!#~") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // pastTense turns a verb into what the summary says.

@@ -150,3 +150,9 @@ func (gs Set) MatchAny(ss []string) bool {
 	}
 	return false
 }
+
+// Contains returns the literal of a "*literal*" pattern, for matchers that
+// look such words up faster than one at a time.
+func (g *Pattern) Contains() (literal string, ok bool) {
+	return g.lit, g.kind == contains
+}
