@@ -1,6 +1,3 @@
-// Package conf turns plugin properties (as Fluent Bit or the command line hands
-// them over) into a typed, validated Config. Every problem is reported at once,
-// each naming its property.
 package conf
 
 import (

@@ -1,7 +1,3 @@
-// Package output writes messages to Kafka: one synchronous, acknowledged
-// write per flush, routed by severity, keyed, with headers, compressed at the
-// configured level, over TLS and SASL, with broker errors classified into
-// what to retry and what to give up on.
 package output
 
 import (

@@ -1,6 +1,3 @@
-// Package pipeline is one plugin instance: it decodes a Fluent Bit chunk,
-// enriches every audit event in it, encodes the messages and hands them to the
-// output in one acknowledged write. Plain Go: no cgo, no Fluent Bit types.
 package pipeline
 
 import (

@@ -1,7 +1,3 @@
-// Package enrich understands kube-apiserver audit events: it decodes them into
-// the typed audit.k8s.io/v1 model, filters and re-levels them, judges their
-// severity from data-driven rules, summarises them for an analyst, redacts
-// secrets, and encodes the result in the configured schema.
 package audit
 
 import (

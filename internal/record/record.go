@@ -1,7 +1,3 @@
-// Package record holds the types that cross the pipeline: a Record (the audit
-// event and its Enrichment) is made by enrich, written by output/format and
-// read back by the watch and correlate commands; Severity has its one
-// definition here.
 package record
 
 import (

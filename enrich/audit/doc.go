@@ -1,0 +1,21 @@
+// Package audit is the audit event as the rest of the plugin reads it.
+//
+// Decode and DecodeRaw read one document (an audit.k8s.io/v1 or v1beta1
+// Event, or an EventList from the webhook backend) into k8s.io/apiserver's
+// auditv1.Event, normalised to v1. A hand-written decoder handles the shapes
+// the apiserver writes in one pass, without reflection; anything it does not
+// handle exactly as encoding/json would (odd keys, repeated members, errors)
+// goes to encoding/json, and differential tests and fuzz targets hold the
+// two to the same results. Strings and bodies are views of one private copy
+// of the document. DecodeRaw also returns an event's own bytes when they say
+// exactly what the decoded event says (v1, kind Event, a level of its own,
+// no member left out anywhere outside the bodies): the native format ships
+// those instead of re-encoding.
+//
+// View is what rules, summaries and the policy read of one event, computed
+// once; its Body (the typed request or response object: pod specs, RBAC
+// rules, role refs) is parsed on first use and shared by all of them.
+// Object is the encoding/json read of what Body does not hold (container
+// commands and capabilities, annotations, managed fields, CSRs). Command is
+// the command line of an exec, attach or ephemeral container.
+package audit

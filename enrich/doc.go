@@ -1,0 +1,21 @@
+// Package enrich is a small orchestrator over one-concern packages:
+//
+//	audit    the event: decoding (v1, v1beta1, EventList), the View and the
+//	         typed Body that rules and summaries share, the command line
+//	rules    severity rules as data (rules.yaml), their engine and predicates
+//	policy   node-side re-levelling with k8s.io/apiserver's own evaluator
+//	redact   secrets out of every payload, fail-closed
+//	summary  who, what, where, result, and the sentence an analyst reads
+//
+// Enricher.EnrichInto runs them in that order for one event: the stages
+// filter, the policy (which may drop or lower the event), the rules (on the
+// event as logged: they only name what matched), redaction (after the
+// policy, so bodies it strips are not walked, and before the summary, which
+// quotes the exec command), then the summary. The body is parsed at most
+// once for rules, summary and ecs's container images. The record keeps the
+// event's exact bytes (audit.DecodeRaw) while nothing changed it, so that
+// the native format ships them as they are.
+//
+// An Enricher is built once per plugin instance and is read-only afterwards:
+// concurrent flushes share it.
+package enrich

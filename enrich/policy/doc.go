@@ -1,0 +1,8 @@
+// Package policy lowers an event's level at the node: an audit.k8s.io/v1
+// Policy file evaluated by k8s.io/apiserver's own policy evaluator, over the
+// request attributes the apiserver saw (the authenticated user, not the
+// impersonated one). It never raises a level; level None and omitStages
+// drop the event; omitManagedFields strips metadata.managedFields from the
+// bodies. Apply reports whether it changed the event, so that a changed
+// event is re-encoded rather than shipped as its own bytes.
+package policy

@@ -1,0 +1,9 @@
+// Package summary fills the who, what, where and result of an enrichment
+// and the one-line sentence a SOC analyst reads at a glance ("alice exec'd
+// \"cat /etc/shadow\" into pod web-0 in prod from 10.0.0.7 (kubectl/v1.32.4):
+// allowed, 101"). It runs after redaction: the exec command it quotes is
+// read again from the redacted request URI.
+//
+// ParseUserAgent and ClientType normalise a user agent into a client, its
+// version and a type (kubectl, client-go, browser, http-tool, other).
+package summary
