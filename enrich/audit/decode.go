@@ -69,7 +69,8 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // says (audit.k8s.io/v1, kind Event, a level of its own, every member known:
 // nothing was normalised or left out), or nil. A writer may ship those
 // bytes instead of re-encoding the event, as long as nothing changes it.
-// The bytes are a private copy: the caller may reuse doc at once.
+// The bytes alias doc (no copy is made): they are valid while doc is, and
+// the pipeline encodes each event before it reads the next document.
 func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, error) {
 	if raws == nil {
 		raws = [][]byte{}

@@ -35,20 +35,16 @@ func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
 }
 
 // unmarshalEventRaw is unmarshalEvent that also returns the event's own
-// bytes (the private copy its strings view) when every member of the
-// document was decoded into the event: no unknown field anywhere outside
-// the bodies. Those bytes then say exactly what the event says.
+// bytes (doc itself, not a copy) when every member of the document was
+// decoded into the event: no unknown field anywhere outside the bodies.
+// Those bytes then say exactly what the event says.
 func unmarshalEventRaw(doc []byte, ev *auditv1.Event) (timestamp, raw []byte, ok bool) {
 	d := fastDec{b: doc}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
-			switch {
-			case d.skipped:
-			case d.rewrote:
-				raw = bytes.Clone(d.b)
-			default:
-				raw = d.copyDoc()
+			if !d.skipped {
+				raw = doc
 			}
 			return ts, raw, true
 		}
@@ -85,9 +81,6 @@ type fastDec struct {
 	parts *eventParts
 	// skipped is set when a member that no field takes was skipped.
 	skipped bool
-	// rewrote is set when an escaped string was decoded over its bytes in
-	// own: own is then no longer the document.
-	rewrote bool
 }
 
 type eventParts struct {
@@ -285,7 +278,6 @@ func (d *fastDec) str() (string, bool) {
 // (1 byte, decoded to 3) could: the decoding then moves to a new array.
 func (d *fastDec) unquote(start int) (string, bool) {
 	own := d.copyDoc()
-	d.rewrote = true
 	out := own[start:d.i] // the plain bytes so far are in place already
 	inPlace := true
 	put := func(p ...byte) {

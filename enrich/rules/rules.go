@@ -600,8 +600,8 @@ func (rs *RuleSet) apply(r *Rule, v *audit.View, e *record.Enrichment, sev *reco
 	if e.Rules == nil {
 		// One array for the rule ids and the techniques of most
 		// events; a longer list moves out of it.
-		both := make([]string, 0, 6)
-		e.Rules, *attack = both[0:0:3], both[3:3:6]
+		both := e.RuleScratch()
+		e.Rules, *attack = both[0:0:3], both[3:3:8]
 	}
 	e.Rules = append(e.Rules, r.ID)
 	for _, t := range r.Attack {

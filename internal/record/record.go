@@ -62,7 +62,15 @@ type Enrichment struct {
 	Truncated bool   `json:"truncated,omitempty"`
 	Cluster   string `json:"cluster,omitempty"`
 	Node      string `json:"node,omitempty"`
+
+	// scratch backs Rules and Attack for most events (RuleScratch): a
+	// record reused event after event allocates none.
+	scratch [8]string
 }
+
+// RuleScratch returns room for the rule ids and techniques of one event,
+// inside the Enrichment: valid until the Enrichment is overwritten.
+func (e *Enrichment) RuleScratch() []string { return e.scratch[:0:len(e.scratch)] }
 
 // Who acted.
 type Who struct {
