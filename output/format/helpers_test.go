@@ -1,14 +1,14 @@
 package format
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 )
 
 // labLog is the real kube-apiserver 1.32 log, part of the repository.
@@ -17,22 +17,11 @@ const labLog = "../../testdata/lab-policy.audit.log"
 // readLines returns the non-empty lines of a file.
 func readLines(t testing.TB, name string) [][]byte {
 	t.Helper()
-	data, err := os.ReadFile(name)
+	ls, err := benchmix.ReadLines(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() {
-		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 {
-			out = append(out, append([]byte(nil), l...))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return ls
 }
 
 // line returns event n (1-based line) of a file, decoded by encoding/json:
