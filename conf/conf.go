@@ -133,6 +133,7 @@ func Load(g Getter) (*Config, error) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	c.Enrich.Images = c.Format == format.ECS // container.image.name
 	return c, nil
 }
 

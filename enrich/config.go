@@ -23,6 +23,10 @@ type Config struct {
 	RulesFile  string
 	RulesMode  string
 	PolicyFile string
+	// Images asks for the container images of pod requests in each record
+	// (the ecs format ships them); they come from the body the rules parse,
+	// or from a parse of their own.
+	Images bool
 }
 
 // Stages are the audit stages, as audit.k8s.io/v1 spells them.

@@ -107,7 +107,7 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte
 	}
 	// Rules read the event as logged (configmap_credentials looks at values).
 	en.rules.Evaluate(&v, &rec.Enrichment)
-	if r := ev.ObjectRef; r != nil && r.Resource == "pods" && r.Subresource == "" && ev.RequestObject != nil {
+	if r := ev.ObjectRef; en.cfg.Images && r != nil && r.Resource == "pods" && r.Subresource == "" && ev.RequestObject != nil {
 		rec.Images = v.Images() // the rules' parse of the body, if they made one
 	}
 	// Secrets go after re-levelling (bodies it strips are not walked) and the

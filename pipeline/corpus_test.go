@@ -21,7 +21,7 @@ func TestPublicCorpus(t *testing.T) {
 	dir := publicCorpus(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	formats := []format.Format{format.Native, format.ECS, format.OCSF}
-	en, err := enrich.New(enrich.Config{ClusterName: "corpus", NodeName: "node-1", Stages: allStages}, redact.Config{})
+	en, err := enrich.New(enrich.Config{ClusterName: "corpus", NodeName: "node-1", Stages: allStages, Images: true}, redact.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 			var got bytes.Buffer
 			got.WriteString("{\n")
 			for i, f := range formats {
-				en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: allStages}, redact.Config{})
+				en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: allStages, Images: f == format.ECS}, redact.Config{})
 				if err != nil {
 					t.Fatal(err)
 				}

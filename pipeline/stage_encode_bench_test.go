@@ -19,7 +19,7 @@ func BenchmarkStageEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	en, err := enrich.New(enrich.Config{ClusterName: "bench", NodeName: "node-1"}, redact.Config{})
+	en, err := enrich.New(enrich.Config{ClusterName: "bench", NodeName: "node-1", Images: true}, redact.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
