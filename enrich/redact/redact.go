@@ -58,6 +58,8 @@ type Redactor struct {
 	paths       [][]patSeg
 	keyPatterns []glob
 	allow       []glob
+	rules       *ruleSet // gitleaks' rules, shared read-only by every Redactor
+	strict      bool     // redaction_strategy strict: body allowlist
 }
 
 // New builds a Redactor. Its errors name the property and the offending
@@ -100,6 +102,11 @@ func New(c conf.Redact) (*Redactor, error) {
 		}
 		r.allow = append(r.allow, g)
 	}
+	rules, err := defaultRules()
+	if err != nil {
+		bad("redaction_mode", fmt.Errorf("built-in rule set: %v", err))
+	}
+	r.rules = rules
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -169,7 +176,7 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	if ev.ResponseStatus != nil && len(ev.ResponseStatus.Message) >= minShape {
 		w.root = "responseStatus"
 		w.at("responseStatus", ".message")
-		if s, ok := w.scanText(ev.ResponseStatus.Message, secretContext(ev.ObjectRef)); ok {
+		if s, ok := w.scanServer(ev.ResponseStatus.Message, secretContext(ev.ObjectRef), ""); ok {
 			ev.ResponseStatus.Message = s
 			w.record()
 		}
@@ -309,7 +316,7 @@ func (w *walker) annotations(ev *auditv1.Event) {
 			patches = append(patches, k)
 			continue
 		}
-		if _, ok := w.scanText(v, false); ok {
+		if _, ok := w.scanServer(v, false, ""); ok {
 			hits = append(hits, k)
 		}
 	}
@@ -320,7 +327,7 @@ func (w *walker) annotations(ev *auditv1.Event) {
 		if w.r.mode == conf.RedactDrop {
 			delete(ev.Annotations, k)
 		} else {
-			ev.Annotations[k], _ = w.scanText(ev.Annotations[k], false)
+			ev.Annotations[k], _ = w.scanServer(ev.Annotations[k], false, "")
 		}
 		w.record()
 	}
@@ -407,7 +414,11 @@ func (w *walker) causes(ev *auditv1.Event) {
 			if len(*f.v) < minShape {
 				continue
 			}
-			if s, ok := w.scanText(*f.v, echo); ok {
+			field := ""
+			if f.name == "message" {
+				field = cs[i].Field
+			}
+			if s, ok := w.scanServer(*f.v, echo, field); ok {
 				*f.v = s
 				w.root = "responseStatus"
 				w.at("responseStatus", ".details", ".causes")
@@ -428,8 +439,20 @@ func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vals := extra[k]
+		// A key naming a credential (an access token a proxy passes on);
+		// not an id (authentication.kubernetes.io/credential-id).
+		v := w.r.classify(k)
+		whole := (v == keyCred || v == keyUser) && !strings.HasSuffix(strings.ToLower(k), "id")
 		for i, v := range vals {
-			if s, ok := w.scanText(v, false); ok {
+			if whole && len(v) >= 16 && strSecret(v) {
+				vals[i] = w.r.inline(v)
+				w.at(root, ".extra")
+				w.push(k)
+				w.pushIndex(i)
+				w.record()
+				continue
+			}
+			if s, ok := w.scanServer(v, false, ""); ok {
 				vals[i] = s
 				w.at(root, ".extra")
 				w.push(k)

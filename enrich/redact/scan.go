@@ -22,6 +22,11 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	if len(s) < minShape {
 		return nil
 	}
+	// An encoded payload (base64, base64 of gzip) goes whole when what it
+	// decodes to holds a secret.
+	if depth < maxPayloadDepth && len(s) >= minPayload && r.payloadSecret(s, depth) {
+		return []span{{0, len(s)}}
+	}
 	var sp []span
 	certEnd := true // an END CERTIFICATE line may still follow
 	for i := 0; i < len(s); i++ {
@@ -66,8 +71,18 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				i = to - 1
 			}
 		case 'b', 'B':
-			if len(s)-i < 7 || s[i+1]|0x20 != 'e' {
-				continue // bearerToken needs as much
+			if len(s)-i < 7 {
+				continue // bearerToken and basicToken need as much
+			}
+			if s[i+1]|0x20 == 'a' {
+				if from, to, ok := basicToken(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
+				continue
+			}
+			if s[i+1]|0x20 != 'e' {
+				continue
 			}
 			if from, to, ok := bearerToken(s, i); ok {
 				sp = append(sp, span{from, to})
@@ -85,6 +100,13 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 					sp = append(sp, span{from, to})
 					i = to - 1
 				}
+			} else if i+1 < len(s) && i > 0 && isKeyChar(s[i-1]) && s[i+1] != ':' && s[i+1] != '/' {
+				// "apikey:xyz" (a header written without a blank, as in
+				// Kong's add.headers): only when the key starts a word.
+				if from, to, ok := r.tightAssignment(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
 			}
 		case '=':
 			if from, to, ok := r.assignment(s, i); ok {
@@ -93,6 +115,8 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 			}
 		}
 	}
+	sp = r.textSpans(s, depth, sp)
+	sp = append(sp, r.rules.scan(s)...)
 	return merge(sp)
 }
 
@@ -456,8 +480,38 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 	if ke-ks < 3 {
 		return 0, 0, false
 	}
-	if v := r.classify(s[ks:ke]); v != keyCred && v != keyUser {
+	return r.assignValue(s, ks, ke, p)
+}
+
+// tightAssignment: key:value with no blank nor quote around the ':' at p,
+// the key starting a word.
+func (r *Redactor) tightAssignment(s string, p int) (from, to int, ok bool) {
+	ks := p
+	for ks > 0 && p-ks <= 128 && isKeyChar(s[ks-1]) {
+		ks--
+	}
+	if p-ks < 3 || ks > 0 && !strings.ContainsRune(" \t\n\r\"',[{;(", rune(s[ks-1])) {
 		return 0, 0, false
+	}
+	return r.assignValue(s, ks, p, p)
+}
+
+// assignValue: the value after the separator at p of key s[ks:ke], when
+// the key names a credential, or names the value of a name/value record
+// whose name does (value: next to name: DB_PASSWORD), or is the Pwd of a
+// connection string.
+func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) {
+	key := s[ks:ke]
+	if v := r.classify(key); v != keyCred && v != keyUser && !headerCred(key) {
+		switch {
+		case valueKey(key):
+			if !r.namedRecord(s, ks, p) {
+				return 0, 0, false
+			}
+		case strings.EqualFold(key, "pwd") && (ks == 0 || s[ks-1] == ';' || s[ks-1] == ' ') && strings.IndexByte(s, ';') >= 0:
+		default:
+			return 0, 0, false
+		}
 	}
 	from = p + 1
 	for from < len(s) && (s[from] == ' ' || s[from] == '\t') {
@@ -479,10 +533,148 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 		for to < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[to])) {
 			to++
 		}
+		// An authorization scheme: the credential follows it.
+		if to < len(s) && (s[to] == ' ' || s[to] == '\t') && authScheme(s[from:to]) {
+			k := to
+			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+				k++
+			}
+			e := k
+			for e < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[e])) {
+				e++
+			}
+			if e > k {
+				from, to = k, e
+			}
+		}
 	}
 	val := s[from:to]
-	if val == "" || isRedacted(val) || strings.HasPrefix(s[from:], mark) || val == "true" || val == "false" || val == "|" || val == ">" {
+	if strings.HasPrefix(s[from:], mark) || !credValue(val) {
 		return 0, 0, false
 	}
 	return from, to, true
+}
+
+// authScheme: an HTTP authorization scheme, written before the credential.
+func authScheme(v string) bool {
+	switch strings.ToLower(v) {
+	case "basic", "bearer", "token", "digest", "negotiate", "bot", "ssws", "apikey", "api-key", "oauth", "key", "splunk", "geniekey":
+		return true
+	}
+	return false
+}
+
+// valueKey: the key of the value member of a name/value record.
+func valueKey(k string) bool {
+	switch strings.ToLower(k) {
+	case "value", "values", "val":
+		return true
+	}
+	return false
+}
+
+// nameKeys are the members naming the value of a record: {name: X, value:
+// Y} (env, parameters), {key: X, value: Y}, {header: X, value: Y},
+// {type: password, value: Y} (identity-provider credentials).
+func nameKey(k string) bool {
+	switch strings.ToLower(k) {
+	case "name", "key", "header", "headername", "type", "param", "parameter", "field", "id":
+		return true
+	}
+	return false
+}
+
+// namedRecord: the value member whose key ends at ks (its separator at p)
+// belongs to a record, written as JSON, YAML or similar text, whose name
+// member names a credential. The record is the text around it up to an
+// object or list-item boundary (at most 256 bytes each way).
+func (r *Redactor) namedRecord(s string, ks, p int) bool {
+	lo := max(0, ks-256)
+	back := s[lo:ks]
+	if b := lastBoundary(back); b >= 0 {
+		back = back[b:]
+	}
+	if r.recordNames(back) {
+		return true
+	}
+	hi := min(len(s), p+256)
+	fwd := s[p+1 : hi]
+	if b := firstBoundary(fwd); b >= 0 {
+		fwd = fwd[:b]
+	}
+	return r.recordNames(fwd)
+}
+
+func lastBoundary(s string) int {
+	b := strings.LastIndexAny(s, "{}[")
+	if k := strings.LastIndex(s, "- "); k > b && (k == 0 || s[k-1] == ' ' || s[k-1] == '\n') {
+		b = k
+	}
+	return b
+}
+
+func firstBoundary(s string) int {
+	b := strings.IndexAny(s, "{}[")
+	if k := strings.Index(s, "\n"); k >= 0 {
+		// The next list item.
+		rest := strings.TrimLeft(s[k+1:], " \t")
+		if strings.HasPrefix(rest, "- ") {
+			at := len(s) - len(rest)
+			if b < 0 || at < b {
+				b = at
+			}
+		}
+	}
+	return b
+}
+
+// recordNames: the text of a record holds a name member (name: X, "key":
+// "X", header=X...) whose value names a credential.
+func (r *Redactor) recordNames(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c != ':' && c != '=' {
+			continue
+		}
+		ke := i
+		for ke > 0 && (t[ke-1] == ' ' || t[ke-1] == '\t') {
+			ke--
+		}
+		if ke > 0 && (t[ke-1] == '"' || t[ke-1] == '\'') {
+			ke--
+		}
+		ks := ke
+		for ks > 0 && isKeyChar(t[ks-1]) {
+			ks--
+		}
+		if !nameKey(t[ks:ke]) {
+			continue
+		}
+		vs := i + 1
+		for vs < len(t) && (t[vs] == ' ' || t[vs] == '\t' || t[vs] == '"' || t[vs] == '\'') {
+			vs++
+		}
+		ve := vs
+		for ve < len(t) && (isKeyChar(t[ve]) || t[ve] == '/') {
+			ve++
+		}
+		if ve-vs < 3 || ve-vs > 128 {
+			continue
+		}
+		name := t[vs:ve]
+		if r.credName(t[ks:ke], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerCred: HTTP header names carrying a credential (besides those the
+// key rules already see: X-Api-Key, X-Auth-Token...).
+func headerCred(h string) bool {
+	switch strings.ToLower(h) {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-vault-token", "private-token", "x-goog-api-key", "apikey":
+		return true
+	}
+	return false
 }

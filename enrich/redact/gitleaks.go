@@ -1,0 +1,602 @@
+package redact
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Known token shapes from a maintained rule set: gitleaks' default rules
+// (gitleaks.toml, github.com/zricethezav/gitleaks/v8 v8.30.1, MIT licence in
+// gitleaks.LICENSE), loaded as data. The module itself is not a dependency:
+// as a library it brings some seventy modules (viper, cobra, a WebAssembly
+// regexp engine, archive readers) into a Fluent Bit plugin. Its rules are Go
+// regexps; the file is parsed by the small TOML reader below, which knows
+// the subset the file uses (tables, arrays of tables, strings, numbers,
+// string arrays), and fails loudly on anything else (a test loads it).
+//
+// What is kept of gitleaks' semantics: the keyword prefilter (a rule's
+// regexp runs only on a string holding one of its keywords, compared in
+// lower case), the secret group (secretGroup, else the first non-empty
+// group), the entropy threshold, the global and per-rule allowlists
+// (regexes on the secret, the match or the line; stopwords; OR/AND
+// conditions). What is not: path-only rules and rules limited to file paths
+// (an audit event has none), and the rules our own detectors do better:
+// generic-api-key (credential names: keys.go and the assignments of
+// scan.go), jwt and jwt-base64 (jwtEnd and the payload decoder), private-key
+// (pemBlock, which tells certificates from keys).
+
+//go:embed gitleaks.toml
+var gitleaksTOML string
+
+// defaultRules compiles the embedded rule set once (some 15 ms); the
+// result is never written again, and compiled regexps are safe for
+// concurrent use, so every Redactor shares it.
+var defaultRules = sync.OnceValues(func() (*ruleSet, error) { return loadRules(gitleaksTOML) })
+
+// skippedRules are replaced by our own detectors (see above).
+var skippedRules = map[string]bool{"generic-api-key": true, "jwt": true, "jwt-base64": true, "private-key": true}
+
+// glRule is one compiled gitleaks rule.
+type glRule struct {
+	id          string
+	re          *regexp.Regexp
+	entropy     float64
+	secretGroup int
+	allow       []glAllow
+}
+
+// glAllow is an allowlist of a rule or of the whole set.
+type glAllow struct {
+	and     bool
+	target  string // "" (the secret), "match" or "line"
+	regexes []*regexp.Regexp
+	stop    []string // lower case
+}
+
+// glKeyword is a keyword (lower case) and the rules it selects.
+type glKeyword struct {
+	kw    string
+	rules []uint16
+}
+
+// ruleSet is the compiled rule set, read-only once built.
+type ruleSet struct {
+	rules  []glRule
+	global []glAllow
+	// byFirst holds keywords by their first (lower-case) byte; tri is a
+	// bitset of hashed first trigrams (two-byte keywords: every trigram
+	// they start), the prefilter's first test.
+	byFirst [256][]glKeyword
+	tri     [1 << 16 / 64]uint64
+}
+
+// lowerTab maps a byte to lower case (ASCII).
+var lowerTab = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+func triHash(t uint32) uint32 { return (t * 0x9E3779B1) >> 16 }
+
+// minRuleInput is the shortest string the rule set is run on: every rule's
+// match is longer.
+const minRuleInput = 16
+
+// loadRules parses and compiles gitleaks.toml.
+func loadRules(text string) (*ruleSet, error) {
+	tabs, err := parseTOML(text)
+	if err != nil {
+		return nil, err
+	}
+	rs := &ruleSet{}
+	var cur *glRule
+	skip := false
+	kws := map[string][]uint16{}
+	for _, t := range tabs {
+		switch t.name {
+		case "rules":
+			cur, skip = nil, false
+			id := t.str("id")
+			re := t.str("regex")
+			if re == "" || t.str("path") != "" || skippedRules[id] {
+				skip = true
+				continue
+			}
+			c, err := regexp.Compile(re)
+			if err != nil {
+				return nil, fmt.Errorf("gitleaks rule %s: %v", id, err)
+			}
+			rs.rules = append(rs.rules, glRule{id: id, re: c, entropy: t.num("entropy"), secretGroup: int(t.num("secretGroup"))})
+			cur = &rs.rules[len(rs.rules)-1]
+			keys := t.strs("keywords")
+			if len(keys) == 0 {
+				return nil, fmt.Errorf("gitleaks rule %s has no keyword", id)
+			}
+			for _, k := range keys {
+				k = strings.ToLower(k)
+				kws[k] = append(kws[k], uint16(len(rs.rules)-1))
+			}
+		case "rules.allowlists", "allowlist", "allowlists":
+			if t.name == "rules.allowlists" && (skip || cur == nil) {
+				continue
+			}
+			a, ok, err := compileAllow(t)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			if t.name == "rules.allowlists" {
+				cur.allow = append(cur.allow, a)
+			} else {
+				rs.global = append(rs.global, a)
+			}
+		case "":
+		default:
+			return nil, fmt.Errorf("gitleaks.toml: unknown table %q", t.name)
+		}
+	}
+	if len(rs.rules) > 1<<16 {
+		return nil, fmt.Errorf("too many rules")
+	}
+	for k, rules := range kws {
+		if len(k) < 2 {
+			return nil, fmt.Errorf("gitleaks keyword %q too short", k)
+		}
+		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], glKeyword{kw: k, rules: rules})
+		t := uint32(k[0])<<16 | uint32(k[1])<<8
+		if len(k) >= 3 {
+			h := triHash(t | uint32(k[2]))
+			rs.tri[h>>6] |= 1 << (h & 63)
+			continue
+		}
+		for c := 0; c < 256; c++ {
+			h := triHash(t | uint32(lowerTab[c]))
+			rs.tri[h>>6] |= 1 << (h & 63)
+		}
+	}
+	return rs, nil
+}
+
+// compileAllow compiles an allowlist; ok is false for one that cannot apply
+// to an audit event (paths and commits only, or an AND with a path).
+func compileAllow(t tomlTable) (glAllow, bool, error) {
+	a := glAllow{and: strings.EqualFold(t.str("condition"), "AND"), target: t.str("regexTarget")}
+	hasPath := len(t.strs("paths")) > 0 || len(t.strs("commits")) > 0
+	for _, re := range t.strs("regexes") {
+		c, err := regexp.Compile(re)
+		if err != nil {
+			return a, false, fmt.Errorf("gitleaks allowlist: %v", err)
+		}
+		a.regexes = append(a.regexes, c)
+	}
+	for _, s := range t.strs("stopwords") {
+		a.stop = append(a.stop, strings.ToLower(s))
+	}
+	if a.and && hasPath || len(a.regexes) == 0 && len(a.stop) == 0 {
+		return a, false, nil
+	}
+	return a, true, nil
+}
+
+// scan returns the spans of s that the rules find.
+func (rs *ruleSet) scan(s string) []span {
+	if rs == nil || len(s) < minRuleInput {
+		return nil
+	}
+	var cand [4]uint64 // rules 0-255 selected by a keyword; more: the others
+	var more []uint16
+	any := false
+	var t uint32
+	for i := 0; i < len(s); i++ {
+		t = (t<<8 | uint32(lowerTab[s[i]])) & 0xFFFFFF
+		if i < 2 {
+			continue
+		}
+		h := triHash(t)
+		if rs.tri[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		at := i - 2
+		for _, k := range rs.byFirst[lowerTab[s[at]]] {
+			if len(s)-at < len(k.kw) || !hasPrefixFold(s[at:], k.kw) {
+				continue
+			}
+			for _, ri := range k.rules {
+				if ri < 256 {
+					cand[ri>>6] |= 1 << (ri & 63)
+				} else {
+					more = append(more, ri)
+				}
+				any = true
+			}
+		}
+	}
+	if !any {
+		return nil
+	}
+	var sp []span
+	for w := range cand {
+		for b := cand[w]; b != 0; b &= b - 1 {
+			ri := w*64 + trailingZeros(b)
+			sp = rs.rules[ri].find(rs, s, sp)
+		}
+	}
+	for _, ri := range more {
+		sp = rs.rules[ri].find(rs, s, sp)
+	}
+	return sp
+}
+
+func trailingZeros(b uint64) int {
+	n := 0
+	for b&1 == 0 {
+		b >>= 1
+		n++
+	}
+	return n
+}
+
+// hasPrefixFold: s starts with kw (lower case) in any case.
+func hasPrefixFold(s, kw string) bool {
+	for i := 0; i < len(kw); i++ {
+		if lowerTab[s[i]] != kw[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxRuleFindings bounds the matches one rule reports in one string.
+const maxRuleFindings = 64
+
+// find appends the spans of the secrets rule r finds in s.
+func (r *glRule) find(rs *ruleSet, s string, sp []span) []span {
+	for _, m := range r.re.FindAllStringSubmatchIndex(s, maxRuleFindings) {
+		from, to := m[0], m[1]
+		// Trailing newlines are not part of a match (gitleaks trims them).
+		for to > from && s[to-1] == '\n' {
+			to--
+		}
+		mfrom, mto := from, to
+		if len(m) >= 4 {
+			if g := r.secretGroup; g > 0 {
+				if 2*g+1 < len(m) && m[2*g] >= 0 {
+					from, to = m[2*g], m[2*g+1]
+				}
+			} else {
+				for g := 1; 2*g+1 < len(m); g++ {
+					if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+						from, to = m[2*g], m[2*g+1]
+						break
+					}
+				}
+			}
+		}
+		if to <= from {
+			continue
+		}
+		secret := s[from:to]
+		if r.entropy != 0 && entropy(secret) <= r.entropy {
+			continue
+		}
+		if isRedacted(secret) || strings.HasPrefix(secret, mark) || strings.HasPrefix(secret, hashPrefix) {
+			continue
+		}
+		line := lineAround(s, mfrom, mto)
+		if allowed(rs.global, secret, s[mfrom:mto], line) || allowed(r.allow, secret, s[mfrom:mto], line) {
+			continue
+		}
+		sp = append(sp, span{from, to})
+	}
+	return sp
+}
+
+// lineAround is the line (or lines) holding s[from:to].
+func lineAround(s string, from, to int) string {
+	a := strings.LastIndexByte(s[:from], '\n') + 1
+	b := strings.IndexByte(s[to:], '\n')
+	if b < 0 {
+		return s[a:]
+	}
+	return s[a : to+b]
+}
+
+func allowed(as []glAllow, secret, match, line string) bool {
+	for i := range as {
+		if as[i].allows(secret, match, line) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *glAllow) allows(secret, match, line string) bool {
+	target := secret
+	switch a.target {
+	case "match":
+		target = match
+	case "line":
+		target = line
+	}
+	reOK := false
+	for _, re := range a.regexes {
+		if re.MatchString(target) {
+			reOK = true
+			break
+		}
+	}
+	stopOK := false
+	if len(a.stop) > 0 {
+		ls := strings.ToLower(secret)
+		for _, w := range a.stop {
+			if strings.Contains(ls, w) {
+				stopOK = true
+				break
+			}
+		}
+	}
+	if a.and {
+		return (len(a.regexes) == 0 || reOK) && (len(a.stop) == 0 || stopOK)
+	}
+	return reOK || stopOK
+}
+
+// entropy is the Shannon entropy of s in bits per character (per rune, as
+// gitleaks counts).
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	var other map[rune]int
+	n := 0
+	for _, c := range s {
+		n++
+		if c < 256 {
+			counts[c]++
+			continue
+		}
+		if other == nil {
+			other = map[rune]int{}
+		}
+		other[c]++
+	}
+	inv := 1 / float64(n)
+	e := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			f := float64(c) * inv
+			e -= f * math.Log2(f)
+		}
+	}
+	for _, c := range other {
+		f := float64(c) * inv
+		e -= f * math.Log2(f)
+	}
+	return e
+}
+
+// The TOML subset of gitleaks.toml.
+
+type tomlTable struct {
+	name string
+	kv   map[string]any // string, float64, []string
+}
+
+func (t tomlTable) str(k string) string {
+	s, _ := t.kv[k].(string)
+	return s
+}
+
+func (t tomlTable) strs(k string) []string {
+	s, _ := t.kv[k].([]string)
+	return s
+}
+
+func (t tomlTable) num(k string) float64 {
+	f, _ := t.kv[k].(float64)
+	return f
+}
+
+// parseTOML reads a TOML document made of [table] and [[array]] headers and
+// key = value lines, values being strings (”'…”', '…', "…"), numbers or
+// arrays of strings. Tables come back in file order, the top level first
+// (name "").
+func parseTOML(src string) ([]tomlTable, error) {
+	p := tomlParser{s: src}
+	tabs := []tomlTable{{kv: map[string]any{}}}
+	for {
+		p.skipSpace(true)
+		if p.i >= len(p.s) {
+			return tabs, nil
+		}
+		if p.s[p.i] == '[' {
+			arr := strings.HasPrefix(p.s[p.i:], "[[")
+			open, close := "[", "]"
+			if arr {
+				open, close = "[[", "]]"
+			}
+			end := strings.Index(p.s[p.i:], close)
+			if end < 0 {
+				return nil, p.errf("unterminated table header")
+			}
+			name := strings.TrimSpace(p.s[p.i+len(open) : p.i+end])
+			p.i += end + len(close)
+			tabs = append(tabs, tomlTable{name: name, kv: map[string]any{}})
+			continue
+		}
+		start := p.i
+		for p.i < len(p.s) && (isAlnum(p.s[p.i]) || p.s[p.i] == '_' || p.s[p.i] == '-') {
+			p.i++
+		}
+		key := p.s[start:p.i]
+		if key == "" {
+			return nil, p.errf("key expected")
+		}
+		p.skipSpace(false)
+		if p.i >= len(p.s) || p.s[p.i] != '=' {
+			return nil, p.errf("'=' expected after " + key)
+		}
+		p.i++
+		p.skipSpace(false)
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		tabs[len(tabs)-1].kv[key] = v
+	}
+}
+
+type tomlParser struct {
+	s string
+	i int
+}
+
+func (p *tomlParser) errf(msg string) error {
+	line := 1 + strings.Count(p.s[:min(p.i, len(p.s))], "\n")
+	return fmt.Errorf("gitleaks.toml:%d: %s", line, msg)
+}
+
+// skipSpace skips blanks and comments (and newlines when nl).
+func (p *tomlParser) skipSpace(nl bool) {
+	for p.i < len(p.s) {
+		switch c := p.s[p.i]; {
+		case c == ' ' || c == '\t' || c == '\r':
+			p.i++
+		case c == '\n' && nl:
+			p.i++
+		case c == '#':
+			for p.i < len(p.s) && p.s[p.i] != '\n' {
+				p.i++
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (p *tomlParser) value() (any, error) {
+	if p.i >= len(p.s) {
+		return nil, p.errf("value expected")
+	}
+	switch c := p.s[p.i]; {
+	case c == '\'' || c == '"':
+		return p.str()
+	case c == '[':
+		p.i++
+		var out []string
+		for {
+			p.skipSpace(true)
+			if p.i >= len(p.s) {
+				return nil, p.errf("unterminated array")
+			}
+			if p.s[p.i] == ']' {
+				p.i++
+				return out, nil
+			}
+			s, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+			p.skipSpace(true)
+			if p.i < len(p.s) && p.s[p.i] == ',' {
+				p.i++
+			}
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		start := p.i
+		for p.i < len(p.s) && (p.s[p.i] == '-' || p.s[p.i] == '.' || p.s[p.i] >= '0' && p.s[p.i] <= '9') {
+			p.i++
+		}
+		f, err := strconv.ParseFloat(p.s[start:p.i], 64)
+		if err != nil {
+			return nil, p.errf("bad number")
+		}
+		return f, nil
+	}
+	return nil, p.errf("unsupported value")
+}
+
+func (p *tomlParser) str() (string, error) {
+	switch {
+	case strings.HasPrefix(p.s[p.i:], "'''"):
+		end := strings.Index(p.s[p.i+3:], "'''")
+		if end < 0 {
+			return "", p.errf("unterminated '''")
+		}
+		v := p.s[p.i+3 : p.i+3+end]
+		p.i += 6 + end
+		return strings.TrimPrefix(v, "\n"), nil
+	case p.s[p.i] == '\'':
+		end := strings.IndexAny(p.s[p.i+1:], "'\n")
+		if end < 0 || p.s[p.i+1+end] != '\'' {
+			return "", p.errf("unterminated '")
+		}
+		v := p.s[p.i+1 : p.i+1+end]
+		p.i += 2 + end
+		return v, nil
+	case strings.HasPrefix(p.s[p.i:], `"""`):
+		return "", p.errf(`""" strings are not supported`)
+	case p.s[p.i] == '"':
+		var b strings.Builder
+		for j := p.i + 1; j < len(p.s); j++ {
+			c := p.s[j]
+			switch c {
+			case '"':
+				p.i = j + 1
+				return b.String(), nil
+			case '\n':
+				return "", p.errf("unterminated \"")
+			case '\\':
+				if j+1 >= len(p.s) {
+					return "", p.errf("bad escape")
+				}
+				j++
+				switch e := p.s[j]; e {
+				case 'n':
+					b.WriteByte('\n')
+				case 't':
+					b.WriteByte('\t')
+				case 'r':
+					b.WriteByte('\r')
+				case '"', '\\':
+					b.WriteByte(e)
+				case 'u', 'U':
+					n := 4
+					if e == 'U' {
+						n = 8
+					}
+					if j+n >= len(p.s) {
+						return "", p.errf("bad escape")
+					}
+					r, err := strconv.ParseUint(p.s[j+1:j+1+n], 16, 32)
+					if err != nil {
+						return "", p.errf("bad escape")
+					}
+					b.WriteRune(rune(r))
+					j += n
+				default:
+					return "", p.errf("bad escape")
+				}
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return "", p.errf("unterminated \"")
+	}
+	return "", p.errf("string expected")
+}
