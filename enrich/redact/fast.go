@@ -112,6 +112,7 @@ type prescan struct {
 	kinds uint8
 	keys  uint8
 	last  string // the last string value read
+	key   string // the key of the value being read (cCred)
 }
 
 // clean reports whether the walk of body b would neither change it nor
@@ -189,7 +190,7 @@ func (s *prescan) value(depth int, c sctx) bool {
 		case cUser:
 			return isRedacted(v)
 		case cCred, cCredNum:
-			if strSecret(v) {
+			if credString(s.key, v) {
 				return false
 			}
 		case cLastApplied:
@@ -282,6 +283,7 @@ func (s *prescan) object(depth int, c sctx) bool {
 		default:
 			vc = s.member(k, next)
 		}
+		s.key = k
 		if !s.value(depth+1, vc) {
 			return false
 		}

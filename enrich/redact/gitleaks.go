@@ -62,6 +62,7 @@ type glAllow struct {
 type glKeyword struct {
 	kw    string
 	rules []uint16
+	start bool // only at the start of a token
 }
 
 // ruleSet is the compiled rule set, read-only once built.
@@ -155,7 +156,8 @@ func loadRules(text string) (*ruleSet, error) {
 		if len(k) < 2 {
 			return nil, fmt.Errorf("gitleaks keyword %q too short", k)
 		}
-		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], glKeyword{kw: k, rules: rules})
+		start := len(k) <= 4 && isAlnum(k[0]) && !strings.Contains(k, "~")
+		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], glKeyword{kw: k, rules: rules, start: start})
 		t := uint32(k[0])<<16 | uint32(k[1])<<8
 		if len(k) >= 3 {
 			h := triHash(t | uint32(k[2]))
@@ -212,6 +214,11 @@ func (rs *ruleSet) scan(s string) []span {
 		at := i - 2
 		for _, k := range rs.byFirst[lowerTab[s[at]]] {
 			if len(s)-at < len(k.kw) || !hasPrefixFold(s[at:], k.kw) {
+				continue
+			}
+			// A short keyword (s., sk, api-) starts a token: inside a
+			// word it is no evidence (kubernetes.io, disk, rapid-api).
+			if k.start && at > 0 && isAlnum(s[at-1]) {
 				continue
 			}
 			for _, ri := range k.rules {

@@ -509,6 +509,8 @@ func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) 
 				return 0, 0, false
 			}
 		case strings.EqualFold(key, "pwd") && (ks == 0 || s[ks-1] == ';' || s[ks-1] == ' ') && strings.IndexByte(s, ';') >= 0:
+		case key == "sig" && (strings.Contains(s, "sv=") || strings.Contains(s, "sp=")):
+			// The signature of an Azure shared access signature URL.
 		default:
 			return 0, 0, false
 		}

@@ -49,6 +49,22 @@ func (r *Redactor) textSpans(s string, depth int, sp []span) []span {
 			}
 		}
 	}
+	// Webhook paths, with or without their host: Slack
+	// (services/T…/B…/secret), Discord (webhooks/<id>/<token>).
+	for _, hook := range [...]string{"services/T", "webhooks/"} {
+		for off := 0; off < len(s); {
+			j := strings.Index(s[off:], hook)
+			if j < 0 {
+				break
+			}
+			j += off
+			off = j + len(hook)
+			if from, to, ok := webhookPath(s, j, hook); ok {
+				sp = append(sp, span{from, to})
+				off = to
+			}
+		}
+	}
 	// A Secret manifest written as YAML text (a Helm release, a kind: List
 	// in a ConfigMap): the values under data / stringData.
 	if strings.Contains(s, "kind: Secret") {
@@ -225,13 +241,56 @@ func credValue(v string) bool {
 	case "true", "false", "null", "none", "nil", "|", ">", "-", "\"\"", "''", "<nil>", "changeme", "redacted", "xxx", "******", "********":
 		return false
 	}
+	if strings.Contains(v, "****") {
+		return false // already masked by whoever wrote it
+	}
 	return !refOrPath(v)
+}
+
+// secretNameLike: v looks like the name of a Secret (a DNS-1123 label with
+// words: billing-basic-auth, vault-approle), as the value of a key that
+// refers to a Secret (…/auth-secret, spec.secret) rather than holds one.
+func secretNameLike(v string) bool {
+	if len(v) < 3 || len(v) > 63 || strings.IndexByte(v, '-') < 0 || v[0] == '-' || v[len(v)-1] == '-' {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c == '-' || c == '.':
+		case c >= '0' && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return digits*4 <= len(v)
+}
+
+// refersToSecret: key k (a credential key) is an annotation or ends in
+// "secret": its value may be the name of a Secret.
+func refersToSecret(k string) bool {
+	if strings.IndexByte(k, '/') >= 0 {
+		return true
+	}
+	var buf [128]byte
+	if len(k) > len(buf) {
+		return false
+	}
+	return bytes.HasSuffix(normKey(buf[:0], k), []byte("secret"))
 }
 
 // refOrPath: v is a file path (/etc/kubernetes/pki/x.key, ~/.ssh/id, ./x)
 // or a reference to a value held elsewhere ($VAR, ${VAR}, $(VAR),
 // {{ .Values.x }}, %VAR%, ${env:VAR}).
 func refOrPath(v string) bool {
+	// A reference then a path: ${user.home}/.ssh/id_rsa, $HOME/.netrc.
+	if len(v) > 2 && v[0] == '$' {
+		if k := strings.IndexByte(v, '/'); k > 1 && !strings.ContainsAny(v[k:], " \t") && refOrPath(v[:k]) {
+			return true
+		}
+	}
 	switch {
 	case len(v) > 1 && v[0] == '/' && v[1] != '/':
 		// An absolute path: path characters only, at least two
@@ -583,4 +642,41 @@ func tokenLike(w string) bool {
 		return false
 	}
 	return true
+}
+
+// webhookPath: the secret part of a Slack (services/T…/B…/<secret>) or
+// Discord (webhooks/<digits>/<token>) webhook path at i.
+func webhookPath(s string, i int, hook string) (from, to int, ok bool) {
+	run := func(j int, set func(byte) bool) int {
+		k := j
+		for k < len(s) && set(s[k]) {
+			k++
+		}
+		return k
+	}
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	if hook == "services/T" {
+		a := run(i+len(hook), isUpperDigit)
+		if a-(i+len(hook)) < 6 || a+2 >= len(s) || s[a] != '/' || s[a+1] != 'B' {
+			return 0, 0, false
+		}
+		b := run(a+2, isUpperDigit)
+		if b-(a+2) < 6 || b+1 >= len(s) || s[b] != '/' {
+			return 0, 0, false
+		}
+		c := run(b+1, isAlnum)
+		if c-(b+1) < 16 {
+			return 0, 0, false
+		}
+		return b + 1, c, true
+	}
+	a := run(i+len(hook), isDigit)
+	if a-(i+len(hook)) < 16 || a+1 >= len(s) || s[a] != '/' {
+		return 0, 0, false
+	}
+	c := run(a+1, isTokenChar)
+	if c-(a+1) < 40 {
+		return 0, 0, false
+	}
+	return a + 1, c, true
 }

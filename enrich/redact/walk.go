@@ -170,10 +170,19 @@ func strSecret(v string) bool { return v != "" && credValue(v) }
 // number when the key names the credential itself (pin: 1234), not a
 // setting about one (accessTokenLifespan: 300).
 func credScalar(v *node, k string) bool {
-	if v.kind == kNum {
+	switch v.kind {
+	case kNum:
 		return numericSecret(k)
+	case kStr:
+		return credString(k, v.str)
 	}
-	return scalarSecret(v)
+	return false
+}
+
+// credString: the string v under credential key k is redacted; not the
+// name of a Secret under a key that refers to one (auth-secret: my-secret).
+func credString(k, v string) bool {
+	return strSecret(v) && !(secretNameLike(v) && refersToSecret(k))
 }
 
 // top walks a body's root; it handles JSON patch documents.
