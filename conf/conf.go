@@ -60,6 +60,7 @@ type Enrich struct {
 // Redact configures secret redaction.
 type Redact struct {
 	Mode        RedactionMode
+	Strategy    RedactionStrategy
 	HMACKey     string // secret: never logged
 	Paths       []string
 	KeyPatterns []string

@@ -81,6 +81,26 @@ func (m *RedactionMode) UnmarshalText(b []byte) error {
 	return err
 }
 
+// RedactionStrategy says how bodies are redacted: detect (the detectors:
+// credential keys, shapes, structures) or strict (the detectors, then every
+// string of a body not on the allowlist of known-safe fields).
+type RedactionStrategy int
+
+const (
+	RedactDetect RedactionStrategy = iota
+	RedactStrict
+)
+
+var redactionStrategyNames = []string{"detect", "strict"}
+
+func (s RedactionStrategy) String() string { return redactionStrategyNames[s] }
+
+func (s *RedactionStrategy) UnmarshalText(b []byte) error {
+	i, err := parseEnum("redaction strategy", string(b), redactionStrategyNames)
+	*s = RedactionStrategy(i)
+	return err
+}
+
 // MessageKey selects the Kafka message key.
 type MessageKey int
 

@@ -78,6 +78,13 @@ func New(c conf.Redact) (*Redactor, error) {
 	default:
 		bad("redaction_mode", fmt.Errorf("unknown mode %d", c.Mode))
 	}
+	switch c.Strategy {
+	case conf.RedactDetect:
+	case conf.RedactStrict:
+		r.strict = true
+	default:
+		bad("redaction_strategy", fmt.Errorf("unknown strategy %d", c.Strategy))
+	}
 	for _, p := range c.Paths {
 		segs, err := compilePath(p)
 		if err != nil {
@@ -277,7 +284,7 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
-	} else if w.clean(u.Raw) {
+	} else if !w.r.strict && w.clean(u.Raw) {
 		return "" // nothing the walk would change (fast.go)
 	} else {
 		a := w.r.arena()
@@ -291,7 +298,14 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 		case err != nil:
 			why = err.Error()
 		default:
-			if w.top(n) {
+			changed := w.top(n)
+			if w.r.strict && w.strictBody(n) {
+				changed = true
+				w.at(root)
+				w.push("*")
+				w.record() // one path for the strategy: requestObject.*
+			}
+			if changed {
 				u.Raw = appendNode(make([]byte, 0, len(u.Raw)), n)
 			}
 			return ""
