@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ var skippedRules = map[string]bool{"generic-api-key": true, "jwt": true, "jwt-ba
 type glRule struct {
 	id          string
 	re          *regexp.Regexp
+	need        []string // lower case: a match holds one of them (see required)
 	entropy     float64
 	secretGroup int
 	allow       []glAllow
@@ -118,7 +120,7 @@ func loadRules(text string) (*ruleSet, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gitleaks rule %s: %v", id, err)
 			}
-			rs.rules = append(rs.rules, glRule{id: id, re: c, entropy: t.num("entropy"), secretGroup: int(t.num("secretGroup"))})
+			rs.rules = append(rs.rules, glRule{id: id, re: c, need: required(re), entropy: t.num("entropy"), secretGroup: int(t.num("secretGroup"))})
 			cur = &rs.rules[len(rs.rules)-1]
 			keys := t.strs("keywords")
 			if len(keys) == 0 {
@@ -193,14 +195,25 @@ func compileAllow(t tomlTable) (glAllow, bool, error) {
 	return a, true, nil
 }
 
+// ruleWindow is how far around a keyword a rule's regexp looks: every
+// rule's match lies within a few hundred bytes of its keyword (context of
+// at most 50+20 bytes before, secrets of at most a few hundred), so the
+// regexps run on windows around the keywords, not on whole values (a 400 KB
+// ConfigMap value with one keyword costs one window).
+const ruleWindow = 512
+
+// win is a window of s that one rule's regexp reads.
+type win struct {
+	rule     uint16
+	from, to int
+}
+
 // scan returns the spans of s that the rules find.
 func (rs *ruleSet) scan(s string) []span {
 	if rs == nil || len(s) < minRuleInput {
 		return nil
 	}
-	var cand [4]uint64 // rules 0-255 selected by a keyword; more: the others
-	var more []uint16
-	any := false
+	var wins []win
 	var t uint32
 	for i := 0; i < len(s); i++ {
 		t = (t<<8 | uint32(lowerTab[s[i]])) & 0xFFFFFF
@@ -221,39 +234,32 @@ func (rs *ruleSet) scan(s string) []span {
 			if k.start && at > 0 && isAlnum(s[at-1]) {
 				continue
 			}
+			from, to := max(0, at-ruleWindow), min(len(s), at+len(k.kw)+ruleWindow)
 			for _, ri := range k.rules {
-				if ri < 256 {
-					cand[ri>>6] |= 1 << (ri & 63)
-				} else {
-					more = append(more, ri)
-				}
-				any = true
+				wins = addWindow(wins, win{ri, from, to})
 			}
 		}
 	}
-	if !any {
-		return nil
-	}
 	var sp []span
-	for w := range cand {
-		for b := cand[w]; b != 0; b &= b - 1 {
-			ri := w*64 + trailingZeros(b)
-			sp = rs.rules[ri].find(rs, s, sp)
-		}
-	}
-	for _, ri := range more {
-		sp = rs.rules[ri].find(rs, s, sp)
+	for _, w := range wins {
+		sp = rs.rules[w.rule].find(rs, s, w.from, w.to, sp)
 	}
 	return sp
 }
 
-func trailingZeros(b uint64) int {
-	n := 0
-	for b&1 == 0 {
-		b >>= 1
-		n++
+// addWindow adds w to the windows, merged with an overlapping one of its
+// rule (keywords come in order, so the rule's last window is the one).
+func addWindow(wins []win, w win) []win {
+	for i := len(wins) - 1; i >= 0; i-- {
+		if wins[i].rule == w.rule {
+			if w.from <= wins[i].to {
+				wins[i].to = max(wins[i].to, w.to)
+				return wins
+			}
+			break
+		}
 	}
-	return n
+	return append(wins, w)
 }
 
 // hasPrefixFold: s starts with kw (lower case) in any case.
@@ -270,8 +276,33 @@ func hasPrefixFold(s, kw string) bool {
 const maxRuleFindings = 64
 
 // find appends the spans of the secrets rule r finds in s.
-func (r *glRule) find(rs *ruleSet, s string, sp []span) []span {
-	for _, m := range r.re.FindAllStringSubmatchIndex(s, maxRuleFindings) {
+func (r *glRule) find(rs *ruleSet, s string, wfrom, wto int, sp []span) []span {
+	// Widen the window to token boundaries, so that it cuts no token
+	// (a regexp's \b and $ see what they would in the whole string).
+	for wfrom > 0 && isTokenChar(s[wfrom-1]) {
+		wfrom--
+		if wto-wfrom > 4*ruleWindow+len(s)/2 {
+			break
+		}
+	}
+	for wto < len(s) && isTokenChar(s[wto]) {
+		wto++
+		if wto-wfrom > 4*ruleWindow+len(s)/2 {
+			break
+		}
+	}
+	if len(r.need) > 0 && !containsAnyFold(s[wfrom:wto], r.need) {
+		return sp // a literal every match holds is absent
+	}
+	if !r.re.MatchString(s[wfrom:wto]) {
+		return sp // cheaper than looking for the groups
+	}
+	for _, m := range r.re.FindAllStringSubmatchIndex(s[wfrom:wto], maxRuleFindings) {
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += wfrom
+			}
+		}
 		from, to := m[0], m[1]
 		// Trailing newlines are not part of a match (gitleaks trims them).
 		for to > from && s[to-1] == '\n' {
@@ -606,4 +637,108 @@ func (p *tomlParser) str() (string, error) {
 		return "", p.errf("unterminated \"")
 	}
 	return "", p.errf("string expected")
+}
+
+// required returns literals one of which every match of the regexp holds
+// (in lower case), read from its syntax: the most selective alternation of
+// literals in its top-level sequence (the (?:gocardless) of a context rule
+// whose keywords are only "live_" and "gocardless"), or nil. It is a
+// prefilter, cheaper than the regexp's automaton on long values.
+func required(re string) []string {
+	t, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	t = t.Simplify()
+	var best []string
+	bestLen := 0
+	var walk func(t *syntax.Regexp)
+	consider := func(lits []string) {
+		if len(lits) == 0 {
+			return
+		}
+		m := len(lits[0])
+		for _, l := range lits {
+			m = min(m, len(l))
+		}
+		if m > bestLen {
+			best, bestLen = lits, m
+		}
+	}
+	walk = func(t *syntax.Regexp) {
+		switch t.Op {
+		case syntax.OpConcat:
+			for _, sub := range t.Sub {
+				walk(sub)
+			}
+		case syntax.OpCapture:
+			walk(t.Sub[0])
+		case syntax.OpPlus:
+			walk(t.Sub[0])
+		case syntax.OpRepeat:
+			if t.Min >= 1 {
+				walk(t.Sub[0])
+			}
+		default:
+			consider(literals(t))
+		}
+	}
+	walk(t)
+	return best
+}
+
+// literals: the strings t matches when it is a literal or an alternation
+// of literals (lower case), else nil.
+func literals(t *syntax.Regexp) []string {
+	switch t.Op {
+	case syntax.OpLiteral:
+		if len(t.Rune) == 0 {
+			return nil
+		}
+		return []string{strings.ToLower(string(t.Rune))}
+	case syntax.OpCapture:
+		return literals(t.Sub[0])
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range t.Sub {
+			l := literals(sub)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	case syntax.OpConcat:
+		// A concatenation of literals and single-character classes
+		// (linked[_-]?in): its first literal run.
+		if len(t.Sub) > 0 {
+			return literals(t.Sub[0])
+		}
+	}
+	return nil
+}
+
+// containsAnyFold: s holds one of lits (lower case) in any case.
+func containsAnyFold(s string, lits []string) bool {
+	for _, l := range lits {
+		if l == "" {
+			return true
+		}
+		for i := 0; i+len(l) <= len(s); i++ {
+			j := strings.IndexByte(s[i:], l[0])
+			if u := l[0]; u >= 'a' && u <= 'z' {
+				if k := strings.IndexByte(s[i:], u-'a'+'A'); k >= 0 && (j < 0 || k < j) {
+					j = k
+				}
+			}
+			if j < 0 {
+				break
+			}
+			i += j
+			if i+len(l) <= len(s) && hasPrefixFold(s[i:], l) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -530,6 +530,9 @@ func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) 
 			end = len(s) - from - 1
 		}
 		from, to = from+1, from+1+end
+	} else if strings.HasPrefix(s[from:], "{{") {
+		// A template reference ({{ .Values.password }}): no credential.
+		return 0, 0, false
 	} else {
 		to = from
 		for to < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[to])) {

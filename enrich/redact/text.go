@@ -164,7 +164,9 @@ func (r *Redactor) xmlElement(s string, i int) (from, to int, ok bool) {
 		return 0, 0, false
 	}
 	from = j + 1
-	end := strings.Index(s[from:], "</")
+	// The element's text: up to the next tag, within a bound (a value is
+	// short; the bound keeps a string of many "<password>" linear).
+	end := strings.Index(s[from:min(len(s), from+4096)], "</")
 	if end < 0 {
 		return 0, 0, false
 	}
@@ -627,7 +629,7 @@ func tokenLike(w string) bool {
 			return false
 		}
 	}
-	if up < 2 || lo < 2 || dg < 2 || entropy(w) < 3.5 {
+	if up < 2 || lo < 2 || dg < 1 || dg < 2 && len(w) < 24 || entropy(w) < 3.5 {
 		return false
 	}
 	if b, ok := wholeB64(w); ok {
