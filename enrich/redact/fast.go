@@ -232,7 +232,10 @@ func (s *prescan) object(depth int, c sctx) bool {
 	seenName, secretName, scalarValue := false, false, false
 	// Any object: a name/value record naming a credential (namedValue in
 	// walk.go).
-	recName, recValue := false, false
+	// The names are judged only once a value member is there (rare).
+	recValue := false
+	var names [3]struct{ k, v string }
+	nNames := 0
 	for {
 		s.ws()
 		if s.pos >= len(s.b) || s.b[s.pos] != '"' {
@@ -287,8 +290,12 @@ func (s *prescan) object(depth int, c sctx) bool {
 		if !s.value(depth+1, vc) {
 			return false
 		}
-		if nameKey(k) && next == '"' && !recName && s.w.r.credName(k, s.last) {
-			recName = true
+		if next == '"' && nameKey(k) {
+			if nNames == len(names) {
+				return false // an odd record: the walk decides
+			}
+			names[nNames].k, names[nNames].v = k, s.last
+			nNames++
 		}
 		if valueKey(k) {
 			switch {
@@ -297,9 +304,6 @@ func (s *prescan) object(depth int, c sctx) bool {
 			case next == '-' || next >= '0' && next <= '9' || next == '[':
 				recValue = true
 			}
-		}
-		if recName && recValue {
-			return false
 		}
 		if c == cEnvItem {
 			switch k {
@@ -337,6 +341,13 @@ func (s *prescan) object(depth int, c sctx) bool {
 	}
 	if c == cEnvItem && (!seenName || secretName) && scalarValue {
 		return false
+	}
+	if recValue {
+		for _, n := range names[:nNames] {
+			if s.w.r.credName(n.k, n.v) {
+				return false
+			}
+		}
 	}
 	return true
 }

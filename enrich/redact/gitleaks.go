@@ -75,7 +75,14 @@ type ruleSet struct {
 	// bitset of hashed first trigrams (two-byte keywords: every trigram
 	// they start), the prefilter's first test.
 	byFirst [256][]glKeyword
-	tri     [1 << 16 / 64]uint64
+	// quad is a bitset of the hashed first four bytes (lower case) of the
+	// keywords of four bytes or more; byQuad holds them by those bytes, so
+	// that a bitset hit checks only those. Shorter keywords (a3-, hf_,
+	// sg., sk, s., q~) are looked for where a token starts (short: one
+	// list per first byte) or, q~, with IndexByte.
+	quad   [1 << 16 / 64]uint64
+	byQuad map[uint32][]glKeyword
+	short  [256][]glKeyword
 }
 
 // lowerTab maps a byte to lower case (ASCII).
@@ -90,7 +97,7 @@ var lowerTab = func() (t [256]byte) {
 	return t
 }()
 
-func triHash(t uint32) uint32 { return (t * 0x9E3779B1) >> 16 }
+func quadHash(t uint32) uint32 { return (t * 0x9E3779B1) >> 16 }
 
 // minRuleInput is the shortest string the rule set is run on: every rule's
 // match is longer.
@@ -102,7 +109,7 @@ func loadRules(text string) (*ruleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs := &ruleSet{}
+	rs := &ruleSet{byQuad: map[uint32][]glKeyword{}}
 	var cur *glRule
 	skip := false
 	kws := map[string][]uint16{}
@@ -159,17 +166,16 @@ func loadRules(text string) (*ruleSet, error) {
 			return nil, fmt.Errorf("gitleaks keyword %q too short", k)
 		}
 		start := len(k) <= 4 && isAlnum(k[0]) && !strings.Contains(k, "~")
-		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], glKeyword{kw: k, rules: rules, start: start})
-		t := uint32(k[0])<<16 | uint32(k[1])<<8
-		if len(k) >= 3 {
-			h := triHash(t | uint32(k[2]))
-			rs.tri[h>>6] |= 1 << (h & 63)
+		kw := glKeyword{kw: k, rules: rules, start: start}
+		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], kw)
+		if len(k) < 4 {
+			rs.short[k[0]] = append(rs.short[k[0]], kw)
 			continue
 		}
-		for c := 0; c < 256; c++ {
-			h := triHash(t | uint32(lowerTab[c]))
-			rs.tri[h>>6] |= 1 << (h & 63)
-		}
+		q := uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
+		h := quadHash(q)
+		rs.quad[h>>6] |= 1 << (h & 63)
+		rs.byQuad[q] = append(rs.byQuad[q], kw)
 	}
 	return rs, nil
 }
@@ -208,38 +214,116 @@ type win struct {
 	from, to int
 }
 
+// Byte classes prepass reports (cls).
+const (
+	cBlank  uint8 = 1 << iota // ' ', '\t'
+	cLT                       // '<'
+	cSlash                    // '/'
+	cNonB64                   // not in the standard base64 alphabet nor a line break
+	cNonHex                   // in the base64 alphabet, not a lower-case hex digit
+	cAlnum                    // a letter or a digit
+)
+
+// cls is the class of each byte (read-only).
+var cls = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		if isAlnum(c) {
+			t[i] = cAlnum
+		}
+		switch {
+		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '=' || c == '\n' || c == '\r':
+		case c >= 'A' && c <= 'Z' || c >= 'g' && c <= 'z' || c == '+':
+			t[i] |= cNonHex
+		case c == '/':
+			t[i] |= cNonHex | cSlash
+		case c == ' ' || c == '\t':
+			t[i] |= cNonB64 | cBlank
+		case c == '<':
+			t[i] |= cNonB64 | cLT
+		default:
+			t[i] |= cNonB64
+		}
+	}
+	return t
+}()
+
+// prepass reads s once: the classes of its bytes (or'ed), and the windows
+// the rules' regexps must read (keywords found by their first four bytes,
+// short ones where a token starts).
+func (rs *ruleSet) prepass(s string) (fl uint8, wins []win) {
+	if rs == nil || len(s) < minRuleInput {
+		for i := 0; i < len(s); i++ {
+			fl |= cls[s[i]]
+		}
+		return fl, nil
+	}
+	var q uint32
+	prevAlnum := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		k := cls[c]
+		fl |= k
+		q = q<<8 | uint32(lowerTab[c])
+		alnum := k&cAlnum != 0
+		if alnum && !prevAlnum {
+			if ks := rs.short[lowerTab[c]]; ks != nil {
+				wins = rs.hits(s, i, ks, wins)
+			}
+		}
+		prevAlnum = alnum
+		if i < 3 {
+			continue
+		}
+		if h := quadHash(q); rs.quad[h>>6]&(1<<(h&63)) != 0 {
+			if ks := rs.byQuad[q]; ks != nil {
+				wins = rs.hits(s, i-3, ks, wins)
+			}
+		}
+	}
+	// q~ (Azure AD client secrets) sits inside a token.
+	if j := strings.IndexByte(s, '~'); j > 0 {
+		if ks := rs.short['q']; ks != nil {
+			for ; j > 0; j = indexFromByte(s, '~', j+1) {
+				if lowerTab[s[j-1]] == 'q' {
+					wins = rs.hits(s, j-1, ks, wins)
+				}
+			}
+		}
+	}
+	return fl, wins
+}
+
+func indexFromByte(s string, c byte, from int) int {
+	if from >= len(s) {
+		return -1
+	}
+	if j := strings.IndexByte(s[from:], c); j >= 0 {
+		return from + j
+	}
+	return -1
+}
+
+// hits adds the windows of the keywords of ks found at at.
+func (rs *ruleSet) hits(s string, at int, ks []glKeyword, wins []win) []win {
+	tokStart := at == 0 || !isAlnum(s[at-1])
+	for _, k := range ks {
+		// A short keyword (s., sk, api-) starts a token: inside a word it
+		// is no evidence (kubernetes.io, disk, rapid-api).
+		if k.start && !tokStart || len(s)-at < len(k.kw) || !hasPrefixFold(s[at:], k.kw) {
+			continue
+		}
+		from, to := max(0, at-ruleWindow), min(len(s), at+len(k.kw)+ruleWindow)
+		for _, ri := range k.rules {
+			wins = addWindow(wins, win{ri, from, to})
+		}
+	}
+	return wins
+}
+
 // scan returns the spans of s that the rules find.
 func (rs *ruleSet) scan(s string) []span {
-	if rs == nil || len(s) < minRuleInput {
-		return nil
-	}
-	var wins []win
-	var t uint32
-	for i := 0; i < len(s); i++ {
-		t = (t<<8 | uint32(lowerTab[s[i]])) & 0xFFFFFF
-		if i < 2 {
-			continue
-		}
-		h := triHash(t)
-		if rs.tri[h>>6]&(1<<(h&63)) == 0 {
-			continue
-		}
-		at := i - 2
-		for _, k := range rs.byFirst[lowerTab[s[at]]] {
-			if len(s)-at < len(k.kw) || !hasPrefixFold(s[at:], k.kw) {
-				continue
-			}
-			// A short keyword (s., sk, api-) starts a token: inside a
-			// word it is no evidence (kubernetes.io, disk, rapid-api).
-			if k.start && at > 0 && isAlnum(s[at-1]) {
-				continue
-			}
-			from, to := max(0, at-ruleWindow), min(len(s), at+len(k.kw)+ruleWindow)
-			for _, ri := range k.rules {
-				wins = addWindow(wins, win{ri, from, to})
-			}
-		}
-	}
+	_, wins := rs.prepass(s)
 	var sp []span
 	for _, w := range wins {
 		sp = rs.rules[w.rule].find(rs, s, w.from, w.to, sp)

@@ -58,8 +58,10 @@ type Redactor struct {
 	paths       [][]patSeg
 	keyPatterns []glob
 	allow       []glob
-	rules       *ruleSet // gitleaks' rules, shared read-only by every Redactor
-	strict      bool     // redaction_strategy strict: body allowlist
+	rules       *ruleSet    // gitleaks' rules, shared read-only by every Redactor
+	clean       *cleanCache // strings found clean, by keyed hash
+	cleanServer *cleanCache // the same, for server text (scanServer)
+	strict      bool        // redaction_strategy strict: body allowlist
 }
 
 // New builds a Redactor. Its errors name the property and the offending
@@ -118,6 +120,8 @@ func New(c conf.Redact) (*Redactor, error) {
 		return nil, probs
 	}
 	r.keys = newKeyCache()
+	r.clean = newCleanCache()
+	r.cleanServer = newCleanCache()
 	return r, nil
 }
 

@@ -22,9 +22,27 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	if len(s) < minShape {
 		return nil
 	}
+	var h uint64
+	if c := r.clean; c != nil && depth == 0 && len(s) >= minCleanLen && len(s) <= maxCleanLen {
+		if h = c.sum(s); c.has(h) {
+			return nil
+		}
+	}
+	sp := r.shapes(s, depth)
+	if h != 0 && len(sp) == 0 {
+		r.clean.add(h)
+	}
+	return sp
+}
+
+// shapes is scanSpans without the cache.
+func (r *Redactor) shapes(s string, depth int) []span {
+	// One pass over the bytes tells which shapes may be there (blanks,
+	// '<', '/', only base64) and where gitleaks' keywords are.
+	fl, wins := r.rules.prepass(s)
 	// An encoded payload (base64, base64 of gzip) goes whole when what it
 	// decodes to holds a secret.
-	if depth < maxPayloadDepth && len(s) >= minPayload && r.payloadSecret(s, depth) {
+	if depth < maxPayloadDepth && len(s) >= minPayload && fl&(cNonB64|cNonHex) == cNonHex && r.payloadSecret(s, depth) {
 		return []span{{0, len(s)}}
 	}
 	var sp []span
@@ -115,8 +133,12 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 			}
 		}
 	}
-	sp = r.textSpans(s, depth, sp)
-	sp = append(sp, r.rules.scan(s)...)
+	if fl&(cBlank|cLT|cSlash) != 0 {
+		sp = r.textSpans(s, fl, sp)
+	}
+	for _, w := range wins {
+		sp = r.rules.rules[w.rule].find(r.rules, s, w.from, w.to, sp)
+	}
 	return merge(sp)
 }
 
@@ -562,18 +584,27 @@ func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) 
 
 // authScheme: an HTTP authorization scheme, written before the credential.
 func authScheme(v string) bool {
-	switch strings.ToLower(v) {
-	case "basic", "bearer", "token", "digest", "negotiate", "bot", "ssws", "apikey", "api-key", "oauth", "key", "splunk", "geniekey":
-		return true
-	}
-	return false
+	return len(v) <= 9 && foldIn(v, "basic", "bearer", "token", "digest", "negotiate", "bot", "ssws", "apikey", "api-key", "oauth", "key", "splunk", "geniekey")
 }
 
 // valueKey: the key of the value member of a name/value record.
 func valueKey(k string) bool {
-	switch strings.ToLower(k) {
+	switch k {
 	case "value", "values", "val":
 		return true
+	}
+	if len(k) < 3 || len(k) > 6 || !hasUpper(k) {
+		return false // lower case: done above; only mixed case is left
+	}
+	return strings.EqualFold(k, "value") || strings.EqualFold(k, "values") || strings.EqualFold(k, "val")
+}
+
+// foldIn: k is one of words (lower case), in any case; no allocation.
+func foldIn(k string, words ...string) bool {
+	for _, w := range words {
+		if len(w) == len(k) && strings.EqualFold(k, w) {
+			return true
+		}
 	}
 	return false
 }
@@ -582,9 +613,16 @@ func valueKey(k string) bool {
 // Y} (env, parameters), {key: X, value: Y}, {header: X, value: Y},
 // {type: password, value: Y} (identity-provider credentials).
 func nameKey(k string) bool {
-	switch strings.ToLower(k) {
-	case "name", "key", "header", "headername", "type", "param", "parameter", "field", "id":
+	switch k {
+	case "name", "key", "header", "headername", "type", "param", "parameter", "field", "id", "headerName":
 		return true
+	}
+	if len(k) < 2 || len(k) > 10 || !hasUpper(k) {
+		return false // lower case: done above
+	}
+	switch k[0] | 0x20 {
+	case 'n', 'k', 'h', 't', 'p', 'f', 'i':
+		return foldIn(k, "name", "key", "header", "headername", "type", "param", "parameter", "field", "id")
 	}
 	return false
 }
@@ -677,9 +715,17 @@ func (r *Redactor) recordNames(t string) bool {
 // headerCred: HTTP header names carrying a credential (besides those the
 // key rules already see: X-Api-Key, X-Auth-Token...).
 func headerCred(h string) bool {
-	switch strings.ToLower(h) {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-vault-token", "private-token", "x-goog-api-key", "apikey":
-		return true
+	if len(h) < 6 || len(h) > 19 {
+		return false
+	}
+	return foldIn(h, "authorization", "proxy-authorization", "cookie", "set-cookie", "x-vault-token", "private-token", "x-goog-api-key", "apikey")
+}
+
+func hasUpper(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 'A' && k[i] <= 'Z' {
+			return true
+		}
 	}
 	return false
 }

@@ -16,26 +16,36 @@ import (
 // keeps state between calls.
 
 // textSpans adds the spans of the text shapes of s to sp.
-func (r *Redactor) textSpans(s string, depth int, sp []span) []span {
-	// Configuration directives whose value follows a blank: netrc
-	// "password X", redis.conf "requirepass X" / "masterauth X", haproxy
-	// "insecure-password X".
-	for _, word := range [...]string{"pass", "masterauth"} {
-		for off := 0; off < len(s); {
-			j := strings.Index(s[off:], word)
-			if j < 0 {
-				break
+func (r *Redactor) textSpans(s string, fl uint8, sp []span) []span {
+	// Each shape needs a byte most identifiers, names and timestamps lack
+	// (fl, from prepass): a blank (directives, YAML), '<' (XML), '/'
+	// (webhook paths).
+	if fl&cBlank != 0 {
+		// Configuration directives whose value follows a blank: netrc
+		// "password X", redis.conf "requirepass X" / "masterauth X",
+		// haproxy "insecure-password X".
+		for _, word := range [...]string{"pass", "masterauth"} {
+			for off := 0; off < len(s); {
+				j := strings.Index(s[off:], word)
+				if j < 0 {
+					break
+				}
+				j += off
+				off = j + len(word)
+				if from, to, ok := directive(s, j); ok {
+					sp = append(sp, span{from, to})
+					off = to
+				}
 			}
-			j += off
-			off = j + len(word)
-			if from, to, ok := directive(s, j); ok {
-				sp = append(sp, span{from, to})
-				off = to
-			}
+		}
+		// A Secret manifest written as YAML text (a Helm release, a kind:
+		// List in a ConfigMap): the values under data / stringData.
+		if strings.Contains(s, "kind: Secret") {
+			sp = yamlSecretData(s, sp)
 		}
 	}
 	// XML elements: <password>X</password> (Maven settings.xml, NuGet).
-	if strings.IndexByte(s, '<') >= 0 {
+	if fl&cLT != 0 {
 		for off := 0; off < len(s); {
 			j := strings.IndexByte(s[off:], '<')
 			if j < 0 {
@@ -51,24 +61,21 @@ func (r *Redactor) textSpans(s string, depth int, sp []span) []span {
 	}
 	// Webhook paths, with or without their host: Slack
 	// (services/T…/B…/secret), Discord (webhooks/<id>/<token>).
-	for _, hook := range [...]string{"services/T", "webhooks/"} {
-		for off := 0; off < len(s); {
-			j := strings.Index(s[off:], hook)
-			if j < 0 {
-				break
-			}
-			j += off
-			off = j + len(hook)
-			if from, to, ok := webhookPath(s, j, hook); ok {
-				sp = append(sp, span{from, to})
-				off = to
+	if fl&cSlash != 0 {
+		for _, hook := range [...]string{"services/T", "webhooks/"} {
+			for off := 0; off < len(s); {
+				j := strings.Index(s[off:], hook)
+				if j < 0 {
+					break
+				}
+				j += off
+				off = j + len(hook)
+				if from, to, ok := webhookPath(s, j, hook); ok {
+					sp = append(sp, span{from, to})
+					off = to
+				}
 			}
 		}
-	}
-	// A Secret manifest written as YAML text (a Helm release, a kind: List
-	// in a ConfigMap): the values under data / stringData.
-	if strings.Contains(s, "kind: Secret") {
-		sp = yamlSecretData(s, sp)
 	}
 	return sp
 }
@@ -239,8 +246,7 @@ func credValue(v string) bool {
 	if v == "" || isRedacted(v) || strings.HasPrefix(v, mark) || strings.HasPrefix(v, hashPrefix) {
 		return false
 	}
-	switch strings.ToLower(v) {
-	case "true", "false", "null", "none", "nil", "|", ">", "-", "\"\"", "''", "<nil>", "changeme", "redacted", "xxx", "******", "********":
+	if len(v) <= 8 && foldIn(v, "true", "false", "null", "none", "nil", "|", ">", "-", "\"\"", "''", "<nil>", "changeme", "redacted", "xxx", "******", "********") {
 		return false
 	}
 	if strings.Contains(v, "****") {
@@ -499,7 +505,11 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 		return sp
 	}
 	causeCred := causeField != "" && r.credField(causeField)
+	echoes := strings.Contains(s, "Invalid value")
 	for _, m := range invalidValueRE.FindAllStringSubmatchIndex(s, -1) {
+		if !echoes {
+			break
+		}
 		from, to := m[2], m[3]
 		if to-from >= 2 && s[from] == '"' {
 			from, to = from+1, to-1
@@ -515,7 +525,7 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 		}
 	}
 	// Quoted values after a credential word and "value".
-	for off := 0; off < len(s); {
+	for off := 0; off < len(s) && strings.Contains(s, "value"); {
 		j := strings.IndexByte(s[off:], '"')
 		if j < 0 {
 			break

@@ -930,8 +930,18 @@ func (w *walker) scanText(s string, echo bool) (string, bool) {
 // scanServer is scanText for text a server wrote about a request (see
 // serverSpans); causeField is the field of a validation cause, or "".
 func (w *walker) scanServer(s string, secretCtx bool, causeField string) (string, bool) {
+	var h uint64
+	c := w.r.cleanServer
+	if c != nil && !secretCtx && causeField == "" && w.pdepth == 0 && len(s) >= minCleanLen && len(s) <= maxCleanLen {
+		if h = c.sum(s); c.has(h) {
+			return s, false
+		}
+	}
 	sp := w.r.scanSpans(s, w.pdepth)
 	sp = merge(w.r.serverSpans(s, secretCtx, causeField, sp))
+	if h != 0 && len(sp) == 0 {
+		c.add(h)
+	}
 	return w.replaceSpans(s, sp)
 }
 
@@ -1061,6 +1071,16 @@ func shellWordEnd(s string, i int) int {
 // identity-provider credential lists, plugin header lists): V goes, a
 // string, a number, or each string of a list.
 func (w *walker) namedValue(n *node) bool {
+	hasValue := false
+	for _, k := range n.keys {
+		if valueKey(k) {
+			hasValue = true
+			break
+		}
+	}
+	if !hasValue {
+		return false
+	}
 	named := false
 	for i, k := range n.keys {
 		if v := n.vals[i]; v.kind == kStr && nameKey(k) && w.r.credName(k, v.str) {
@@ -1113,6 +1133,6 @@ func (r *Redactor) credName(k, name string) bool {
 	if strings.EqualFold(k, "type") && len(name) > 16 {
 		return false
 	}
-	v := r.classify(name)
+	v := r.classifyKey(name)
 	return v == keyCred || v == keyUser || headerCred(name)
 }
