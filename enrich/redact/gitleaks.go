@@ -71,10 +71,6 @@ type glKeyword struct {
 type ruleSet struct {
 	rules  []glRule
 	global []glAllow
-	// byFirst holds keywords by their first (lower-case) byte; tri is a
-	// bitset of hashed first trigrams (two-byte keywords: every trigram
-	// they start), the prefilter's first test.
-	byFirst [256][]glKeyword
 	// quad is a bitset of the hashed first four bytes (lower case) of the
 	// keywords of four bytes or more; byQuad holds them by those bytes, so
 	// that a bitset hit checks only those. Shorter keywords (a3-, hf_,
@@ -167,7 +163,6 @@ func loadRules(text string) (*ruleSet, error) {
 		}
 		start := len(k) <= 4 && isAlnum(k[0]) && !strings.Contains(k, "~")
 		kw := glKeyword{kw: k, rules: rules, start: start}
-		rs.byFirst[k[0]] = append(rs.byFirst[k[0]], kw)
 		if len(k) < 4 {
 			rs.short[k[0]] = append(rs.short[k[0]], kw)
 			continue
@@ -319,16 +314,6 @@ func (rs *ruleSet) hits(s string, at int, ks []glKeyword, wins []win) []win {
 		}
 	}
 	return wins
-}
-
-// scan returns the spans of s that the rules find.
-func (rs *ruleSet) scan(s string) []span {
-	_, wins := rs.prepass(s)
-	var sp []span
-	for _, w := range wins {
-		sp = rs.rules[w.rule].find(rs, s, w.from, w.to, sp)
-	}
-	return sp
 }
 
 // addWindow adds w to the windows, merged with an overlapping one of its

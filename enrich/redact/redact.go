@@ -1,13 +1,3 @@
-// Package redact removes secrets from kube-apiserver audit events before
-// they leave the node: Secret data, tokens, credentials in container env,
-// ConfigMaps and URIs, and any value shaped like a known secret (private
-// keys, JWTs, cloud and VCS tokens, docker auths, basic-auth URLs,
-// credential assignments in config text). It fails closed: a body it cannot
-// walk is replaced whole.
-//
-// A Redactor is built once from configuration and is read-only afterwards:
-// safe for concurrent use. It never logs, and its errors never hold a value
-// from an event.
 package redact
 
 import (
