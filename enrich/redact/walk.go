@@ -695,7 +695,6 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 		if p.login && len(a) > 3 && strings.HasPrefix(a, "-p=") && credValue(a[3:]) {
 			return false, 3
 		}
-	case "kubectl":
 	case "htpasswd":
 		if strings.HasPrefix(a, "-") {
 			p.hflags += a[1:]
