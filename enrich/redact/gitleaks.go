@@ -64,8 +64,26 @@ type glAllow struct {
 type glKeyword struct {
 	kw    string
 	rules []uint16
-	start bool // only at the start of a token
+	start bool  // only at the start of a token
+	text  uint8 // not a rule's: a word a text shape needs (tPass...)
 }
+
+// Words the text shapes of text.go need, found by prepass with the
+// keywords (four bytes, lower case): a shape runs only when its word is
+// there.
+const (
+	tPass     uint8 = 1 << iota // pass: directives (password, requirepass...)
+	tMaster                     // mast: masterauth
+	tKind                       // kind: a Secret manifest as YAML
+	tServices                   // serv: Slack webhook paths
+	tWebhooks                   // webh: Discord webhook paths
+	tAll      = tPass | tMaster | tKind | tServices | tWebhooks
+)
+
+var textWords = [...]struct {
+	w string
+	f uint8
+}{{"pass", tPass}, {"mast", tMaster}, {"kind", tKind}, {"serv", tServices}, {"webh", tWebhooks}}
 
 // ruleSet is the compiled rule set, read-only once built.
 type ruleSet struct {
@@ -172,6 +190,12 @@ func loadRules(text string) (*ruleSet, error) {
 		rs.quad[h>>6] |= 1 << (h & 63)
 		rs.byQuad[q] = append(rs.byQuad[q], kw)
 	}
+	for _, tw := range textWords {
+		q := uint32(tw.w[0])<<24 | uint32(tw.w[1])<<16 | uint32(tw.w[2])<<8 | uint32(tw.w[3])
+		h := quadHash(q)
+		rs.quad[h>>6] |= 1 << (h & 63)
+		rs.byQuad[q] = append(rs.byQuad[q], glKeyword{kw: tw.w, text: tw.f})
+	}
 	return rs, nil
 }
 
@@ -246,12 +270,12 @@ var cls = func() (t [256]uint8) {
 // prepass reads s once: the classes of its bytes (or'ed), and the windows
 // the rules' regexps must read (keywords found by their first four bytes,
 // short ones where a token starts).
-func (rs *ruleSet) prepass(s string) (fl uint8, wins []win) {
+func (rs *ruleSet) prepass(s string) (fl, tf uint8, wins []win) {
 	if rs == nil || len(s) < minRuleInput {
 		for i := 0; i < len(s); i++ {
 			fl |= cls[s[i]]
 		}
-		return fl, nil
+		return fl, tAll, nil // too short to bother: the shapes look themselves
 	}
 	var q uint32
 	prevAlnum := false
@@ -272,6 +296,10 @@ func (rs *ruleSet) prepass(s string) (fl uint8, wins []win) {
 		}
 		if h := quadHash(q); rs.quad[h>>6]&(1<<(h&63)) != 0 {
 			if ks := rs.byQuad[q]; ks != nil {
+				if ks[len(ks)-1].text != 0 {
+					tf |= ks[len(ks)-1].text
+					ks = ks[:len(ks)-1]
+				}
 				wins = rs.hits(s, i-3, ks, wins)
 			}
 		}
@@ -286,7 +314,7 @@ func (rs *ruleSet) prepass(s string) (fl uint8, wins []win) {
 			}
 		}
 	}
-	return fl, wins
+	return fl, tf, wins
 }
 
 func indexFromByte(s string, c byte, from int) int {

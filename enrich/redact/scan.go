@@ -19,7 +19,7 @@ const minShape = 8
 // scanSpans returns the ranges of s that hold a secret, merged and sorted.
 // One pass: each byte selects the few shapes that can start there.
 func (r *Redactor) scanSpans(s string, depth int) []span {
-	if len(s) < minShape {
+	if len(s) < minShape || inert(s) {
 		return nil
 	}
 	var h uint64
@@ -39,7 +39,7 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 func (r *Redactor) shapes(s string, depth int) []span {
 	// One pass over the bytes tells which shapes may be there (blanks,
 	// '<', '/', only base64) and where gitleaks' keywords are.
-	fl, wins := r.rules.prepass(s)
+	fl, tf, wins := r.rules.prepass(s)
 	// An encoded payload (base64, base64 of gzip) goes whole when what it
 	// decodes to holds a secret.
 	if depth < maxPayloadDepth && len(s) >= minPayload && fl&(cNonB64|cNonHex) == cNonHex && r.payloadSecret(s, depth) {
@@ -134,7 +134,7 @@ func (r *Redactor) shapes(s string, depth int) []span {
 		}
 	}
 	if fl&(cBlank|cLT|cSlash) != 0 {
-		sp = r.textSpans(s, fl, sp)
+		sp = r.textSpans(s, fl, tf, sp)
 	}
 	for _, w := range wins {
 		sp = r.rules.rules[w.rule].find(r.rules, s, w.from, w.to, sp)
@@ -728,4 +728,28 @@ func hasUpper(k string) bool {
 		}
 	}
 	return false
+}
+
+// inert: s cannot hold a secret shape, whatever the rules: only digits and
+// the punctuation of numbers, dates and times (resource versions,
+// timestamps, IPs), or exactly a UUID. Every shape needs more letters than
+// T and Z; a number under a credential key is the key rules' business.
+func inert(s string) bool {
+	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+		for i := 0; i < 36; i++ {
+			c := s[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-' && (i == 8 || i == 13 || i == 18 || i == 23)) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '-', c == ':', c == '.', c == 'T', c == 'Z', c == '+', c == ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }

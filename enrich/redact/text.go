@@ -16,7 +16,7 @@ import (
 // keeps state between calls.
 
 // textSpans adds the spans of the text shapes of s to sp.
-func (r *Redactor) textSpans(s string, fl uint8, sp []span) []span {
+func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 	// Each shape needs a byte most identifiers, names and timestamps lack
 	// (fl, from prepass): a blank (directives, YAML), '<' (XML), '/'
 	// (webhook paths).
@@ -25,6 +25,9 @@ func (r *Redactor) textSpans(s string, fl uint8, sp []span) []span {
 		// "password X", redis.conf "requirepass X" / "masterauth X",
 		// haproxy "insecure-password X".
 		for _, word := range [...]string{"pass", "masterauth"} {
+			if word == "pass" && tf&tPass == 0 || word == "masterauth" && tf&tMaster == 0 {
+				continue
+			}
 			for off := 0; off < len(s); {
 				j := strings.Index(s[off:], word)
 				if j < 0 {
@@ -40,7 +43,7 @@ func (r *Redactor) textSpans(s string, fl uint8, sp []span) []span {
 		}
 		// A Secret manifest written as YAML text (a Helm release, a kind:
 		// List in a ConfigMap): the values under data / stringData.
-		if strings.Contains(s, "kind: Secret") {
+		if tf&tKind != 0 && strings.Contains(s, "kind: Secret") {
 			sp = yamlSecretData(s, sp)
 		}
 	}
@@ -63,6 +66,9 @@ func (r *Redactor) textSpans(s string, fl uint8, sp []span) []span {
 	// (services/T…/B…/secret), Discord (webhooks/<id>/<token>).
 	if fl&cSlash != 0 {
 		for _, hook := range [...]string{"services/T", "webhooks/"} {
+			if hook == "services/T" && tf&tServices == 0 || hook == "webhooks/" && tf&tWebhooks == 0 {
+				continue
+			}
 			for off := 0; off < len(s); {
 				j := strings.Index(s[off:], hook)
 				if j < 0 {
