@@ -440,13 +440,12 @@ func (s *prescan) argClean(v string, firstStr bool, flag *bool, prog *progArgs) 
 	if firstStr {
 		whole, from = prog.arg(v)
 	}
-	scalar := strSecret(v)
 	switch {
-	case whole && scalar:
+	case whole && strSecret(v):
 		return false
 	case from > 0:
 		return false
-	case *flag && !strings.HasPrefix(v, "-") && scalar:
+	case *flag && !strings.HasPrefix(v, "-") && strSecret(v):
 		return false
 	case w.flagValue(v) > 0:
 		return false

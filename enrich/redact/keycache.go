@@ -80,7 +80,7 @@ const (
 	cleanSlots = 1 << 14 // a power of two: 128 KiB
 	// Strings shorter than this cost less to scan than to hash; longer
 	// ones are not worth remembering (rare, and large).
-	minCleanLen = 16
+	minCleanLen = 8
 	maxCleanLen = 4096
 )
 

@@ -19,7 +19,7 @@ const minShape = 8
 // scanSpans returns the ranges of s that hold a secret, merged and sorted.
 // One pass: each byte selects the few shapes that can start there.
 func (r *Redactor) scanSpans(s string, depth int) []span {
-	if len(s) < minShape || inert(s) {
+	if len(s) < minShape {
 		return nil
 	}
 	var h uint64
@@ -27,6 +27,9 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 		if h = c.sum(s); c.has(h) {
 			return nil
 		}
+	}
+	if inert(s) {
+		return nil // unique (times, versions, uids): not worth remembering
 	}
 	sp := r.shapes(s, depth)
 	if h != 0 && len(sp) == 0 {
