@@ -141,6 +141,8 @@ var properties = []Property{
 	// Redaction
 	{Key: "redaction_mode", Default: "mask", Help: "mask ([REDACTED]), hash (sha256 HMAC, needs redaction_hmac_key), drop (remove the field).",
 		field: "redact.Mode", set: func(c *Config, v string) error { return text(&c.Redact.Mode)(v) }},
+	{Key: "redaction_strategy", Default: "detect", Help: "detect (credential keys, shapes and structures) or strict (then every body string not on the allowlist of known-safe fields is redacted too).",
+		field: "redact.Strategy", set: func(c *Config, v string) error { return text(&c.Redact.Strategy)(v) }},
 	{Key: "redaction_hmac_key", Secret: true, Help: "HMAC key for redaction_mode hash (at least 16 characters).",
 		field: "redact.HMACKey", set: func(c *Config, v string) error { c.Redact.HMACKey = v; return nil }},
 	{Key: "redact_paths", Help: "Extra body paths to redact, comma-separated, dotted with * for any key or index (e.g. spec.config.*.password).",

@@ -9,6 +9,7 @@ import (
 // Config configures secret redaction; conf fills it from plugin properties.
 type Config struct {
 	Mode        Mode
+	Strategy    Strategy
 	HMACKey     string // secret: never logged
 	Paths       []string
 	KeyPatterns []string
@@ -42,6 +43,37 @@ func (m *Mode) UnmarshalText(b []byte) error {
 	i, err := enum.Parse("redaction mode", string(b), modeNames)
 	if err == nil {
 		*m = Mode(i)
+	}
+	return err
+}
+
+// Strategy says how bodies are redacted.
+type Strategy int
+
+const (
+	// Detect redacts what the detectors find: credential keys, shapes and
+	// structures.
+	Detect Strategy = iota
+	// Strict runs the detectors, then redacts every string of a body that
+	// is not on the allowlist of fields known to carry no secret (doc.go).
+	Strict
+)
+
+var strategyNames = []string{"detect", "strict"}
+
+func (s Strategy) String() string {
+	if s < 0 || int(s) >= len(strategyNames) {
+		return fmt.Sprintf("strategy(%d)", int(s))
+	}
+	return strategyNames[s]
+}
+
+// UnmarshalText reads a strategy name; the error of an unknown one lists
+// the valid names.
+func (s *Strategy) UnmarshalText(b []byte) error {
+	i, err := enum.Parse("redaction strategy", string(b), strategyNames)
+	if err == nil {
+		*s = Strategy(i)
 	}
 	return err
 }

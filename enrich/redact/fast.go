@@ -96,9 +96,11 @@ const (
 	cEnv                     // the value of "env"
 	cEnvItem                 // an element of an env array
 	cUser                    // under a redact_key_patterns key
-	cCred                    // under a built-in credential key
+	cCred                    // under a built-in credential key (numbers stay)
+	cCredNum                 // under a built-in credential key naming the credential itself
 	cLastApplied             // the last-applied-configuration annotation
 	cSkip                    // read, not looked at (legacy-token annotation)
+	cMessage                 // a "message" string: server text
 )
 
 // prescan reads a body with the parser's syntax and limits, allocating
@@ -110,6 +112,7 @@ type prescan struct {
 	kinds uint8
 	keys  uint8
 	last  string // the last string value read
+	key   string // the key of the value being read (cCred)
 }
 
 // clean reports whether the walk of body b would neither change it nor
@@ -120,7 +123,7 @@ func (w *walker) clean(b []byte) bool {
 	if len(w.r.paths) > 0 || w.r.slowOnly || w.hint == "Secret" {
 		return false
 	}
-	s := prescan{parser: parser{b: b, maxDepth: MaxDepth, maxNodes: MaxNodes}, w: walker{r: w.r}, hint: w.hint}
+	s := prescan{parser: parser{b: b, maxDepth: MaxDepth, maxNodes: MaxNodes}, w: walker{r: w.r, pdepth: w.pdepth}, hint: w.hint}
 	switch s.hint {
 	case "Secret":
 		s.kinds = kindSecret
@@ -186,12 +189,14 @@ func (s *prescan) value(depth int, c sctx) bool {
 			return true
 		case cUser:
 			return isRedacted(v)
-		case cCred:
-			if v != "" && v != "true" && v != "false" && !isRedacted(v) {
+		case cCred, cCredNum:
+			if credString(s.key, v) {
 				return false
 			}
 		case cLastApplied:
 			return isRedacted(v) || s.lastApplied(v)
+		case cMessage:
+			return s.w.strClean(v) && (len(v) < minShape || isRedacted(v) || len(s.w.r.serverSpans(v, false, "", nil)) == 0)
 		}
 		return s.w.strClean(v)
 	case ch == 't' || ch == 'f' || ch == 'n':
@@ -206,7 +211,7 @@ func (s *prescan) value(depth int, c sctx) bool {
 		if s.num() != nil {
 			return false
 		}
-		return c != cUser && c != cCred
+		return c != cUser && c != cCredNum
 	}
 	return false
 }
@@ -225,6 +230,12 @@ func (s *prescan) object(depth int, c sctx) bool {
 	// env entries: the first "name" member, and whether a "value" member
 	// holds a scalar the env rule would redact.
 	seenName, secretName, scalarValue := false, false, false
+	// Any object: a name/value record naming a credential (namedValue in
+	// walk.go).
+	// The names are judged only once a value member is there (rare).
+	recValue := false
+	var names [3]struct{ k, v string }
+	nNames := 0
 	for {
 		s.ws()
 		if s.pos >= len(s.b) || s.b[s.pos] != '"' {
@@ -275,8 +286,24 @@ func (s *prescan) object(depth int, c sctx) bool {
 		default:
 			vc = s.member(k, next)
 		}
+		s.key = k
 		if !s.value(depth+1, vc) {
 			return false
+		}
+		if next == '"' && nameKey(k) {
+			if nNames == len(names) {
+				return false // an odd record: the walk decides
+			}
+			names[nNames].k, names[nNames].v = k, s.last
+			nNames++
+		}
+		if valueKey(k) {
+			switch {
+			case next == '"':
+				recValue = recValue || strSecret(s.last)
+			case next == '-' || next >= '0' && next <= '9' || next == '[':
+				recValue = true
+			}
 		}
 		if c == cEnvItem {
 			switch k {
@@ -315,6 +342,13 @@ func (s *prescan) object(depth int, c sctx) bool {
 	if c == cEnvItem && (!seenName || secretName) && scalarValue {
 		return false
 	}
+	if recValue {
+		for _, n := range names[:nNames] {
+			if s.w.r.credName(n.k, n.v) {
+				return false
+			}
+		}
+	}
 	return true
 }
 
@@ -326,11 +360,16 @@ func (s *prescan) member(k string, next byte) sctx {
 		return cMetadata
 	case k == "env" && next == '[':
 		return cEnv
+	case k == "message" && next == '"':
+		return cMessage
 	}
 	switch s.w.r.classifyKey(k) {
 	case keyUser:
 		return cUser
 	case keyCred:
+		if numericSecret(k) {
+			return cCredNum
+		}
 		return cCred
 	}
 	return cGeneric
@@ -401,18 +440,17 @@ func (s *prescan) argClean(v string, firstStr bool, flag *bool, prog *progArgs) 
 	if firstStr {
 		whole, from = prog.arg(v)
 	}
-	scalar := v != "" && v != "true" && v != "false" && !isRedacted(v)
 	switch {
-	case whole && scalar:
+	case whole && strSecret(v):
 		return false
 	case from > 0:
 		return false
-	case *flag && !strings.HasPrefix(v, "-") && scalar:
+	case *flag && !strings.HasPrefix(v, "-") && strSecret(v):
 		return false
 	case w.flagValue(v) > 0:
 		return false
 	case firstStr && strings.ContainsAny(v, " \t\n") && len(v) >= minShape && !isRedacted(v):
-		if len(w.r.scanSpans(v, 0)) > 0 || len(w.shellWords(v)) > 0 {
+		if len(w.r.scanSpans(v, w.pdepth)) > 0 || len(w.shellWords(v)) > 0 {
 			return false
 		}
 		if !w.strClean(v) {
@@ -454,5 +492,5 @@ func (w *walker) strClean(s string) bool {
 	if strings.Contains(s, `"auths"`) || (s[0] == '{' && dockerAuthJSON(s)) {
 		return false
 	}
-	return len(w.r.scanSpans(s, 0)) == 0
+	return len(w.r.scanSpans(s, w.pdepth)) == 0
 }

@@ -193,6 +193,11 @@ func loadDiffCorpus(t testing.TB) map[string][]auditv1.Event {
 		planted = append(planted, doc(plant([]byte{byte(i), byte(i >> 8), byte(i * 7), byte(i * 13), byte(i / 3), byte(i * 5), byte(i >> 3), 3, 1, 4})))
 	}
 	out["planted"] = decodeDocs(t, planted)
+	var outsiders [][]byte
+	for _, l := range readLines(t, filepath.Join("testdata", "outsiders.audit.log")) {
+		outsiders = append(outsiders, []byte(l))
+	}
+	out["outsiders"] = decodeDocs(t, outsiders)
 	if dir := publicCorpus(t); dir != "" {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		var pub [][]byte
@@ -242,6 +247,17 @@ var edgeBodies = []string{
 	`{"a":"\u0041KIAABCDEFGHIJKLMNOP","b":"line\nBearer abcdefghijkl","c":"p\u0061ssword: hunter2hunter2"}`,
 	`[{"op":"add","path":"/spec/containers/0/env/0","value":{"name":"DB_PASSWORD","value":"x"}}]`, `[1,2]`, `"just a string with token=abcdefgh"`, `12`, `null`,
 	`{"a":[["--token","t"]],"b":[{"c":"--password"},"v"],"secretName":"n","publicKey":"k"}`,
+	// Name/value records, numbers under credential keys, messages, Secret
+	// names under keys that refer to one (issue 12).
+	`{"parameters":[{"name":"db-password","value":"x"},{"name":"replicas","value":"3"}]}`,
+	`{"credentials":[{"type":"password","value":"y","temporary":false}],"b":{"value":"z","key":"API_TOKEN"}}`,
+	`{"accessTokenLifespan":300,"password":1234,"tokenMaxAge":"3600","pin":7}`,
+	`{"httpHeaders":[{"name":"Authorization","values":["Bearer abcdefghij",3]}],"h":{"Name":"X-Api-Key","Value":"k"}}`,
+	`{"x":{"name":"TOKEN","value":"$(REF)"},"y":{"name":"a","name2":"b","id":"c","key":"d","value":"e"}}`,
+	`{"status":{"containerStatuses":[{"state":{"terminated":{"message":"auth token Zt4Rw6Qb2Lm89c1fAbCd rejected"}}}]}}`,
+	`{"message":"Invalid value: \"hunter2\"","spec":{"message":"plain words only here"}}`,
+	`{"metadata":{"annotations":{"x.io/auth-secret":"billing-basic-auth","x.io/token":"Zt4Rw6Qb2Lm89c1fAbCd"}},"secret":"my-secret"}`,
+	`{"data":{"release":"H4sIAAAAAAAA/6tWKkktLlGyUlAqzs9NVdJRyk9JBbLz8lNSdZSS8kuBksVwjgAAAP//"}}`,
 }
 
 func doc(d []byte, _ []string, _ string) []byte { return d }

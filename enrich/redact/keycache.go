@@ -61,3 +61,34 @@ func (r *Redactor) classifyKey(key string) keyVerdict {
 	}
 	return v
 }
+
+// cleanCache remembers strings found to hold no secret shape, by a keyed
+// 64-bit hash only (never the string): the same images, names, paths and
+// annotation values come back in event after event, and scanning them again
+// (every shape, gitleaks' keywords) is most of the cost of looking. A slot
+// holds a hash, replaced whole (lock-free); a string is skipped only when
+// its hash is found, and the hash is keyed with a seed made per Redactor,
+// so no one can make a string with a secret collide with a clean one (the
+// odds of an accidental collision are 2^-64 per look-up). Strings with a
+// secret are never entered.
+type cleanCache struct {
+	seed  maphash.Seed
+	slots [cleanSlots]atomic.Uint64
+}
+
+const (
+	cleanSlots = 1 << 14 // a power of two: 128 KiB
+	// Strings shorter than this cost less to scan than to hash; longer
+	// ones are not worth remembering (rare, and large).
+	minCleanLen = 8
+	maxCleanLen = 4096
+)
+
+func newCleanCache() *cleanCache { return &cleanCache{seed: maphash.MakeSeed()} }
+
+// sum is s's hash (never 0: 0 marks an empty slot).
+func (c *cleanCache) sum(s string) uint64 { return maphash.String(c.seed, s) | 1 }
+
+func (c *cleanCache) has(h uint64) bool { return c.slots[h>>50&(cleanSlots-1)].Load() == h }
+
+func (c *cleanCache) add(h uint64) { c.slots[h>>50&(cleanSlots-1)].Store(h) }

@@ -30,7 +30,9 @@ var credWords = [...][]byte{
 	[]byte("token"), []byte("apikey"), []byte("accesskey"), []byte("privatekey"),
 	[]byte("credential"), []byte("signingkey"), []byte("encryptionkey"),
 	[]byte("masterkey"), []byte("sessionkey"), []byte("connectionstring"),
-	[]byte("clientkey"), []byte("bearer"),
+	[]byte("clientkey"), []byte("bearer"), []byte("accountkey"), []byte("routingkey"),
+	[]byte("servicekey"), []byte("integrationkey"),
+	[]byte("requirepass"), []byte("sharedkey"), []byte("licensekey"),
 }
 
 // notCredSuffixes mark keys that name, point at or describe a credential
@@ -48,7 +50,11 @@ var notCredSuffixes = [...][]byte{
 	[]byte("source"), []byte("selector"), []byte("provider"), []byte("resource"),
 	[]byte("resources"), []byte("ids"), []byte("template"), []byte("label"),
 	[]byte("field"), []byte("algorithm"), []byte("strategy"), []byte("timestamp"),
-	[]byte("time"), []byte("generation"),
+	[]byte("time"), []byte("generation"), []byte("lifespan"), []byte("timeout"),
+	[]byte("interval"), []byte("period"), []byte("maxage"), []byte("limit"),
+	[]byte("threshold"), []byte("duration"), []byte("lifetime"), []byte("validity"),
+	[]byte("retries"), []byte("attempts"), []byte("strength"), []byte("complexity"),
+	[]byte("algorithms"), []byte("location"),
 	// --secrets=a,b and --cert-secrets=... list Secret names.
 	[]byte("secrets"), []byte("tokens"),
 	// TOKEN_IMAGE, SECRET_HOST, PASSWORD_USERNAME name other things.
@@ -202,4 +208,30 @@ func (r *Redactor) classify(key string) keyVerdict {
 		return keyCred
 	}
 	return keyPlain
+}
+
+// credEnds are the words a key ends with when its value is the credential
+// itself (password, db_pass, apiKey, token); a number under such a key is
+// redacted, a number under a key that only mentions one
+// (accessTokenLifespan, tokenMaxAge, passwordMinLength) is not.
+var credEnds = [...][]byte{
+	[]byte("password"), []byte("passwd"), []byte("pass"), []byte("pwd"), []byte("pin"),
+	[]byte("secret"), []byte("token"), []byte("key"), []byte("passphrase"),
+	[]byte("credential"), []byte("credentials"), []byte("auth"), []byte("code"),
+}
+
+// numericSecret: a number under key k is a credential (PIN: 1234,
+// password: 123456), not a setting about one.
+func numericSecret(k string) bool {
+	var buf [128]byte
+	if len(k) > len(buf) {
+		return false
+	}
+	n := normKey(buf[:0], k)
+	for _, w := range credEnds {
+		if bytes.HasSuffix(n, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,13 +1,3 @@
-// Package redact removes secrets from kube-apiserver audit events before
-// they leave the node: Secret data, tokens, credentials in container env,
-// ConfigMaps and URIs, and any value shaped like a known secret (private
-// keys, JWTs, cloud and VCS tokens, docker auths, basic-auth URLs,
-// credential assignments in config text). It fails closed: a body it cannot
-// walk is replaced whole.
-//
-// A Redactor is built once from configuration and is read-only afterwards:
-// safe for concurrent use. It never logs, and its errors never hold a value
-// from an event.
 package redact
 
 import (
@@ -58,6 +48,10 @@ type Redactor struct {
 	paths       [][]patSeg
 	keyPatterns glob.Set
 	allow       glob.Set
+	rules       *ruleSet    // gitleaks' rules, shared read-only by every Redactor
+	clean       *cleanCache // strings found clean, by keyed hash
+	cleanServer *cleanCache // the same, for server text (scanServer)
+	strict      bool        // redaction_strategy strict: body allowlist
 }
 
 // New builds a Redactor from a configuration that Validate accepts.
@@ -67,6 +61,8 @@ func New(c Config) (*Redactor, error) {
 		return nil, err
 	}
 	r.keys = newKeyCache()
+	r.clean = newCleanCache()
+	r.cleanServer = newCleanCache()
 	return r, nil
 }
 
@@ -84,6 +80,13 @@ func compile(c *Config) (*Redactor, error) {
 		r.key = []byte(c.HMACKey)
 	default:
 		l.Addf("redact.Mode", "unknown mode %d", c.Mode)
+	}
+	switch c.Strategy {
+	case Detect:
+	case Strict:
+		r.strict = true
+	default:
+		l.Addf("redact.Strategy", "unknown strategy %d", c.Strategy)
 	}
 	for _, p := range c.Paths {
 		segs, err := compilePath(p)
@@ -109,6 +112,11 @@ func compile(c *Config) (*Redactor, error) {
 		}
 		r.allow = append(r.allow, g)
 	}
+	rules, err := defaultRules()
+	if err != nil {
+		l.Add("redact.Mode", fmt.Errorf("built-in rule set: %v", err))
+	}
+	r.rules = rules
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
@@ -177,7 +185,7 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	if ev.ResponseStatus != nil && len(ev.ResponseStatus.Message) >= minShape {
 		w.root = "responseStatus"
 		w.at("responseStatus", ".message")
-		if s, ok := w.scanText(ev.ResponseStatus.Message, secretContext(ev.ObjectRef)); ok {
+		if s, ok := w.scanServer(ev.ResponseStatus.Message, secretContext(ev.ObjectRef), ""); ok {
 			ev.ResponseStatus.Message = s
 			w.record()
 		}
@@ -278,7 +286,7 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
-	} else if w.clean(u.Raw) {
+	} else if !w.r.strict && w.clean(u.Raw) {
 		return "" // nothing the walk would change (fast.go)
 	} else {
 		a := w.r.arena()
@@ -292,7 +300,14 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 		case err != nil:
 			why = err.Error()
 		default:
-			if w.top(n) {
+			changed := w.top(n)
+			if w.r.strict && w.strictBody(n) {
+				changed = true
+				w.at(root)
+				w.push("*")
+				w.record() // one path for the strategy: requestObject.*
+			}
+			if changed {
 				u.Raw = appendNode(make([]byte, 0, len(u.Raw)), n)
 			}
 			return ""
@@ -317,7 +332,7 @@ func (w *walker) annotations(ev *auditv1.Event) {
 			patches = append(patches, k)
 			continue
 		}
-		if _, ok := w.scanText(v, false); ok {
+		if _, ok := w.scanServer(v, false, ""); ok {
 			hits = append(hits, k)
 		}
 	}
@@ -328,7 +343,7 @@ func (w *walker) annotations(ev *auditv1.Event) {
 		if w.r.mode == Drop {
 			delete(ev.Annotations, k)
 		} else {
-			ev.Annotations[k], _ = w.scanText(ev.Annotations[k], false)
+			ev.Annotations[k], _ = w.scanServer(ev.Annotations[k], false, "")
 		}
 		w.record()
 	}
@@ -415,7 +430,11 @@ func (w *walker) causes(ev *auditv1.Event) {
 			if len(*f.v) < minShape {
 				continue
 			}
-			if s, ok := w.scanText(*f.v, echo); ok {
+			field := ""
+			if f.name == "message" {
+				field = cs[i].Field
+			}
+			if s, ok := w.scanServer(*f.v, echo, field); ok {
 				*f.v = s
 				w.root = "responseStatus"
 				w.at("responseStatus", ".details", ".causes")
@@ -436,8 +455,20 @@ func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vals := extra[k]
+		// A key naming a credential (an access token a proxy passes on);
+		// not an id (authentication.kubernetes.io/credential-id).
+		v := w.r.classify(k)
+		whole := (v == keyCred || v == keyUser) && !strings.HasSuffix(strings.ToLower(k), "id")
 		for i, v := range vals {
-			if s, ok := w.scanText(v, false); ok {
+			if whole && len(v) >= 16 && strSecret(v) {
+				vals[i] = w.r.inline(v)
+				w.at(root, ".extra")
+				w.push(k)
+				w.pushIndex(i)
+				w.record()
+				continue
+			}
+			if s, ok := w.scanServer(v, false, ""); ok {
 				vals[i] = s
 				w.at(root, ".extra")
 				w.push(k)

@@ -22,6 +22,32 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 	if len(s) < minShape {
 		return nil
 	}
+	var h uint64
+	if c := r.clean; c != nil && depth == 0 && len(s) >= minCleanLen && len(s) <= maxCleanLen {
+		if h = c.sum(s); c.has(h) {
+			return nil
+		}
+	}
+	if inert(s) {
+		return nil // unique (times, versions, uids): not worth remembering
+	}
+	sp := r.shapes(s, depth)
+	if h != 0 && len(sp) == 0 {
+		r.clean.add(h)
+	}
+	return sp
+}
+
+// shapes is scanSpans without the cache.
+func (r *Redactor) shapes(s string, depth int) []span {
+	// One pass over the bytes tells which shapes may be there (blanks,
+	// '<', '/', only base64) and where gitleaks' keywords are.
+	fl, tf, wins := r.rules.prepass(s)
+	// An encoded payload (base64, base64 of gzip) goes whole when what it
+	// decodes to holds a secret.
+	if depth < maxPayloadDepth && len(s) >= minPayload && fl&(cNonB64|cNonHex) == cNonHex && r.payloadSecret(s, depth) {
+		return []span{{0, len(s)}}
+	}
 	var sp []span
 	certEnd := true // an END CERTIFICATE line may still follow
 	for i := 0; i < len(s); i++ {
@@ -66,8 +92,18 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				i = to - 1
 			}
 		case 'b', 'B':
-			if len(s)-i < 7 || s[i+1]|0x20 != 'e' {
-				continue // bearerToken needs as much
+			if len(s)-i < 7 {
+				continue // bearerToken and basicToken need as much
+			}
+			if s[i+1]|0x20 == 'a' {
+				if from, to, ok := basicToken(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
+				continue
+			}
+			if s[i+1]|0x20 != 'e' {
+				continue
 			}
 			if from, to, ok := bearerToken(s, i); ok {
 				sp = append(sp, span{from, to})
@@ -85,6 +121,13 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 					sp = append(sp, span{from, to})
 					i = to - 1
 				}
+			} else if i+1 < len(s) && i > 0 && isKeyChar(s[i-1]) && s[i+1] != ':' && s[i+1] != '/' {
+				// "apikey:xyz" (a header written without a blank, as in
+				// Kong's add.headers): only when the key starts a word.
+				if from, to, ok := r.tightAssignment(s, i); ok {
+					sp = append(sp, span{from, to})
+					i = to - 1
+				}
 			}
 		case '=':
 			if from, to, ok := r.assignment(s, i); ok {
@@ -92,6 +135,12 @@ func (r *Redactor) scanSpans(s string, depth int) []span {
 				i = to - 1
 			}
 		}
+	}
+	if fl&(cBlank|cLT|cSlash) != 0 {
+		sp = r.textSpans(s, fl, tf, sp)
+	}
+	for _, w := range wins {
+		sp = r.rules.rules[w.rule].find(r.rules, s, w.from, w.to, sp)
 	}
 	return merge(sp)
 }
@@ -456,8 +505,40 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 	if ke-ks < 3 {
 		return 0, 0, false
 	}
-	if v := r.classify(s[ks:ke]); v != keyCred && v != keyUser {
+	return r.assignValue(s, ks, ke, p)
+}
+
+// tightAssignment: key:value with no blank nor quote around the ':' at p,
+// the key starting a word.
+func (r *Redactor) tightAssignment(s string, p int) (from, to int, ok bool) {
+	ks := p
+	for ks > 0 && p-ks <= 128 && isKeyChar(s[ks-1]) {
+		ks--
+	}
+	if p-ks < 3 || ks > 0 && !strings.ContainsRune(" \t\n\r\"',[{;(", rune(s[ks-1])) {
 		return 0, 0, false
+	}
+	return r.assignValue(s, ks, p, p)
+}
+
+// assignValue: the value after the separator at p of key s[ks:ke], when
+// the key names a credential, or names the value of a name/value record
+// whose name does (value: next to name: DB_PASSWORD), or is the Pwd of a
+// connection string.
+func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) {
+	key := s[ks:ke]
+	if v := r.classify(key); v != keyCred && v != keyUser && !headerCred(key) {
+		switch {
+		case valueKey(key):
+			if !r.namedRecord(s, ks, p) {
+				return 0, 0, false
+			}
+		case strings.EqualFold(key, "pwd") && (ks == 0 || s[ks-1] == ';' || s[ks-1] == ' ') && strings.IndexByte(s, ';') >= 0:
+		case key == "sig" && (strings.Contains(s, "sv=") || strings.Contains(s, "sp=")):
+			// The signature of an Azure shared access signature URL.
+		default:
+			return 0, 0, false
+		}
 	}
 	from = p + 1
 	for from < len(s) && (s[from] == ' ' || s[from] == '\t') {
@@ -474,15 +555,204 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 			end = len(s) - from - 1
 		}
 		from, to = from+1, from+1+end
+	} else if strings.HasPrefix(s[from:], "{{") {
+		// A template reference ({{ .Values.password }}): no credential.
+		return 0, 0, false
 	} else {
 		to = from
 		for to < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[to])) {
 			to++
 		}
+		// An authorization scheme: the credential follows it.
+		if to < len(s) && (s[to] == ' ' || s[to] == '\t') && authScheme(s[from:to]) {
+			k := to
+			for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+				k++
+			}
+			e := k
+			for e < len(s) && !strings.ContainsRune(" \t\r\n\"',;&})]", rune(s[e])) {
+				e++
+			}
+			if e > k {
+				from, to = k, e
+			}
+		}
 	}
 	val := s[from:to]
-	if val == "" || isRedacted(val) || strings.HasPrefix(s[from:], mark) || val == "true" || val == "false" || val == "|" || val == ">" {
+	if strings.HasPrefix(s[from:], mark) || !credValue(val) {
 		return 0, 0, false
 	}
 	return from, to, true
+}
+
+// authScheme: an HTTP authorization scheme, written before the credential.
+func authScheme(v string) bool {
+	return len(v) <= 9 && foldIn(v, "basic", "bearer", "token", "digest", "negotiate", "bot", "ssws", "apikey", "api-key", "oauth", "key", "splunk", "geniekey")
+}
+
+// valueKey: the key of the value member of a name/value record.
+func valueKey(k string) bool {
+	switch k {
+	case "value", "values", "val":
+		return true
+	}
+	if len(k) < 3 || len(k) > 6 || !hasUpper(k) {
+		return false // lower case: done above; only mixed case is left
+	}
+	return strings.EqualFold(k, "value") || strings.EqualFold(k, "values") || strings.EqualFold(k, "val")
+}
+
+// foldIn: k is one of words (lower case), in any case; no allocation.
+func foldIn(k string, words ...string) bool {
+	for _, w := range words {
+		if len(w) == len(k) && strings.EqualFold(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameKeys are the members naming the value of a record: {name: X, value:
+// Y} (env, parameters), {key: X, value: Y}, {header: X, value: Y},
+// {type: password, value: Y} (identity-provider credentials).
+func nameKey(k string) bool {
+	switch k {
+	case "name", "key", "header", "headername", "type", "param", "parameter", "field", "id", "headerName":
+		return true
+	}
+	if len(k) < 2 || len(k) > 10 || !hasUpper(k) {
+		return false // lower case: done above
+	}
+	switch k[0] | 0x20 {
+	case 'n', 'k', 'h', 't', 'p', 'f', 'i':
+		return foldIn(k, "name", "key", "header", "headername", "type", "param", "parameter", "field", "id")
+	}
+	return false
+}
+
+// namedRecord: the value member whose key ends at ks (its separator at p)
+// belongs to a record, written as JSON, YAML or similar text, whose name
+// member names a credential. The record is the text around it up to an
+// object or list-item boundary (at most 256 bytes each way).
+func (r *Redactor) namedRecord(s string, ks, p int) bool {
+	lo := max(0, ks-256)
+	back := s[lo:ks]
+	if b := lastBoundary(back); b >= 0 {
+		back = back[b:]
+	}
+	if r.recordNames(back) {
+		return true
+	}
+	hi := min(len(s), p+256)
+	fwd := s[p+1 : hi]
+	if b := firstBoundary(fwd); b >= 0 {
+		fwd = fwd[:b]
+	}
+	return r.recordNames(fwd)
+}
+
+func lastBoundary(s string) int {
+	b := strings.LastIndexAny(s, "{}[")
+	if k := strings.LastIndex(s, "- "); k > b && (k == 0 || s[k-1] == ' ' || s[k-1] == '\n') {
+		b = k
+	}
+	return b
+}
+
+func firstBoundary(s string) int {
+	b := strings.IndexAny(s, "{}[")
+	if k := strings.Index(s, "\n"); k >= 0 {
+		// The next list item.
+		rest := strings.TrimLeft(s[k+1:], " \t")
+		if strings.HasPrefix(rest, "- ") {
+			at := len(s) - len(rest)
+			if b < 0 || at < b {
+				b = at
+			}
+		}
+	}
+	return b
+}
+
+// recordNames: the text of a record holds a name member (name: X, "key":
+// "X", header=X...) whose value names a credential.
+func (r *Redactor) recordNames(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c != ':' && c != '=' {
+			continue
+		}
+		ke := i
+		for ke > 0 && (t[ke-1] == ' ' || t[ke-1] == '\t') {
+			ke--
+		}
+		if ke > 0 && (t[ke-1] == '"' || t[ke-1] == '\'') {
+			ke--
+		}
+		ks := ke
+		for ks > 0 && isKeyChar(t[ks-1]) {
+			ks--
+		}
+		if !nameKey(t[ks:ke]) {
+			continue
+		}
+		vs := i + 1
+		for vs < len(t) && (t[vs] == ' ' || t[vs] == '\t' || t[vs] == '"' || t[vs] == '\'') {
+			vs++
+		}
+		ve := vs
+		for ve < len(t) && (isKeyChar(t[ve]) || t[ve] == '/') {
+			ve++
+		}
+		if ve-vs < 3 || ve-vs > 128 {
+			continue
+		}
+		name := t[vs:ve]
+		if r.credName(t[ks:ke], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerCred: HTTP header names carrying a credential (besides those the
+// key rules already see: X-Api-Key, X-Auth-Token...).
+func headerCred(h string) bool {
+	if len(h) < 6 || len(h) > 19 {
+		return false
+	}
+	return foldIn(h, "authorization", "proxy-authorization", "cookie", "set-cookie", "x-vault-token", "private-token", "x-goog-api-key", "apikey")
+}
+
+func hasUpper(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 'A' && k[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// inert: s cannot hold a secret shape, whatever the rules: only digits and
+// the punctuation of numbers, dates and times (resource versions,
+// timestamps, IPs), or exactly a UUID. Every shape needs more letters than
+// T and Z; a number under a credential key is the key rules' business.
+func inert(s string) bool {
+	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+		for i := 0; i < 36; i++ {
+			c := s[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-' && (i == 8 || i == 13 || i == 18 || i == 23)) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '-', c == ':', c == '.', c == 'T', c == 'Z', c == '+', c == ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }

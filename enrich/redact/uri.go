@@ -62,7 +62,7 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 		)
 		if dname == "command" {
 			cmd++
-			if flag && !strings.HasPrefix(val, "-") && !isRedacted(val) {
+			if flag && !strings.HasPrefix(val, "-") && credValue(val) {
 				secret = true
 			}
 			flag = w.credFlag(val)

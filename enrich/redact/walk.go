@@ -9,9 +9,10 @@ import (
 // walker carries the state of redacting one event: where it is and what it
 // redacted so far.
 type walker struct {
-	r    *Redactor
-	root string
-	hint string // kind of the body when it does not say
+	r      *Redactor
+	pdepth int // depth of encoded payloads this walk is inside of
+	root   string
+	hint   string // kind of the body when it does not say
 	// segs is where the walk is; rendered only when a redaction is listed.
 	segs  []pseg
 	ghost int // how many next pushes are scaffolding (JSON patch paths)
@@ -154,9 +155,32 @@ func scalarSecret(v *node) bool {
 	case kNum:
 		return true
 	case kStr:
-		return v.str != "" && v.str != "true" && v.str != "false" && !isRedacted(v.str)
+		return strSecret(v.str)
 	}
 	return false
+}
+
+// strSecret: a string where a credential is expected may be one (not
+// empty, a boolean, a file path, a reference, nor already redacted).
+func strSecret(v string) bool { return v != "" && credValue(v) }
+
+// credScalar: the value v of credential key k is redacted: a string, or a
+// number when the key names the credential itself (pin: 1234), not a
+// setting about one (accessTokenLifespan: 300).
+func credScalar(v *node, k string) bool {
+	switch v.kind {
+	case kNum:
+		return numericSecret(k)
+	case kStr:
+		return credString(k, v.str)
+	}
+	return false
+}
+
+// credString: the string v under credential key k is redacted; not the
+// name of a Secret under a key that refers to one (auth-secret: my-secret).
+func credString(k, v string) bool {
+	return strSecret(v) && !(secretNameLike(v) && refersToSecret(k))
 }
 
 // top walks a body's root; it handles JSON patch documents.
@@ -298,7 +322,7 @@ func (w *walker) object(n *node, hint string) bool {
 	if kind == "" {
 		kind = hint
 	}
-	changed := false
+	changed := w.namedValue(n)
 	for i := 0; i < len(n.keys); i++ {
 		w.push(n.keys[i])
 		c, removed := w.member(n, i, kind)
@@ -343,6 +367,8 @@ func (w *walker) member(n *node, i int, kind string) (changed, removed bool) {
 		return w.binaryData(v), false
 	case kind == "Status" && (k == "message" || k == "details") && w.hint == "Secret":
 		return w.statusEcho(v), false
+	case k == "message" && v.kind == kStr:
+		return w.message(v), false
 	}
 	switch w.r.classifyKey(k) {
 	case keyUser:
@@ -351,7 +377,7 @@ func (w *walker) member(n *node, i int, kind string) (changed, removed bool) {
 		}
 		return true, w.redactMember(n, i)
 	case keyCred:
-		if scalarSecret(v) {
+		if credScalar(v, k) {
 			return true, w.redactMember(n, i)
 		}
 	}
@@ -585,14 +611,23 @@ func (w *walker) array(n *node, hint string) bool {
 	return changed
 }
 
-// progArgs follows the credential flags particular to one program along a
-// command line: mysql -p<password>, redis-cli -a <password>, curl -u
-// user:<password> (and -uuser:<password>).
+// progArgs follows the credential arguments particular to one program
+// along a command line: mysql -p<password>, redis-cli -a <password>, curl -u
+// user:<password>, docker|podman|helm|skopeo|buildah|az login -p
+// <password>, sshpass -p <password>, htpasswd -b file user <password>,
+// aws configure set aws_secret_access_key <secret>, openssl -passin
+// pass:<password>, kubectl create secret --from-literal=key=<value>.
 type progArgs struct {
-	prog  string // basename of argv[0]
-	n     int    // arguments seen
-	next  bool   // the next argument is a password
-	colon bool   // the next argument is user:password
+	prog    string // basename of argv[0]
+	n       int    // arguments seen
+	next    bool   // the next argument is a password
+	colon   bool   // the next argument is user:password
+	login   bool   // a login subcommand was seen
+	set     int    // 1: "set" seen; 2: then a credential key: its value next
+	literal bool   // the next argument is key=value of a Secret
+	hflags  string // htpasswd: its flags
+	pos     int    // positional arguments seen (htpasswd, rabbitmqctl)
+	sub     string // rabbitmqctl: its subcommand
 }
 
 // arg takes the next argument; it returns whether all of it is a secret,
@@ -603,28 +638,104 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 		p.prog = a[strings.LastIndexByte(a, '/')+1:]
 		return false, 0
 	}
-	next, colon := p.next, p.colon
-	p.next, p.colon = false, false
+	next, colon, set, literal := p.next, p.colon, p.set, p.literal
+	p.next, p.colon, p.literal = false, false, false
+	if p.set == 2 {
+		p.set = 0
+	}
 	switch {
-	case next && a != "" && !strings.HasPrefix(a, "-") && !isRedacted(a):
+	case next && a != "" && !strings.HasPrefix(a, "-") && credValue(a):
 		return true, 0
 	case colon:
-		if c := strings.IndexByte(a, ':'); c > 0 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+		if c := strings.IndexByte(a, ':'); c > 0 && c < len(a)-1 && credValue(a[c+1:]) && !isRedacted(a) {
 			return false, c + 1
+		}
+	case set == 2 && a != "" && credValue(a):
+		return true, 0
+	case literal:
+		if eq := strings.IndexByte(a, '='); eq > 0 && eq < len(a)-1 && credValue(a[eq+1:]) {
+			return false, eq + 1
+		}
+	}
+	// Any program: openssl's pass:<password> (also -passin/-passout).
+	if len(a) > 5 && strings.HasPrefix(a, "pass:") && credValue(a[5:]) {
+		return false, 5
+	}
+	// Any program: ... set <credential key> <value>.
+	if a == "set" || strings.HasSuffix(a, "-set") {
+		p.set = 1
+	} else if set == 1 {
+		if credentialKey(a) {
+			p.set = 2
+		} else {
+			p.set = 0
 		}
 	}
 	switch p.prog {
 	case "mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mariadb", "mariadb-dump", "mariadb-admin":
-		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && !isRedacted(a[2:]) {
+		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && credValue(a[2:]) {
 			return false, 2
 		}
 	case "redis-cli", "valkey-cli", "keydb-cli":
 		p.next = a == "-a"
+	case "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport":
+		p.next = a == "-p"
+	case "sshpass":
+		p.next = a == "-p"
+		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && credValue(a[2:]) {
+			return false, 2
+		}
+	case "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "crane", "oras", "regctl", "az", "cf", "oc", "argocd", "vault", "tkn", "kn":
+		if a == "login" {
+			p.login = true
+		}
+		p.next = p.login && (a == "-p" || a == "--pass")
+		if p.login && len(a) > 3 && strings.HasPrefix(a, "-p=") && credValue(a[3:]) {
+			return false, 3
+		}
+	case "htpasswd":
+		if strings.HasPrefix(a, "-") {
+			p.hflags += a[1:]
+			return false, 0
+		}
+		p.pos++
+		if strings.IndexByte(p.hflags, 'b') >= 0 {
+			want := 3
+			if strings.IndexByte(p.hflags, 'n') >= 0 {
+				want = 2
+			}
+			if p.pos == want && credValue(a) {
+				return true, 0
+			}
+		}
+	case "rabbitmqctl":
+		if strings.HasPrefix(a, "-") {
+			return false, 0
+		}
+		p.pos++
+		if p.pos == 1 {
+			p.sub = a
+		}
+		if (p.sub == "add_user" || p.sub == "change_password") && p.pos == 3 && credValue(a) {
+			return true, 0
+		}
 	case "curl":
 		p.colon = a == "-u" || a == "--user" || a == "-U" || a == "--proxy-user"
 		if len(a) > 2 && (a[1] == 'u' || a[1] == 'U') && a[0] == '-' {
-			if c := strings.IndexByte(a, ':'); c > 2 && c < len(a)-1 && !isRedacted(a[c+1:]) {
+			if c := strings.IndexByte(a, ':'); c > 2 && c < len(a)-1 && credValue(a[c+1:]) {
 				return false, c + 1
+			}
+		}
+	}
+	// kubectl / oc create secret: --from-literal=key=value, or the value
+	// as the next argument.
+	if p.prog == "kubectl" || p.prog == "oc" {
+		if a == "--from-literal" {
+			p.literal = true
+		} else if strings.HasPrefix(a, "--from-literal=") {
+			rest := a[len("--from-literal="):]
+			if eq := strings.IndexByte(rest, '='); eq > 0 && eq < len(rest)-1 && credValue(rest[eq+1:]) {
+				return false, len("--from-literal=") + eq + 1
 			}
 		}
 	}
@@ -649,7 +760,7 @@ func (w *walker) flagValue(arg string) int {
 		return 0
 	}
 	eq := strings.IndexByte(arg, '=')
-	if eq < 0 || eq == len(arg)-1 || strings.ContainsAny(arg[:eq], " \t") || isRedacted(arg[eq+1:]) {
+	if eq < 0 || eq == len(arg)-1 || strings.ContainsAny(arg[:eq], " \t") || !credValue(arg[eq+1:]) {
 		return 0
 	}
 	if v := w.r.classify(strings.TrimLeft(arg[:eq], "-")); v != keyCred && v != keyUser {
@@ -710,7 +821,7 @@ func (w *walker) binaryData(n *node) bool {
 		} else if v.kind == kStr && !isRedacted(v.str) {
 			if d, ok := decodeB64(v.str); ok {
 				ds := string(d)
-				secret = len(w.r.scanSpans(ds, 0)) > 0 || dockerAuthJSON(ds)
+				secret = len(w.r.scanSpans(ds, w.pdepth)) > 0 || dockerAuthJSON(ds)
 			}
 		}
 		if secret {
@@ -803,22 +914,50 @@ func (w *walker) str(n *node) bool {
 }
 
 // scanText returns s with its secret spans replaced, and whether any was.
-// With echo, values quoted by validation messages go too.
+// With echo (text about a Secret), every value quoted by a validation
+// message goes too.
 func (w *walker) scanText(s string, echo bool) (string, bool) {
-	sp := w.r.scanSpans(s, 0)
+	sp := w.r.scanSpans(s, w.pdepth)
 	if echo {
-		for _, m := range invalidValueRE.FindAllStringSubmatchIndex(s, -1) {
-			from, to := m[2], m[3]
-			if to-from >= 2 && s[from] == '"' {
-				from, to = from+1, to-1
-			}
-			if to > from && !isRedacted(s[from:to]) && !strings.HasPrefix(s[from:], mark) {
-				sp = append(sp, span{from, to})
-			}
-		}
-		sp = merge(sp)
+		sp = merge(w.r.serverSpans(s, true, "", sp))
 	}
 	return w.replaceSpans(s, sp)
+}
+
+// scanServer is scanText for text a server wrote about a request (see
+// serverSpans); causeField is the field of a validation cause, or "".
+func (w *walker) scanServer(s string, secretCtx bool, causeField string) (string, bool) {
+	var h uint64
+	c := w.r.cleanServer
+	if c != nil && !secretCtx && causeField == "" && w.pdepth == 0 && len(s) >= minCleanLen && len(s) <= maxCleanLen {
+		if h = c.sum(s); c.has(h) {
+			return s, false
+		}
+	}
+	sp := w.r.scanSpans(s, w.pdepth)
+	sp = merge(w.r.serverSpans(s, secretCtx, causeField, sp))
+	if h != 0 && len(sp) == 0 {
+		c.add(h)
+	}
+	return w.replaceSpans(s, sp)
+}
+
+// message: a "message" member of a body (pod termination messages,
+// conditions, a Status): the shapes and the server-text rules.
+func (w *walker) message(n *node) bool {
+	if len(n.str) < minShape || isRedacted(n.str) {
+		return false
+	}
+	if !w.strClean(n.str) {
+		return w.str(n)
+	}
+	out, ok := w.scanServer(n.str, false, "")
+	if !ok {
+		return false
+	}
+	n.setStr(out)
+	w.record()
+	return true
 }
 
 // replaceSpans returns s with the (merged) spans replaced.
@@ -843,7 +982,7 @@ func (w *walker) replaceSpans(s string, sp []span) (string, bool) {
 // flag-then-value rules apply to its words too — mysql --password x,
 // redis-cli -a x, curl -u user:x.
 func (w *walker) scanCmd(s string) (string, bool) {
-	sp := w.r.scanSpans(s, 0)
+	sp := w.r.scanSpans(s, w.pdepth)
 	if strings.ContainsAny(s, " \t\n") {
 		sp = merge(append(sp, w.shellWords(s)...))
 	}
@@ -878,7 +1017,7 @@ func (w *walker) shellWords(s string) []span {
 			i = j
 			continue
 		}
-		if flag && inner != "" && !strings.HasPrefix(inner, "-") && !isRedacted(inner) && !strings.HasPrefix(inner, mark) {
+		if flag && inner != "" && !strings.HasPrefix(inner, "-") && credValue(inner) {
 			sp = append(sp, span{from, to})
 		}
 		flag = w.credFlag(inner)
@@ -922,4 +1061,75 @@ func shellWordEnd(s string, i int) int {
 		}
 	}
 	return len(s)
+}
+
+// namedValue: a record {name|key|header|type: N, value|values: V} whose N
+// names a credential (workflow and GitOps parameters, probe httpHeaders,
+// identity-provider credential lists, plugin header lists): V goes, a
+// string, a number, or each string of a list.
+func (w *walker) namedValue(n *node) bool {
+	hasValue := false
+	for _, k := range n.keys {
+		if valueKey(k) {
+			hasValue = true
+			break
+		}
+	}
+	if !hasValue {
+		return false
+	}
+	named := false
+	for i, k := range n.keys {
+		if v := n.vals[i]; v.kind == kStr && nameKey(k) && w.r.credName(k, v.str) {
+			named = true
+			break
+		}
+	}
+	if !named {
+		return false
+	}
+	changed := false
+	for i := 0; i < len(n.keys); i++ {
+		if !valueKey(n.keys[i]) {
+			continue
+		}
+		v := n.vals[i]
+		w.push(n.keys[i])
+		switch v.kind {
+		case kStr, kNum:
+			if scalarSecret(v) {
+				if w.redactMember(n, i) {
+					i--
+				}
+				changed = true
+			}
+		case kArr:
+			for j, e := range v.vals {
+				if e.kind == kStr && strSecret(e.str) || e.kind == kNum {
+					w.pushIndex(j)
+					w.redactMember(v, j)
+					w.pop()
+					changed = true
+				}
+			}
+		}
+		w.pop()
+	}
+	if changed {
+		n.dirty = true
+	}
+	return changed
+}
+
+// credName: the value name of the name member k of a record names a
+// credential (a "type" only when short: password, secret, otp).
+func (r *Redactor) credName(k, name string) bool {
+	if len(name) < 3 || len(name) > 128 {
+		return false
+	}
+	if strings.EqualFold(k, "type") && len(name) > 16 {
+		return false
+	}
+	v := r.classifyKey(name)
+	return v == keyCred || v == keyUser || headerCred(name)
 }

@@ -1,0 +1,207 @@
+package redact
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestLoadGitleaksRules(t *testing.T) {
+	rs, err := loadRules(gitleaksTOML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.rules) < 200 || len(rs.global) == 0 {
+		t.Fatalf("%d rules, %d global allowlists", len(rs.rules), len(rs.global))
+	}
+	for _, bad := range []string{"[[rules]]\nid = 'x'\nregex = '''(''' \nkeywords = ['xx']", "a = ", "[x", "a = \"\\q\"", "[[rules]]\nid='y'\nregex='''y'''"} {
+		if _, err := loadRules(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func gzB64(s string) string {
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	z.Write([]byte(s))
+	z.Close()
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// Each shape in general, with the decoys next to it: gone lists what must
+// go, kept what must stay.
+func TestTextShapes(t *testing.T) {
+	r, err := New(Config{Mode: Mask})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	cases := []struct {
+		name, in   string
+		gone, kept []string
+	}{
+		{"basic header", "Authorization: Basic " + b64([]byte("svc:Qw7rT2mZp9")) + "\nBasic authentication is enabled", []string{b64([]byte("svc:Qw7rT2mZp9"))}, []string{"Basic authentication is enabled"}},
+		{"scheme token", "X-Auth: Token 9c1fQb2Lm8Zt4Rw6", []string{"9c1fQb2Lm8Zt4Rw6"}, []string{"X-Auth: Token"}},
+		{"header without blank", "apikey:Zt4Rw6Qb2Lm89c1f", []string{"Zt4Rw6Qb2Lm89c1f"}, nil},
+		{"nginx", "proxy_set_header X-Api-Key \"k3yV4lu3Zt4Rw6\";\nmore_set_headers \"X-Vault-Token: s.Zt4Rw6Qb2Lm89c1fAbCdEfGh\";", []string{"s.Zt4Rw6Qb2Lm89c1fAbCdEfGh"}, []string{"more_set_headers"}},
+		{"netrc", "machine github.com login bot password p4ssW0rdNetrc\n", []string{"p4ssW0rdNetrc"}, []string{"login bot"}},
+		{"redis", "requirepass R3disPassw0rd\nmasterauth R3disMasterPw\nport 6379", []string{"R3disPassw0rd", "R3disMasterPw"}, []string{"port 6379"}},
+		{"haproxy", "  user admin insecure-password H4proxyPw", []string{"H4proxyPw"}, []string{"user admin"}},
+		{"prose", "the password must be at least 12 characters", nil, []string{"must be at least"}},
+		{"xml", "<password>M4venPw</password><privateKey>${user.home}/.ssh/id_rsa</privateKey><username>deploy</username>", []string{"M4venPw"}, []string{"${user.home}/.ssh/id_rsa", "deploy"}},
+		{"env record yaml", "env:\n- name: AWS_SECRET_ACCESS_KEY\n  value: wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLE1\n- name: AWS_REGION\n  value: eu-west-1\n", []string{"wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLE1"}, []string{"eu-west-1"}},
+		{"env record json", `[{"name":"DB_PASSWORD","value":"Pg5ecretV4l"},{"name":"DB_HOST","value":"pg.svc"}]`, []string{"Pg5ecretV4l"}, []string{"pg.svc"}},
+		{"type password", `{"type":"password","value":"Kc1oakPw9x","temporary":false}`, []string{"Kc1oakPw9x"}, nil},
+		{"conn strings", "AccountKey=QWxhZGRpbjpvcGVuIHNlc2FtZQ9xYz==;EndpointSuffix=core.windows.net Server=s;Pwd=0dbcPw9x;", []string{"QWxhZGRpbjpvcGVuIHNlc2FtZQ9xYz==", "0dbcPw9x"}, []string{"EndpointSuffix=core.windows.net"}},
+		{"sas", "https://a.blob.core.windows.net/c/f?sv=2022-11-02&sp=r&sig=Zt4Rw6Qb2Lm89c1fAbCdEfGh%3D", []string{"Zt4Rw6Qb2Lm89c1fAbCdEfGh"}, []string{"sp=r"}},
+		{"file path", "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key token: $SA_TOKEN password: {{ .Values.pw }}", nil, []string{"/etc/kubernetes/pki/apiserver-kubelet-client.key", "$SA_TOKEN", "{{ .Values.pw }}"}},
+		{"stripe", "key sk_live_4eC39HqLyjWDarjtT1zdp7dc here", []string{"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}, []string{"here"}},
+		{"slack path", "/services/T04ABCD1EFG/B05HIJK2LMN/Zt4Rw6Qb2Lm89c1fAbCd", []string{"Zt4Rw6Qb2Lm89c1fAbCd"}, []string{"T04ABCD1EFG"}},
+		{"yaml secret", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: UGc1ZWNyZXRWNGw=\n", []string{"UGc1ZWNyZXRWNGw="}, []string{"name: db"}},
+		{"base64 gzip", gzB64("user=app\npassword=Pg5ecretV4l\n"), []string{gzB64("user=app\npassword=Pg5ecretV4l\n")[:20]}, nil},
+		{"base64 text", b64([]byte("color=purple\nsize=large\nmode=dark\n")), nil, []string{b64([]byte("color=purple\nsize=large\nmode=dark\n"))}},
+		{"hex digest", "sha256:8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e", nil, []string{"8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e"}},
+	}
+	for _, c := range cases {
+		w := walker{r: r}
+		out, _ := w.scanText(c.in, false)
+		for _, g := range c.gone {
+			if strings.Contains(out, g) {
+				t.Errorf("%s: %q kept in %q", c.name, g, out)
+			}
+		}
+		for _, k := range c.kept {
+			if !strings.Contains(out, k) {
+				t.Errorf("%s: %q lost in %q", c.name, k, out)
+			}
+		}
+	}
+}
+
+// Server text: what a validation message, a denial, a webhook annotation
+// echoes.
+func TestServerText(t *testing.T) {
+	r, _ := New(Config{Mode: Mask})
+	cases := []struct {
+		in, field  string
+		gone, kept []string
+	}{
+		{`spec.auth.password: Invalid value: "hunter2": too short`, "", []string{"hunter2"}, []string{"spec.auth.password"}},
+		{`Invalid value: "hunter2": too short`, "spec.auth.password", []string{"hunter2"}, nil},
+		{`metadata.name: Invalid value: "Web_Frontend": a lowercase RFC 1123 subdomain; spec.replicas: Invalid value: -1`, "", nil, []string{"Web_Frontend", "-1"}},
+		{`env DB_PASSWORD has literal value "plainpw1"; use secretKeyRef`, "", []string{"plainpw1"}, []string{"secretKeyRef"}},
+		{`secrets "db-creds" is forbidden: User "bob" cannot get resource "secrets"`, "", nil, []string{"db-creds", "bob"}},
+		{`accessKeyID=AKIA************WXYZ secretAccessKey wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY`, "", []string{"wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"}, []string{"AKIA************WXYZ"}},
+		{`rv 9fceb02d0ae598e95dc970b74767f19372d61af8 uid 5b7e1f0a-8c2d-4e6f-9a1b-3c5d7e9f1a2b JTI=5b7e1f0a-8c2d-4e6f-9a1b-3c5d7e9f1a2b io.k8s.api.core.v1.PodSpec`, "", nil, []string{"9fceb02d0ae598e95dc970b74767f19372d61af8", "JTI=5b7e1f0a", "PodSpec"}},
+	}
+	for _, c := range cases {
+		w := walker{r: r}
+		out, _ := w.scanServer(c.in, false, c.field)
+		for _, g := range c.gone {
+			if strings.Contains(out, g) {
+				t.Errorf("%q: %q kept: %q", c.in, g, out)
+			}
+		}
+		for _, k := range c.kept {
+			if !strings.Contains(out, k) {
+				t.Errorf("%q: %q lost: %q", c.in, k, out)
+			}
+		}
+	}
+}
+
+// Command lines: every CLI shape, as one script and as argv.
+func TestCLIShapes(t *testing.T) {
+	r, _ := New(Config{Mode: Mask})
+	cases := []struct {
+		argv       []string
+		gone, kept []string
+	}{
+		{[]string{"docker", "login", "-u", "ci", "-p", "D0ckerPw", "reg.io"}, []string{"D0ckerPw"}, []string{"ci", "reg.io"}},
+		{[]string{"docker", "run", "-p", "8080:80", "nginx"}, nil, []string{"8080:80"}},
+		{[]string{"helm", "registry", "login", "-p", "H3lmPw", "oci.io"}, []string{"H3lmPw"}, nil},
+		{[]string{"aws", "configure", "set", "aws_secret_access_key", "AwsS3cr3tK3y"}, []string{"AwsS3cr3tK3y"}, []string{"aws_secret_access_key"}},
+		{[]string{"aws", "configure", "set", "region", "eu-west-1"}, nil, []string{"eu-west-1"}},
+		{[]string{"openssl", "pkcs12", "-passout", "pass:0penSslPw", "-in", "/tls/tls.key"}, []string{"0penSslPw"}, []string{"/tls/tls.key"}},
+		{[]string{"htpasswd", "-Bbc", "/auth/htpasswd", "admin", "Htp4sswd"}, []string{"Htp4sswd"}, []string{"admin", "/auth/htpasswd"}},
+		{[]string{"htpasswd", "-nb", "admin", "Htp4sswdN"}, []string{"Htp4sswdN"}, []string{"admin"}},
+		{[]string{"kubectl", "create", "secret", "generic", "x", "--from-literal=api-key=L1ter4lV"}, []string{"L1ter4lV"}, []string{"api-key"}},
+		{[]string{"sshpass", "-p", "Sshp4ss", "ssh", "host"}, []string{"Sshp4ss"}, []string{"host"}},
+		{[]string{"kube-apiserver", "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key", "--token-auth-file=/etc/kubernetes/tokens.csv"}, nil, []string{"/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/tokens.csv"}},
+	}
+	for _, c := range cases {
+		script := strings.Join(c.argv, " ")
+		w := walker{r: r}
+		out, _ := w.scanCmd("x && " + script)
+		var p progArgs
+		var argvOut []string
+		for _, a := range c.argv {
+			whole, from := p.arg(a)
+			switch {
+			case whole:
+				argvOut = append(argvOut, mark)
+			case from > 0:
+				argvOut = append(argvOut, a[:from]+mark)
+			default:
+				argvOut = append(argvOut, a)
+			}
+		}
+		for _, form := range []string{out, strings.Join(argvOut, " ")} {
+			for _, g := range c.gone {
+				if strings.Contains(form, g) {
+					t.Errorf("%q: %q kept: %q", script, g, form)
+				}
+			}
+			for _, k := range c.kept {
+				if !strings.Contains(form, k) {
+					t.Errorf("%q: %q lost: %q", script, k, form)
+				}
+			}
+		}
+	}
+}
+
+// FuzzScanners: the new scanners (text shapes, server text, command lines,
+// encoded payloads, the rule set) never panic, keep their spans inside the
+// string, and redacting twice equals redacting once.
+func FuzzScanners(f *testing.F) {
+	for _, s := range []string{
+		"Authorization: Basic dXNlcjpwYXNz", "requirepass abc\nmasterauth def", "machine h login u password p",
+		"<password>x</password>", "name: DB_PASSWORD\nvalue: abc", `{"type":"password","value":"x"}`,
+		"AccountKey=abc;Pwd=x;", "Invalid value: \"Zt4Rw6Qb2Lm89c1fAbCd\"", "docker login -p x r && aws configure set aws_secret_access_key y",
+		"sk_live_4eC39HqLyjWDarjtT1zdp7dc", gzB64("password=hunter2hunter2"), "kind: Secret\ndata:\n  a: YWJj\n",
+		"/services/T04ABCD1EFG/B05HIJK2LMN/Zt4Rw6Qb2Lm89c1fAbCd", "apikey:Zt4Rw6Qb2Lm89c1f", "htpasswd -nb u p; openssl x -passin pass:y",
+	} {
+		f.Add(s)
+	}
+	for _, mode := range []Mode{Mask} {
+		r, err := New(Config{Mode: mode})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Fuzz(func(t *testing.T, s string) {
+			for _, sp := range r.scanSpans(s, 0) {
+				if sp.from < 0 || sp.to > len(s) || sp.from > sp.to {
+					t.Fatalf("span %v out of %d", sp, len(s))
+				}
+			}
+			w := walker{r: r}
+			for name, fn := range map[string]func(string) (string, bool){
+				"text":   func(s string) (string, bool) { return w.scanText(s, false) },
+				"echo":   func(s string) (string, bool) { return w.scanText(s, true) },
+				"server": func(s string) (string, bool) { return w.scanServer(s, false, "spec.password") },
+				"cmd":    w.scanCmd,
+			} {
+				once, _ := fn(s)
+				twice, _ := fn(once)
+				if once != twice {
+					t.Fatalf("%s: redacting twice differs:\n%q\n%q\n%q", name, s, once, twice)
+				}
+			}
+			r.decodedSecret([]byte(s), 0)
+		})
+	}
+}
