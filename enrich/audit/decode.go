@@ -64,7 +64,7 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // Their strings and bodies are views of one private copy of the document
 // (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	evs, _, err := decode(doc, dst, nil, true)
+	evs, _, _, err := decodeAny(doc, dst, nil, true)
 	return evs, err
 }
 
@@ -78,7 +78,8 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event,
 	if raws == nil {
 		raws = [][]byte{}
 	}
-	return decode(doc, dst, raws, true)
+	evs, raws, _, err := decodeAny(doc, dst, raws, true)
+	return evs, raws, err
 }
 
 // decode is Decode (raws nil) and DecodeRaw; with fast false it uses
