@@ -793,3 +793,84 @@ func lookup(m map[string]any, path string) any {
 	}
 	return cur
 }
+
+// TestESTemplateCoversCorpora: the Elasticsearch component template maps
+// the ecs fields with their ECS types (when ../shared is present), and the
+// fields the corpora's documents hold map to fewer than Elasticsearch's
+// default limit of 1000 per index: the bodies, annotations and other open
+// maps are one flattened field each.
+func TestESTemplateCoversCorpora(t *testing.T) {
+	data, err := os.ReadFile("../docker/elasticsearch/kube-audit-kafka-ecs.component-template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl struct {
+		Template struct {
+			Mappings struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(data, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	// mapped: every leaf of the template, with its type.
+	mapped := map[string]string{}
+	var walk func(path string, props map[string]any)
+	walk = func(path string, props map[string]any) {
+		for k, v := range props {
+			m, _ := v.(map[string]any)
+			p := join(path, k)
+			if sub, ok := m["properties"].(map[string]any); ok {
+				walk(p, sub)
+				continue
+			}
+			mapped[p], _ = m["type"].(string)
+		}
+	}
+	walk("", tpl.Template.Mappings.Properties)
+	if st, err := os.Stat(schemasDir); err == nil && st.IsDir() {
+		s := loadECS(t, "8.11.0")
+		for _, f := range format.ECSFieldNames() {
+			if e := s.Fields[f]; e != nil && mapped[f] != e.Type {
+				t.Errorf("template maps %s as %q, ECS as %q", f, mapped[f], e.Type)
+			}
+		}
+	}
+	// Every field of every document is mapped, or inside a flattened one.
+	_, docs := encodeCorpora(t, format.ECS)
+	unmapped, seen := map[string]int{}, map[string]bool{}
+	var leaves func(path string, v any)
+	leaves = func(path string, v any) {
+		if typ, ok := mapped[path]; ok {
+			seen[path] = true
+			_ = typ
+			return
+		}
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				leaves(join(path, k), x)
+			}
+			return
+		}
+		if arr, ok := v.([]any); ok && len(arr) > 0 {
+			if _, isObj := arr[0].(map[string]any); isObj {
+				for _, x := range arr {
+					leaves(path, x)
+				}
+				return
+			}
+		}
+		unmapped[path]++
+	}
+	for _, d := range docs {
+		leaves("", d)
+	}
+	for p, n := range unmapped {
+		t.Errorf("%d documents have %s, which the template does not map", n, p)
+	}
+	if len(mapped) >= 1000 {
+		t.Errorf("the template maps %d fields (Elasticsearch's default limit: 1000)", len(mapped))
+	}
+	t.Logf("%d documents: %d fields used, %d mapped by the template", len(docs), len(seen), len(mapped))
+}
