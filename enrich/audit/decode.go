@@ -55,10 +55,12 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // Decode parses one JSON document into audit events and appends them to dst:
 // a single Event (audit.k8s.io/v1, v1beta1, or without apiVersion, as Falco's
 // fixtures have it), or an EventList from the webhook backend, split into its
-// events. Every event comes out as audit.k8s.io/v1. It returns an error
-// wrapping ErrNotAudit for anything else, with dst as it was; for an
-// EventList with some bad items, a *BadItemsError with the good items
-// appended. Errors never quote the input.
+// events. A document that is neither is tried as a managed cluster's cloud
+// envelope (AKS, GKE, EKS: see envelope.go and DecodeEnvelope), whose events
+// are unwrapped. Every event comes out as audit.k8s.io/v1. It returns an
+// error wrapping ErrNotAudit for anything else, with dst as it was; for an
+// EventList (or an envelope batch) with some bad items, a *BadItemsError
+// with the good items appended. Errors never quote the input.
 //
 // The events do not refer to doc: the caller may reuse its buffer at once.
 // Their strings and bodies are views of one private copy of the document
@@ -71,7 +73,8 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // DecodeRaw is Decode that also appends to raws, for each event appended to
 // dst, the event's own bytes when they say exactly what the decoded event
 // says (audit.k8s.io/v1, kind Event, a level of its own, every member known:
-// nothing was normalised or left out), or nil. A writer may ship those
+// nothing was normalised or left out; never for an event out of a cloud
+// envelope, whose bytes are the envelope's), or nil. A writer may ship those
 // bytes instead of re-encoding the event, as long as nothing changes it.
 // The bytes are a private copy: the caller may reuse doc at once.
 func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, error) {

@@ -186,7 +186,7 @@ func (f Format) Version() string {
 	case ECS:
 		return "ecs/1"
 	case OCSF:
-		return "ocsf/1"
+		return "ocsf/2" // 2: OCSF 1.8.0 (was 1.3.0 with later attributes)
 	}
 	return f.String() + "/1"
 }
