@@ -647,6 +647,7 @@ const (
 	obsResourceName = 38 // Resource Details name
 )
 
+// obsCaptions are the captions of the observable type ids (read-only).
 var obsCaptions = map[int]string{obsIP: "IP Address", obsUserName: "User Name", obsResourceUID: "Resource UID",
 	obsUserUID: "User uid", obsResourceName: "Resource Details name"}
 
