@@ -199,6 +199,8 @@ var (
 	descErrors  = prometheus.NewDesc(ns+"_flush_errors_total", "Flushes answered with error (Fluent Bit drops the chunk).", lbl, nil)
 	descFlush   = prometheus.NewDesc(ns+"_flush_duration_seconds", "Time to process and deliver one chunk.", lbl, nil)
 	descLast    = prometheus.NewDesc(ns+"_last_delivery_timestamp_seconds", "Unix time of the last acknowledged write; 0: none yet.", lbl, nil)
+	descUnwrap  = prometheus.NewDesc(ns+"_envelope_events_total", "Audit events taken out of managed clusters' cloud envelopes, by kind (aks: Azure diagnostic records; gke: Cloud Audit Logs entries; eks: CloudWatch Logs events and subscription payloads).", append(lbl, "kind"), nil)
+	descBadIP   = prometheus.NewDesc(ns+"_invalid_source_ips_total", "Source addresses of events that are not IP addresses: left out of the ecs and ocsf formats' ip fields (kept in the audit event).", lbl, nil)
 	descFailing = prometheus.NewDesc(ns+"_delivery_failing_seconds", "For how long writes have failed without a success; 0 when the last write succeeded.", lbl, nil)
 )
 
@@ -206,7 +208,7 @@ type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuild, descRecords, descRetried, descEvents, descShipped, descDropped, descTrunc, descDLQ, descRedact, descBytesIn,
-		descBytesEn, descWire, descKErr, descRetries, descErrors, descFlush, descLast, descFailing} {
+		descBytesEn, descWire, descKErr, descRetries, descErrors, descFlush, descLast, descFailing, descUnwrap, descBadIP} {
 		ch <- d
 	}
 }
@@ -234,6 +236,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descDropped, v, n, fb, reason)
 		}
 		counter(descTrunc, sn.Truncated, n, fb)
+		for kind, v := range withZeros(sn.Unwrapped, pipeline.EnvelopeKinds()) {
+			counter(descUnwrap, v, n, fb, kind)
+		}
+		counter(descBadIP, sn.InvalidSourceIPs, n, fb)
 		counter(descDLQ, sn.DeadLettered, n, fb)
 		for kind, v := range sn.Redactions {
 			counter(descRedact, v, n, fb, kind)

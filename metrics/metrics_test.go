@@ -604,3 +604,46 @@ func TestMetricsLint(t *testing.T) {
 		}
 	}
 }
+
+// Events out of cloud envelopes are counted by kind (every kind shown at
+// 0 before its first), and invalid source addresses of the ecs format.
+func TestEnvelopeAndInvalidIPSeries(t *testing.T) {
+	b, err := embedded.Start(1, []string{"audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	srv, err := metrics.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := conf.Load(conf.MapGetter{"brokers": b.Addrs()[0], "topic": "audit", "format": "ecs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Open(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := srv.Add("env", metrics.Source{Stats: p.Stats().Snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"e1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{"username":"alice"},"sourceIPs":["no-ip"],"requestReceivedTimestamp":"2026-11-22T02:00:00.000000Z","stageTimestamp":"2026-11-22T02:00:00.001000Z"}`
+	q, _ := json.Marshal(ev)
+	var cw flbchunk.Writer
+	cw.AddLine(time.Now(), "log", []byte(`{"category":"kube-audit","properties":{"log":`+string(q)+`}}`))
+	if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK || res.Shipped != 1 {
+		t.Fatalf("flush: %+v", res)
+	}
+	s := scrapeMetrics(t, srv.Addr())
+	for kind, want := range map[string]float64{"aks": 1, "gke": 0, "eks": 0} {
+		if got := s.must(t, "envelope_events_total", map[string]string{"plugin_instance": "env", "kind": kind}); got != want {
+			t.Errorf("envelope_events_total{kind=%s} = %v, want %v", kind, got, want)
+		}
+	}
+	if got := s.must(t, "invalid_source_ips_total", map[string]string{"plugin_instance": "env"}); got != 1 {
+		t.Errorf("invalid_source_ips_total = %v, want 1", got)
+	}
+}

@@ -106,7 +106,13 @@ type FlushResult struct {
 	// replaced by a stub on dlq_topic (not in Shipped).
 	Truncated    int
 	DeadLettered int
-	Err          error // why Retry or Error
+	// Unwrapped counts the events taken out of cloud envelopes, by kind
+	// (audit.EnvelopeKinds); nil when none.
+	Unwrapped map[string]int
+	// InvalidIPs counts the source addresses that are not IP addresses,
+	// left out of the ecs and ocsf formats' ip fields.
+	InvalidIPs int
+	Err        error // why Retry or Error
 }
 
 // Flush processes one chunk. It returns OK only after the sink acknowledged
@@ -144,7 +150,14 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
-		events, raws, err = audit.DecodeRaw(entry.JSON, events[:0], raws[:0])
+		var envelope string
+		events, raws, envelope, err = audit.DecodeEnvelope(entry.JSON, events[:0], raws[:0])
+		if envelope != audit.EnvelopeNone && len(events) > 0 {
+			if res.Unwrapped == nil {
+				res.Unwrapped = map[string]int{}
+			}
+			res.Unwrapped[envelope] += len(events)
+		}
 		if err != nil {
 			if bad := (*audit.BadItemsError)(nil); errors.As(err, &bad) {
 				// An EventList with some bad items: the good ones go on.
@@ -161,6 +174,10 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 			if drop := p.enr.EnrichInto(rec, &events[i], raws[i]); drop != enrich.DropNone {
 				res.Dropped[drop]++
 				continue
+			}
+			rec.Received = entry.Time
+			if p.cfg.Format != format.Native {
+				res.InvalidIPs += format.InvalidIPs(rec.Event.SourceIPs)
 			}
 			p.stats.addRedactions(rec.Enrichment.Redactions)
 			off := len(buf)

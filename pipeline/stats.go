@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich"
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 )
 
@@ -29,6 +30,7 @@ type Stats struct {
 	// truncated events lost their bodies to fit max_message_bytes;
 	// deadLettered ones were replaced by a stub on dlq_topic.
 	truncated, deadLettered atomic.Int64
+	invalidIPs              atomic.Int64
 
 	flushes  atomic.Int64
 	records  atomic.Int64 // records of chunks answered OK or Error: each record once
@@ -48,8 +50,9 @@ type Stats struct {
 	bySeverity  map[string]int64
 	redactions  map[string]int64
 	kafkaErrors map[KafkaErrorKey]int64
-	lastOK      time.Time // last acknowledged write of at least one message
-	failing     time.Time // first failed write since lastOK; zero when healthy
+	unwrapped   map[string]int64 // events taken out of cloud envelopes, by kind
+	lastOK      time.Time        // last acknowledged write of at least one message
+	failing     time.Time        // first failed write since lastOK; zero when healthy
 }
 
 // KafkaErrorKey labels a failed write: its class (transient, permanent,
@@ -58,7 +61,7 @@ type KafkaErrorKey struct{ Kind, Cause string }
 
 func newStats() *Stats {
 	return &Stats{dropped: map[string]int64{}, bySeverity: map[string]int64{},
-		redactions: map[string]int64{}, kafkaErrors: map[KafkaErrorKey]int64{}}
+		redactions: map[string]int64{}, kafkaErrors: map[KafkaErrorKey]int64{}, unwrapped: map[string]int64{}}
 }
 
 func (s *Stats) addBytesIn(n int) { s.bytesIn.Add(int64(n)) }
@@ -153,11 +156,20 @@ func (s *Stats) record(res *FlushResult, d time.Duration) {
 	// A retried chunk comes back whole: its drops are counted when it is
 	// finally delivered (or given up), not at every attempt.
 	countDrops := len(res.Dropped) > 0 && res.Status != Retry
-	if countDrops || failed {
+	countUnwrapped := len(res.Unwrapped) > 0 && res.Status != Retry
+	if res.Status != Retry {
+		s.invalidIPs.Add(int64(res.InvalidIPs))
+	}
+	if countDrops || failed || countUnwrapped {
 		s.mu.Lock()
 		if countDrops {
 			for k, v := range res.Dropped {
 				s.dropped[k] += int64(v)
+			}
+		}
+		if countUnwrapped {
+			for k, v := range res.Unwrapped {
+				s.unwrapped[k] += int64(v)
 			}
 		}
 		if failed {
@@ -200,6 +212,12 @@ type Snapshot struct {
 	Redactions map[string]int64
 	// KafkaErrors counts failed writes by class and cause.
 	KafkaErrors map[KafkaErrorKey]int64
+	// Unwrapped counts the events taken out of cloud envelopes, by kind
+	// (audit.EnvelopeKinds), each once (as Events).
+	Unwrapped map[string]int64
+	// InvalidSourceIPs counts source addresses that are not IP addresses,
+	// left out of the ecs and ocsf ip fields (each once, as Events).
+	InvalidSourceIPs int64
 	// FlushCounts holds, per bound of FlushBuckets and then +Inf, how many
 	// flushes took at most that long (not cumulative).
 	FlushCounts []uint64
@@ -225,6 +243,7 @@ func (s *Stats) Snapshot() Snapshot {
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), Busy: time.Duration(s.busy.Load()),
 		Dropped: maps.Clone(s.dropped), BySeverity: maps.Clone(s.bySeverity),
 		Redactions: maps.Clone(s.redactions), KafkaErrors: maps.Clone(s.kafkaErrors),
+		Unwrapped: maps.Clone(s.unwrapped), InvalidSourceIPs: s.invalidIPs.Load(),
 		FlushCounts: counts, LastDelivery: s.lastOK, FailingSince: s.failing,
 	}
 }
@@ -237,3 +256,7 @@ func (p *Pipeline) WireBytes() (int64, bool) {
 	}
 	return 0, false
 }
+
+// EnvelopeKinds returns the kinds of cloud envelope counted in
+// Snapshot.Unwrapped, so that metrics can show each at 0.
+func EnvelopeKinds() []string { return audit.EnvelopeKinds() }

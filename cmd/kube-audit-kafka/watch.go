@@ -343,7 +343,7 @@ func genericView(value []byte) view {
 	}
 	v := view{Summary: str("message", "summary"), User: str("user.name", "actor.user.name"),
 		Verb: str("api.operation", "event.action"), Namespace: str("orchestrator.namespace", "kubernetes.namespace"),
-		Stage: str("kubernetes.audit.stage", "unmapped.stage", "metadata.stage")}
+		Stage: str("kubernetes.audit.stage", "unmapped.kubernetes_audit.stage", "metadata.stage")}
 	v.Severity = strings.ToLower(str("severity", "log.level", "event.severity_name"))
 	if t, err := time.Parse(time.RFC3339Nano, str("@timestamp", "time_dt")); err == nil {
 		v.Time = t

@@ -51,23 +51,26 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // Decode parses one JSON document into audit events and appends them to dst:
 // a single Event (audit.k8s.io/v1, v1beta1, or without apiVersion, as Falco's
 // fixtures have it), or an EventList from the webhook backend, split into its
-// events. Every event comes out as audit.k8s.io/v1. It returns an error
-// wrapping ErrNotAudit for anything else, with dst as it was; for an
-// EventList with some bad items, a *BadItemsError with the good items
-// appended. Errors never quote the input.
+// events. A document that is neither is tried as a managed cluster's cloud
+// envelope (AKS, GKE, EKS: see envelope.go and DecodeEnvelope), whose events
+// are unwrapped. Every event comes out as audit.k8s.io/v1. It returns an
+// error wrapping ErrNotAudit for anything else, with dst as it was; for an
+// EventList (or an envelope batch) with some bad items, a *BadItemsError
+// with the good items appended. Errors never quote the input.
 //
 // The events do not refer to doc: the caller may reuse its buffer at once.
 // Their strings and bodies are views of one private copy of the document
 // (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	evs, _, err := decode(doc, dst, nil, true)
+	evs, _, _, err := decodeAny(doc, dst, nil, true)
 	return evs, err
 }
 
 // DecodeRaw is Decode that also appends to raws, for each event appended to
 // dst, the event's own bytes when they say exactly what the decoded event
 // says (audit.k8s.io/v1, kind Event, a level of its own, every member known:
-// nothing was normalised or left out), or nil. A writer may ship those
+// nothing was normalised or left out; never for an event out of a cloud
+// envelope, whose bytes are the envelope's), or nil. A writer may ship those
 // bytes instead of re-encoding the event, as long as nothing changes it.
 // The bytes alias doc (no copy is made): they are valid while doc is, and
 // the pipeline encodes each event before it reads the next document.
@@ -75,7 +78,8 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event,
 	if raws == nil {
 		raws = [][]byte{}
 	}
-	return decode(doc, dst, raws, true)
+	evs, raws, _, err := decodeAny(doc, dst, raws, true)
+	return evs, raws, err
 }
 
 // decode is Decode (raws nil) and DecodeRaw; with fast false it uses

@@ -2,6 +2,7 @@ package record
 
 import (
 	"strings"
+	"time"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
@@ -143,6 +144,10 @@ type Record struct {
 	// request, from the body the rules parsed (no second parse); ecs ships
 	// them as container.image.name.
 	Images []string
+	// Received is when Fluent Bit took the record in (the record's
+	// timestamp in the chunk); zero when unknown. ocsf ships it as the
+	// logger's logged_time.
+	Received time.Time
 }
 
 // ServiceAccountPrefix starts the user name of every service account.

@@ -32,11 +32,15 @@ const (
 	dkStr docKind = iota
 	dkInt
 	dkStrs
-	dkEvent      // the audit event (ecs: annotation keys with '_' for '.')
-	dkEnrichment // the enrichment object
-	dkGroups     // ocsf actor.user.groups: [{"name": g}]
-	dkResources  // ocsf resources: [{type, name, namespace, uid, group.name}]
-	dkAttacks    // ocsf attacks: [{"technique": {"uid": t}, "version": "v15"}]
+	dkEvent        // the audit event (ecs: annotation keys with '_' for '.')
+	dkEnrichment   // the enrichment object
+	dkGroups       // ocsf actor.user.groups: [{"name": g}]
+	dkResources    // ocsf resources: ocsfResources
+	dkAttacks      // ocsf attacks: [{"sub_technique": {"uid": s}, "technique": {"uid": t}, "version": "v15"}]
+	dkLoggers      // ocsf metadata.loggers: [{logged_time, name, version}]
+	dkObservables  // ocsf observables: ocsfObservables
+	dkRequestData  // the request body (ocsf api.request.data)
+	dkResponseData // the response body (ocsf api.response.data)
 )
 
 type docVal struct {
@@ -172,6 +176,12 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *record.Record) ([]byte,
 			}
 			ev = &evc
 		}
+		if d.plan == ocsfPlan && (ev.RequestObject != nil || ev.ResponseObject != nil) {
+			// ocsf ships the bodies as api.request.data and api.response.data.
+			evc := *ev
+			evc.RequestObject, evc.ResponseObject = nil, nil
+			ev = &evc
+		}
 		// The event is marshalled on its own (HTML-safe), then embedded as
 		// is: the Encoder's compaction of a json.RawMessage without HTML
 		// escaping leaves compact JSON unchanged.
@@ -179,6 +189,18 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *record.Record) ([]byte,
 		dst, err := appendEventDepth(dst, ev, jsonx.MaxDepth-1)
 		if err != nil {
 			return dst[:n], fmt.Errorf("encode event: %w", err)
+		}
+		return dst, nil
+	case dkRequestData, dkResponseData:
+		// A body on its own, as json.Marshal writes a *runtime.Unknown.
+		u, what := ev.RequestObject, "requestObject"
+		if v.kind == dkResponseData {
+			u, what = ev.ResponseObject, "responseObject"
+		}
+		n := len(dst)
+		dst, err := appendUnknown(dst, u, jsonx.MaxDepth)
+		if err != nil {
+			return dst[:n], fmt.Errorf("encode %s: %w", what, err)
 		}
 		return dst, nil
 	case dkEnrichment:
@@ -194,29 +216,64 @@ func (d *fmtDoc) appendValue(dst []byte, v *docVal, rec *record.Record) ([]byte,
 		}
 		return append(dst, ']'), nil
 	case dkResources:
-		o := jsonObj{plain: jsonx.NoHTML}
 		dst = append(dst, '[')
-		if e.What.APIGroup != "" {
-			g := jsonObj{plain: jsonx.NoHTML}
-			dst = g.str(o.key(dst, "group"), "name", e.What.APIGroup)
-			dst = g.end(dst)
+		for i, r := range ocsfResources(rec) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			o := jsonObj{plain: jsonx.NoHTML}
+			if r.group != "" {
+				g := jsonObj{plain: jsonx.NoHTML}
+				dst = g.str(o.key(dst, "group"), "name", r.group)
+				dst = g.end(dst)
+			}
+			dst = o.opt(dst, "name", r.name)
+			dst = o.opt(dst, "namespace", r.namespace)
+			dst = o.str(dst, "role", r.role)
+			dst = strconv.AppendInt(o.key(dst, "role_id"), int64(r.roleID), 10)
+			dst = o.str(dst, "type", r.typ)
+			dst = o.opt(dst, "uid", r.uid)
+			dst = o.end(dst)
 		}
-		dst = o.opt(dst, "name", e.What.Name)
-		dst = o.opt(dst, "namespace", e.What.Namespace)
-		dst = o.str(dst, "type", resourceType(e))
-		if ev.ObjectRef != nil {
-			dst = o.opt(dst, "uid", string(ev.ObjectRef.UID))
-		}
-		return append(o.end(dst), ']'), nil
+		return append(dst, ']'), nil
 	case dkAttacks:
 		dst = append(dst, '[')
 		for i, t := range e.Attack {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, `{"technique":{"uid":`...)
-			dst = jsonx.AppendWith(dst, t, jsonx.NoHTML)
+			tech, sub := ocsfAttack(t)
+			dst = append(dst, '{')
+			if sub != "" {
+				dst = append(dst, `"sub_technique":{"uid":`...)
+				dst = append(jsonx.AppendWith(dst, sub, jsonx.NoHTML), "},"...)
+			}
+			dst = append(dst, `"technique":{"uid":`...)
+			dst = jsonx.AppendWith(dst, tech, jsonx.NoHTML)
 			dst = append(dst, `},"version":"v15"}`...)
+		}
+		return append(dst, ']'), nil
+	case dkLoggers:
+		o := jsonObj{plain: jsonx.NoHTML}
+		dst = append(dst, '[')
+		if !rec.Received.IsZero() {
+			dst = strconv.AppendInt(o.key(dst, "logged_time"), rec.Received.UnixMilli(), 10)
+		}
+		dst = o.str(dst, "name", ocsfLoggerName)
+		dst = o.opt(dst, "version", loggerVersion)
+		return append(o.end(dst), ']'), nil
+	case dkObservables:
+		dst = append(dst, '[')
+		for i, ob := range ocsfObservables(rec) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			o := jsonObj{plain: jsonx.NoHTML}
+			dst = o.str(dst, "name", ob.name)
+			dst = o.str(dst, "type", ob.typ)
+			dst = strconv.AppendInt(o.key(dst, "type_id"), int64(ob.typeID), 10)
+			dst = o.str(dst, "value", ob.value)
+			dst = o.end(dst)
 		}
 		return append(dst, ']'), nil
 	}

@@ -2,6 +2,9 @@ package format
 
 import (
 	"fmt"
+	"net/netip"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +71,7 @@ const (
 	ECSEnrichment          = "enrichment"
 )
 
-// Field names of the ocsf format (OCSF 1.3 API Activity, class_uid 6003).
+// Field names of the ocsf format (OCSF 1.8.0 API Activity, class_uid 6003).
 const (
 	OCSFClassUID            = "class_uid"
 	OCSFClassName           = "class_name"
@@ -90,25 +93,30 @@ const (
 	OCSFStatusDetail        = "status_detail"
 	OCSFMessage             = "message"
 	OCSFMetadataVersion     = "metadata.version"
+	OCSFMetadataProfiles    = "metadata.profiles"
 	OCSFMetadataProductName = "metadata.product.name"
 	OCSFMetadataVendorName  = "metadata.product.vendor_name"
+	OCSFMetadataLoggers     = "metadata.loggers"
 	OCSFMetadataUID         = "metadata.uid"
 	OCSFMetadataLogName     = "metadata.log_name"
+	OCSFMetadataLogLevel    = "metadata.log_level"
 	OCSFActorUserName       = "actor.user.name"
 	OCSFActorUserUID        = "actor.user.uid"
 	OCSFActorUserType       = "actor.user.type"
 	OCSFActorUserTypeID     = "actor.user.type_id"
 	OCSFActorUserGroups     = "actor.user.groups"
-	OCSFActorInvokedBy      = "actor.invoked_by"
 	OCSFAPIOperation        = "api.operation"
 	OCSFAPIVersion          = "api.version"
 	OCSFAPIGroupName        = "api.group.name"
 	OCSFAPIServiceName      = "api.service.name"
 	OCSFAPIRequestUID       = "api.request.uid"
+	OCSFAPIRequestData      = "api.request.data"
 	OCSFAPIResponseCode     = "api.response.code"
 	OCSFAPIResponseError    = "api.response.error"
 	OCSFAPIResponseMessage  = "api.response.message"
+	OCSFAPIResponseData     = "api.response.data"
 	OCSFSrcEndpointIP       = "src_endpoint.ip"
+	OCSFSrcEndpointName     = "src_endpoint.name"
 	OCSFSrcIntermediateIPs  = "src_endpoint.intermediate_ips"
 	OCSFHTTPRequestMethod   = "http_request.http_method"
 	OCSFHTTPRequestUA       = "http_request.user_agent"
@@ -118,9 +126,14 @@ const (
 	OCSFResources           = "resources"
 	OCSFDstEndpointHostname = "dst_endpoint.hostname"
 	OCSFAttacks             = "attacks"
+	OCSFObservables         = "observables"
 	OCSFUnmappedAudit       = "unmapped.kubernetes_audit"
 	OCSFUnmappedEnrichment  = "unmapped.enrichment"
 )
+
+// OCSFVersion is the OCSF schema version the ocsf format follows (and
+// declares in metadata.version).
+const OCSFVersion = "1.8.0"
 
 // ECSFieldNames lists the fields of the ecs format (dotted paths).
 func ECSFieldNames() []string {
@@ -129,7 +142,7 @@ func ECSFieldNames() []string {
 
 // OCSFFieldNames lists the fields of the ocsf format (dotted paths).
 func OCSFFieldNames() []string {
-	return []string{OCSFClassUID, OCSFClassName, OCSFCategoryUID, OCSFCategoryName, OCSFActivityID, OCSFActivityName, OCSFTypeUID, OCSFTypeName, OCSFTime, OCSFStartTime, OCSFEndTime, OCSFDuration, OCSFSeverityID, OCSFSeverity, OCSFStatusID, OCSFStatus, OCSFStatusCode, OCSFStatusDetail, OCSFMessage, OCSFMetadataVersion, OCSFMetadataProductName, OCSFMetadataVendorName, OCSFMetadataUID, OCSFMetadataLogName, OCSFActorUserName, OCSFActorUserUID, OCSFActorUserType, OCSFActorUserTypeID, OCSFActorUserGroups, OCSFActorInvokedBy, OCSFAPIOperation, OCSFAPIVersion, OCSFAPIGroupName, OCSFAPIServiceName, OCSFAPIRequestUID, OCSFAPIResponseCode, OCSFAPIResponseError, OCSFAPIResponseMessage, OCSFSrcEndpointIP, OCSFSrcIntermediateIPs, OCSFHTTPRequestMethod, OCSFHTTPRequestUA, OCSFHTTPRequestURLPath, OCSFHTTPRequestURLQuery, OCSFHTTPResponseCode, OCSFResources, OCSFDstEndpointHostname, OCSFAttacks, OCSFUnmappedAudit, OCSFUnmappedEnrichment}
+	return []string{OCSFClassUID, OCSFClassName, OCSFCategoryUID, OCSFCategoryName, OCSFActivityID, OCSFActivityName, OCSFTypeUID, OCSFTypeName, OCSFTime, OCSFStartTime, OCSFEndTime, OCSFDuration, OCSFSeverityID, OCSFSeverity, OCSFStatusID, OCSFStatus, OCSFStatusCode, OCSFStatusDetail, OCSFMessage, OCSFMetadataVersion, OCSFMetadataProfiles, OCSFMetadataProductName, OCSFMetadataVendorName, OCSFMetadataLoggers, OCSFMetadataUID, OCSFMetadataLogName, OCSFMetadataLogLevel, OCSFActorUserName, OCSFActorUserUID, OCSFActorUserType, OCSFActorUserTypeID, OCSFActorUserGroups, OCSFAPIOperation, OCSFAPIVersion, OCSFAPIGroupName, OCSFAPIServiceName, OCSFAPIRequestUID, OCSFAPIRequestData, OCSFAPIResponseCode, OCSFAPIResponseError, OCSFAPIResponseMessage, OCSFAPIResponseData, OCSFSrcEndpointIP, OCSFSrcEndpointName, OCSFSrcIntermediateIPs, OCSFHTTPRequestMethod, OCSFHTTPRequestUA, OCSFHTTPRequestURLPath, OCSFHTTPRequestURLQuery, OCSFHTTPResponseCode, OCSFResources, OCSFDstEndpointHostname, OCSFAttacks, OCSFObservables, OCSFUnmappedAudit, OCSFUnmappedEnrichment}
 }
 
 // Format is the shape of a message value written to Kafka.
@@ -173,7 +186,7 @@ func (f Format) Version() string {
 	case ECS:
 		return "ecs/1"
 	case OCSF:
-		return "ocsf/1"
+		return "ocsf/2" // 2: OCSF 1.8.0 (was 1.3.0 with later attributes)
 	}
 	return f.String() + "/1"
 }
@@ -226,7 +239,7 @@ func appendECS(dst []byte, rec *record.Record) ([]byte, error) {
 	d.str(ECSUserID, ev.User.UID)
 	d.strs(ECSUserGroupName, ev.User.Groups)
 	d.str(ECSUserEffectiveName, e.Who.ImpersonatedUser)
-	if len(ev.SourceIPs) > 0 {
+	if len(ev.SourceIPs) > 0 && ValidIP(ev.SourceIPs[0]) {
 		d.str(ECSSourceIP, ev.SourceIPs[0])
 		d.str(ECSClientIP, ev.SourceIPs[0])
 	}
@@ -255,7 +268,7 @@ func appendECS(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.str(ECSHostName, e.Node)
 	d.strs(ECSRelatedUser, relatedUsers(ev))
-	d.strs(ECSRelatedIP, ev.SourceIPs)
+	d.strs(ECSRelatedIP, validIPs(ev.SourceIPs))
 	d.strs(ECSRuleID, e.Rules)
 	if len(e.Attack) > 0 {
 		d.str(ECSThreatFramework, "MITRE ATT&CK")
@@ -274,15 +287,61 @@ func resourceType(e *record.Enrichment) string {
 	return e.What.Resource
 }
 
+// relatedUsers are the names and uids of the user and of the impersonated
+// user, each once.
 func relatedUsers(ev *auditv1.Event) []string {
 	var us []string
-	if ev.User.Username != "" {
-		us = append(us, ev.User.Username)
+	add := func(s string) {
+		if s != "" && !slices.Contains(us, s) {
+			us = append(us, s)
+		}
 	}
-	if ev.ImpersonatedUser != nil && ev.ImpersonatedUser.Username != "" && ev.ImpersonatedUser.Username != ev.User.Username {
-		us = append(us, ev.ImpersonatedUser.Username)
+	add(ev.User.Username)
+	add(ev.User.UID)
+	if ev.ImpersonatedUser != nil {
+		add(ev.ImpersonatedUser.Username)
+		add(ev.ImpersonatedUser.UID)
 	}
 	return us
+}
+
+// ValidIP reports whether s is an IP address that Elasticsearch's ip type
+// and OCSF's ip_t accept: IPv4 or IPv6, without a zone, at most 40 bytes.
+// Other source addresses are kept in the audit event but left out of the
+// formats' ip fields.
+func ValidIP(s string) bool {
+	if len(s) == 0 || len(s) > 40 {
+		return false
+	}
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Zone() == ""
+}
+
+// InvalidIPs counts the addresses of ips that are not ValidIP (the pipeline
+// counts them in its metrics).
+func InvalidIPs(ips []string) int {
+	n := 0
+	for _, ip := range ips {
+		if !ValidIP(ip) {
+			n++
+		}
+	}
+	return n
+}
+
+// validIPs returns ips without the invalid ones (ips itself when all are
+// valid).
+func validIPs(ips []string) []string {
+	if InvalidIPs(ips) == 0 {
+		return ips
+	}
+	var out []string
+	for _, ip := range ips {
+		if ValidIP(ip) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // ecsOutcome: failure for an authorizer's forbid or a response code of 400
@@ -351,6 +410,26 @@ func OCSFActivity(verb string) (int, string) {
 
 var ocsfSeverityNames = [...]string{"Unknown", "Informational", "Low", "Medium", "High", "Critical"}
 
+// The reporter of the events (OCSF metadata.product) and this plugin, the
+// logger that forwards them (metadata.loggers[]).
+const (
+	ocsfProductName  = "Kubernetes API server"
+	ocsfProductVenor = "Kubernetes"
+	ocsfLoggerName   = "kube-audit-kafka"
+	// ocsfAnonymous is the actor.user.name of an unauthenticated request
+	// (Kubernetes' name for it: the apiserver logged no user).
+	ocsfAnonymous = "system:anonymous"
+)
+
+// loggerVersion is this module's version as the Go toolchain stamped it, ""
+// for a development build (read-only after initialisation).
+var loggerVersion = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return ""
+}()
+
 func appendOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
 	const classUID, categoryUID = 6003, 6
@@ -405,12 +484,17 @@ func appendOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.str(OCSFStatusDetail, e.Result.Reason)
 	d.str(OCSFMessage, e.Summary)
-	d.str(OCSFMetadataVersion, "1.3.0")
-	d.str(OCSFMetadataProductName, "kube-audit-kafka")
-	d.str(OCSFMetadataVendorName, "kube-audit-kafka")
+	d.str(OCSFMetadataVersion, OCSFVersion)
+	if len(e.Attack) > 0 {
+		d.strs(OCSFMetadataProfiles, ocsfProfiles)
+	}
+	d.str(OCSFMetadataProductName, ocsfProductName)
+	d.str(OCSFMetadataVendorName, ocsfProductVenor)
+	d.special(OCSFMetadataLoggers, dkLoggers)
 	d.str(OCSFMetadataUID, string(ev.AuditID))
 	d.str(OCSFMetadataLogName, "kube-apiserver-audit")
-	d.str(OCSFActorUserName, ev.User.Username)
+	d.str(OCSFMetadataLogLevel, string(ev.Level))
+	d.str(OCSFActorUserName, ocsfUserName(ev))
 	d.str(OCSFActorUserUID, ev.User.UID)
 	typ, typID := ocsfUserType(ev.User.Username)
 	d.str(OCSFActorUserType, typ)
@@ -418,19 +502,14 @@ func appendOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 	if len(ev.User.Groups) > 0 {
 		d.special(OCSFActorUserGroups, dkGroups)
 	}
-	if e.Who.ImpersonatedUser != "" {
-		// The authenticated user invoked the request as the impersonated one.
-		d.str(OCSFActorInvokedBy, ev.User.Username)
-		d.str(OCSFActorUserName, e.Who.ImpersonatedUser)
-		if ev.ImpersonatedUser != nil { // always so for an enriched record
-			d.str(OCSFActorUserUID, ev.ImpersonatedUser.UID)
-		}
-	}
 	d.str(OCSFAPIOperation, ev.Verb)
 	d.str(OCSFAPIVersion, e.What.APIVersion)
 	d.str(OCSFAPIGroupName, e.What.APIGroup)
 	d.str(OCSFAPIServiceName, "kube-apiserver")
 	d.str(OCSFAPIRequestUID, string(ev.AuditID))
+	if ev.RequestObject != nil {
+		d.special(OCSFAPIRequestData, dkRequestData)
+	}
 	if e.Result.Code != 0 {
 		d.int(OCSFAPIResponseCode, int64(e.Result.Code))
 	}
@@ -438,39 +517,190 @@ func appendOCSF(dst []byte, rec *record.Record) ([]byte, error) {
 		d.str(OCSFAPIResponseError, e.Result.Reason)
 		d.str(OCSFAPIResponseMessage, e.Result.Message)
 	}
-	if len(ev.SourceIPs) > 0 {
-		d.str(OCSFSrcEndpointIP, ev.SourceIPs[0])
-		d.strs(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
+	if ev.ResponseObject != nil {
+		d.special(OCSFAPIResponseData, dkResponseData)
 	}
+	srcIP, srcName, inter := ocsfSource(ev.SourceIPs)
+	d.str(OCSFSrcEndpointIP, srcIP)
+	d.str(OCSFSrcEndpointName, srcName)
+	d.strs(OCSFSrcIntermediateIPs, inter)
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.str(OCSFHTTPRequestMethod, record.HTTPMethod(ev.Verb))
+	d.str(OCSFHTTPRequestMethod, ocsfHTTPMethod(ev.Verb))
 	d.str(OCSFHTTPRequestUA, ev.UserAgent)
 	d.str(OCSFHTTPRequestURLPath, path)
 	d.str(OCSFHTTPRequestURLQuery, query)
 	if e.Result.Code != 0 {
 		d.int(OCSFHTTPResponseCode, int64(e.Result.Code))
 	}
-	if e.What.Resource != "" {
-		// type, name, namespace, uid and group.name, from the record
+	rs := ocsfResources(rec)
+	if len(rs) > 0 {
 		d.special(OCSFResources, dkResources)
 	}
 	d.str(OCSFDstEndpointHostname, e.Node)
 	if len(e.Attack) > 0 {
 		d.special(OCSFAttacks, dkAttacks)
 	}
+	if hasOCSFObservables(rec) {
+		d.special(OCSFObservables, dkObservables)
+	}
 	d.special(OCSFUnmappedAudit, dkEvent)
 	d.special(OCSFUnmappedEnrichment, dkEnrichment)
 	return d.appendJSON(dst, rec)
 }
 
+// ocsfProfiles is metadata.profiles of a document with attacks (read-only).
+var ocsfProfiles = []string{"security_control"}
+
+// ocsfUserName is actor.user.name: the authenticated user (the one
+// accountable for the request; an impersonated identity is a resource of
+// the request, see ocsfResources), system:anonymous when the apiserver
+// logged none.
+func ocsfUserName(ev *auditv1.Event) string {
+	if ev.User.Username == "" && ev.User.UID == "" {
+		return ocsfAnonymous
+	}
+	return ev.User.Username
+}
+
+// ocsfSource splits the source addresses into src_endpoint: ip (the first,
+// when it is an IP address), name (the first when it is not, "unknown" when
+// the apiserver logged none: src_endpoint is required), and the valid
+// others as intermediate_ips.
+func ocsfSource(ips []string) (ip, name string, intermediate []string) {
+	if len(ips) == 0 {
+		return "", "unknown", nil
+	}
+	if ValidIP(ips[0]) {
+		ip = ips[0]
+	} else {
+		name = ips[0]
+	}
+	return ip, name, validIPs(ips[1:])
+}
+
+// ocsfHTTPMethod is http_request.http_method: the HTTP method of the verb
+// when it is one of OCSF's (the others are left out).
+func ocsfHTTPMethod(verb string) string {
+	switch m := record.HTTPMethod(verb); m {
+	case "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE":
+		return m
+	}
+	return ""
+}
+
+// ocsfResource is one entry of resources[]; its fields in the JSON key
+// order.
+type ocsfResource struct {
+	group, name, namespace, role string
+	roleID                       int
+	typ, uid                     string
+}
+
+// ocsfResources are the request's target (role Target) and, when the
+// request impersonated someone, the impersonated identity (role Actor: the
+// identity the apiserver authorized the request as; OCSF 1.8.0 has no
+// attribute for it in actor, and actor.invoked_by is deprecated). A
+// target without a name (list, watch, deletecollection, create without
+// one) is named by its collection's URL path, which identifies it. Every
+// entry has a name (OCSF: at least one of name and uid).
+func ocsfResources(rec *record.Record) []ocsfResource {
+	ev, e := rec.Event, &rec.Enrichment
+	var rs []ocsfResource
+	if e.What.Resource != "" {
+		r := ocsfResource{group: e.What.APIGroup, name: e.What.Name, namespace: e.What.Namespace,
+			role: "Target", roleID: 1, typ: resourceType(e)}
+		if ev.ObjectRef != nil {
+			r.uid = string(ev.ObjectRef.UID)
+		}
+		if r.name == "" && r.uid == "" {
+			r.name, _, _ = strings.Cut(ev.RequestURI, "?")
+			if r.name == "" {
+				r.name = r.typ
+			}
+		}
+		rs = append(rs, r)
+	}
+	if iu := ev.ImpersonatedUser; iu != nil && (iu.Username != "" || iu.UID != "") {
+		r := ocsfResource{name: iu.Username, role: "Actor", roleID: 2, typ: "users", uid: iu.UID}
+		if strings.HasPrefix(iu.Username, record.ServiceAccountPrefix) {
+			r.typ = "serviceaccounts"
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// ocsfObservable is one entry of observables[]; its fields in the JSON key
+// order.
+type ocsfObservable struct {
+	name, typ string
+	typeID    int
+	value     string
+}
+
+// OCSF observable type ids (and their captions).
+const (
+	obsIP           = 2  // IP Address
+	obsUserName     = 4  // User Name
+	obsResourceUID  = 10 // Resource UID
+	obsUserUID      = 31 // User uid
+	obsResourceName = 38 // Resource Details name
+)
+
+// obsCaptions are the captions of the observable type ids (read-only).
+var obsCaptions = map[int]string{obsIP: "IP Address", obsUserName: "User Name", obsResourceUID: "Resource UID",
+	obsUserUID: "User uid", obsResourceName: "Resource Details name"}
+
+// ocsfObservables lists the user, the addresses and the resources of the
+// document as observables.
+func ocsfObservables(rec *record.Record) []ocsfObservable {
+	ev := rec.Event
+	var os []ocsfObservable
+	add := func(name string, typeID int, value string) {
+		if value != "" {
+			os = append(os, ocsfObservable{name: name, typ: obsCaptions[typeID], typeID: typeID, value: value})
+		}
+	}
+	add(OCSFActorUserName, obsUserName, ev.User.Username)
+	add(OCSFActorUserUID, obsUserUID, ev.User.UID)
+	ip, _, inter := ocsfSource(ev.SourceIPs)
+	add(OCSFSrcEndpointIP, obsIP, ip)
+	for _, a := range inter {
+		add(OCSFSrcIntermediateIPs, obsIP, a)
+	}
+	for i, r := range ocsfResources(rec) {
+		p := "resources[" + strconv.Itoa(i) + "]."
+		add(p+"name", obsResourceName, r.name)
+		add(p+"uid", obsResourceUID, r.uid)
+	}
+	return os
+}
+
+// hasOCSFObservables reports whether ocsfObservables has any.
+func hasOCSFObservables(rec *record.Record) bool {
+	ev := rec.Event
+	return ev.User.Username != "" || ev.User.UID != "" || len(ev.SourceIPs) > 0 && ValidIP(ev.SourceIPs[0]) ||
+		len(validIPs(ev.SourceIPs)) > 0 || rec.Enrichment.What.Resource != "" ||
+		ev.ImpersonatedUser != nil && (ev.ImpersonatedUser.Username != "" || ev.ImpersonatedUser.UID != "")
+}
+
+// ocsfAttack splits an ATT&CK id into technique and sub-technique
+// (T1552.007: T1552 and T1552.007; T1078: T1078 and "").
+func ocsfAttack(id string) (technique, sub string) {
+	if t, _, ok := strings.Cut(id, "."); ok {
+		return t, id
+	}
+	return id, ""
+}
+
 // ocsfUserType classifies a Kubernetes user for OCSF actor.user.type_id:
-// 1 User, 3 System, 99 Other (service accounts), 0 Unknown.
+// 1 User, 3 System, 4 Service (service accounts), 0 Unknown.
 func ocsfUserType(name string) (string, int) {
 	switch {
 	case name == "":
 		return "Unknown", 0
 	case strings.HasPrefix(name, record.ServiceAccountPrefix):
-		return "Service Account", 99
+		return "Service", 4
 	case strings.HasPrefix(name, "system:"):
 		return "System", 3
 	}

@@ -29,3 +29,17 @@ func TestFormatText(t *testing.T) {
 		t.Errorf("UnmarshalText(splunk) = %v, %v", f, err)
 	}
 }
+
+func TestValidIP(t *testing.T) {
+	for ip, want := range map[string]bool{
+		"10.0.0.1": true, "::1": true, "2001:db8::8a2e:370:7334": true, "::ffff:192.0.2.1": true,
+		"": false, "99.999.999.999": false, "fe80::1%eth0": false, "localhost": false, "10.0.0.1:443": false,
+	} {
+		if got := ValidIP(ip); got != want {
+			t.Errorf("ValidIP(%q) = %v", ip, got)
+		}
+	}
+	if n := InvalidIPs([]string{"10.0.0.1", "bad", "::1", ""}); n != 2 {
+		t.Errorf("InvalidIPs: %d, want 2", n)
+	}
+}

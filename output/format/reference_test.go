@@ -110,7 +110,7 @@ func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 	d.put(ECSUserID, ev.User.UID)
 	d.put(ECSUserGroupName, ev.User.Groups)
 	d.put(ECSUserEffectiveName, e.Who.ImpersonatedUser)
-	if len(ev.SourceIPs) > 0 {
+	if len(ev.SourceIPs) > 0 && ValidIP(ev.SourceIPs[0]) {
 		d.put(ECSSourceIP, ev.SourceIPs[0])
 		d.put(ECSClientIP, ev.SourceIPs[0])
 	}
@@ -139,7 +139,7 @@ func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.put(ECSHostName, e.Node)
 	d.put(ECSRelatedUser, relatedUsers(ev))
-	d.put(ECSRelatedIP, ev.SourceIPs)
+	d.put(ECSRelatedIP, validIPs(ev.SourceIPs))
 	d.put(ECSRuleID, e.Rules)
 	if len(e.Attack) > 0 {
 		d.put(ECSThreatFramework, "MITRE ATT&CK")
@@ -155,7 +155,9 @@ func encodeECSMap(dst []byte, rec *record.Record) ([]byte, error) {
 
 func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 	ev, e := rec.Event, &rec.Enrichment
-	raw, err := eventJSON(ev)
+	evc := *ev // the bodies are api.request.data and api.response.data
+	evc.RequestObject, evc.ResponseObject = nil, nil
+	raw, err := eventJSON(&evc)
 	if err != nil {
 		return dst, err
 	}
@@ -210,11 +212,24 @@ func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 	}
 	d.put(OCSFStatusDetail, e.Result.Reason)
 	d.put(OCSFMessage, e.Summary)
-	d.put(OCSFMetadataVersion, "1.3.0")
-	d.put(OCSFMetadataProductName, "kube-audit-kafka")
-	d.put(OCSFMetadataVendorName, "kube-audit-kafka")
+	d.put(OCSFMetadataVersion, "1.8.0")
+	if len(e.Attack) > 0 {
+		d.put(OCSFMetadataProfiles, []string{"security_control"})
+	}
+	d.put(OCSFMetadataProductName, "Kubernetes API server")
+	d.put(OCSFMetadataVendorName, "Kubernetes")
+	logger := mapDoc{"name": "kube-audit-kafka"}
+	logger.put("version", loggerVersion)
+	if !rec.Received.IsZero() {
+		logger.put("logged_time", rec.Received.UnixMilli())
+	}
+	d.put(OCSFMetadataLoggers, []mapDoc{logger})
 	d.put(OCSFMetadataUID, string(ev.AuditID))
 	d.put(OCSFMetadataLogName, "kube-apiserver-audit")
+	d.put(OCSFMetadataLogLevel, string(ev.Level))
+	if ev.User.Username == "" && ev.User.UID == "" {
+		d.put(OCSFActorUserName, "system:anonymous")
+	}
 	d.put(OCSFActorUserName, ev.User.Username)
 	d.put(OCSFActorUserUID, ev.User.UID)
 	typ, typID := ocsfUserType(ev.User.Username)
@@ -227,17 +242,18 @@ func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 		}
 		d.put(OCSFActorUserGroups, gs)
 	}
-	if e.Who.ImpersonatedUser != "" {
-		// The authenticated user invoked the request as the impersonated one.
-		d.put(OCSFActorInvokedBy, ev.User.Username)
-		d.put(OCSFActorUserName, e.Who.ImpersonatedUser)
-		d.put(OCSFActorUserUID, ev.ImpersonatedUser.UID)
-	}
 	d.put(OCSFAPIOperation, ev.Verb)
 	d.put(OCSFAPIVersion, e.What.APIVersion)
 	d.put(OCSFAPIGroupName, e.What.APIGroup)
 	d.put(OCSFAPIServiceName, "kube-apiserver")
 	d.put(OCSFAPIRequestUID, string(ev.AuditID))
+	if ev.RequestObject != nil {
+		b, err := json.Marshal(ev.RequestObject)
+		if err != nil {
+			return dst, err
+		}
+		d.put(OCSFAPIRequestData, json.RawMessage(b))
+	}
 	if e.Result.Code != 0 {
 		d.put(OCSFAPIResponseCode, e.Result.Code)
 	}
@@ -245,35 +261,99 @@ func encodeOCSFMap(dst []byte, rec *record.Record) ([]byte, error) {
 		d.put(OCSFAPIResponseError, e.Result.Reason)
 		d.put(OCSFAPIResponseMessage, e.Result.Message)
 	}
-	if len(ev.SourceIPs) > 0 {
+	if ev.ResponseObject != nil {
+		b, err := json.Marshal(ev.ResponseObject)
+		if err != nil {
+			return dst, err
+		}
+		d.put(OCSFAPIResponseData, json.RawMessage(b))
+	}
+	var obs []mapDoc
+	observe := func(name string, typeID int, caption, value string) {
+		if value != "" {
+			obs = append(obs, mapDoc{"name": name, "type": caption, "type_id": typeID, "value": value})
+		}
+	}
+	observe("actor.user.name", 4, "User Name", ev.User.Username)
+	observe("actor.user.uid", 31, "User uid", ev.User.UID)
+	if len(ev.SourceIPs) == 0 {
+		d.put(OCSFSrcEndpointName, "unknown")
+	} else if ValidIP(ev.SourceIPs[0]) {
 		d.put(OCSFSrcEndpointIP, ev.SourceIPs[0])
-		d.put(OCSFSrcIntermediateIPs, ev.SourceIPs[1:])
+		observe("src_endpoint.ip", 2, "IP Address", ev.SourceIPs[0])
+	} else {
+		d.put(OCSFSrcEndpointName, ev.SourceIPs[0])
+	}
+	if len(ev.SourceIPs) > 1 {
+		var inter []string
+		for _, ip := range ev.SourceIPs[1:] {
+			if ValidIP(ip) {
+				inter = append(inter, ip)
+				observe("src_endpoint.intermediate_ips", 2, "IP Address", ip)
+			}
+		}
+		d.put(OCSFSrcIntermediateIPs, inter)
 	}
 	path, query, _ := strings.Cut(ev.RequestURI, "?")
-	d.put(OCSFHTTPRequestMethod, record.HTTPMethod(ev.Verb))
+	switch m := record.HTTPMethod(ev.Verb); m {
+	case "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE":
+		d.put(OCSFHTTPRequestMethod, m)
+	}
 	d.put(OCSFHTTPRequestUA, ev.UserAgent)
 	d.put(OCSFHTTPRequestURLPath, path)
 	d.put(OCSFHTTPRequestURLQuery, query)
 	if e.Result.Code != 0 {
 		d.put(OCSFHTTPResponseCode, e.Result.Code)
 	}
+	var rs []mapDoc
 	if e.What.Resource != "" {
-		r := mapDoc{"type": resourceType(e)}
+		r := mapDoc{"type": resourceType(e), "role": "Target", "role_id": 1}
 		r.put("name", e.What.Name)
 		r.put("namespace", e.What.Namespace)
 		if ev.ObjectRef != nil {
 			r.put("uid", string(ev.ObjectRef.UID))
 		}
+		if r["name"] == nil && r["uid"] == nil {
+			if path != "" {
+				r.put("name", path)
+			} else {
+				r.put("name", resourceType(e))
+			}
+		}
 		r.put("group.name", e.What.APIGroup)
-		d.put(OCSFResources, []mapDoc{r})
+		rs = append(rs, r)
+	}
+	if iu := ev.ImpersonatedUser; iu != nil && (iu.Username != "" || iu.UID != "") {
+		r := mapDoc{"type": "users", "role": "Actor", "role_id": 2}
+		if strings.HasPrefix(iu.Username, "system:serviceaccount:") {
+			r["type"] = "serviceaccounts"
+		}
+		r.put("name", iu.Username)
+		r.put("uid", iu.UID)
+		rs = append(rs, r)
+	}
+	for i, r := range rs {
+		n, _ := r["name"].(string)
+		u, _ := r["uid"].(string)
+		observe(fmt.Sprintf("resources[%d].name", i), 38, "Resource Details name", n)
+		observe(fmt.Sprintf("resources[%d].uid", i), 10, "Resource UID", u)
+	}
+	if len(rs) > 0 {
+		d.put(OCSFResources, rs)
 	}
 	d.put(OCSFDstEndpointHostname, e.Node)
 	if len(e.Attack) > 0 {
 		atts := make([]mapDoc, len(e.Attack))
 		for i, t := range e.Attack {
 			atts[i] = mapDoc{"technique": mapDoc{"uid": t}, "version": "v15"}
+			if parent, _, ok := strings.Cut(t, "."); ok {
+				atts[i] = mapDoc{"technique": mapDoc{"uid": parent}, "sub_technique": mapDoc{"uid": t}, "version": "v15"}
+			}
 		}
 		d.put(OCSFAttacks, atts)
+	}
+	if len(obs) > 0 {
+		d.put(OCSFObservables, obs)
 	}
 	d.put(OCSFUnmappedAudit, raw)
 	d.put(OCSFUnmappedEnrichment, e)
