@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -85,6 +84,7 @@ var ErrSkipped = errors.New("no event to correlate")
 type Decoder struct {
 	en  *enrich.Enricher
 	rec record.Record
+	buf []byte
 	// needsEnrichment: decode the enrichment of raw events (the rules
 	// read it); native messages keep theirs as bytes, parsed on use.
 	needsEnrichment bool
@@ -98,7 +98,8 @@ func NewDecoder(en *enrich.Enricher, rs *RuleSet) *Decoder {
 var enrichmentMember = []byte(`,"enrichment":`)
 
 // Decode reads one message into ev (overwritten). The event's strings share
-// one private copy of msg.
+// one private copy of msg; the enrichment is read from msg itself, which
+// must not change until the event has been processed.
 func (d *Decoder) Decode(msg []byte, ev *Event) error {
 	evs := ev.evs[:0]
 	*ev = Event{evs: evs}
@@ -108,10 +109,9 @@ func (d *Decoder) Decode(msg []byte, ev *Event) error {
 	if i := bytes.LastIndex(msg, enrichmentMember); i > 0 && msg[len(msg)-1] == '}' {
 		enr = msg[i+len(enrichmentMember) : len(msg)-1]
 		if len(enr) > 0 && enr[0] == '{' {
-			doc = make([]byte, i+1)
-			copy(doc, msg[:i])
-			doc[i] = '}'
-			enr = slices.Clone(enr)
+			// audit.Decode copies what it keeps: the buffer is reused.
+			d.buf = append(append(d.buf[:0], msg[:i]...), '}')
+			doc = d.buf
 		} else {
 			enr = nil
 		}
