@@ -27,6 +27,13 @@ type Config struct {
 	MetricsListen  string
 	Limits         Limits
 	CommitInterval time.Duration
+	// MessageKey is the plugin's message_key of the input topics; rules
+	// whose group key it does not decide go through RepartitionTopic.
+	MessageKey       string
+	RepartitionTopic string
+	// RepartitionGrace: how long after its end a window of a repartitioned
+	// rule still takes events.
+	RepartitionGrace time.Duration
 	// EventRulesFile and EventRulesMode: the single-event rules used to
 	// enrich raw audit events (dry run), as the plugin's rules_file.
 	EventRulesFile, EventRulesMode string
@@ -62,6 +69,22 @@ var props = []Property{
 	}},
 	{"group_id", "kube-audit-correlate", "Consumer group: the instances sharing it share the partitions.", func(c *Config, v string) error { c.GroupID = v; return nil }},
 	{"alerts_topic", "kube-audit-alerts", "Topic the alerts are written to, keyed by the group value.", func(c *Config, v string) error { c.AlertsTopic = v; return nil }},
+	{"message_key", "audit_id", "The plugin's message_key the input topics are keyed by (audit_id, user, namespace, none): rules grouping by it run on the input partitions; the others need repartition_topic.", func(c *Config, v string) error {
+		if !slices.Contains(MessageKeys(), v) {
+			return fmt.Errorf("unknown message key %q (valid: %s)", v, strings.Join(MessageKeys(), ", "))
+		}
+		c.MessageKey = v
+		return nil
+	}},
+	{"repartition_topic", "", "Topic through which events go, keyed by the group key, to the rules whose group key message_key does not decide (as Kafka Streams repartitions); create it like the input topic. Unset: every rule runs on the input partitions, and those rules see only the events of a key that share a partition.", func(c *Config, v string) error { c.RepartitionTopic = v; return nil }},
+	{"repartition_grace", DefaultRepartitionGrace.String(), "How long after its end a window of a repartitioned rule still takes events: the repartition topic mixes input partitions, some behind others. Later events are counted in late_events_total.", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("not a duration: %q", v)
+		}
+		c.RepartitionGrace = d
+		return nil
+	}},
 	{"rules_file", "", "YAML correlation rules file; see rules_mode and docs/correlate.md.", func(c *Config, v string) error { c.RulesFile = v; return nil }},
 	{"rules_mode", "extend", "extend: rules_file adds to (and may override by id) the embedded correlation rules; replace: only rules_file.", func(c *Config, v string) error {
 		if !slices.Contains(Modes(), v) {

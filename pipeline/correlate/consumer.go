@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,9 @@ type Timings struct {
 // alert ids.
 type Consumer struct {
 	cfg    *Config
-	rs     *RuleSet
+	rs     *RuleSet // the rules of the input partitions
+	remote *RuleSet // the rules of the repartition topic (nil: none)
+	fwd    *kafka.Writer
 	dialer *kafka.Dialer
 	writer *kafka.Writer
 	logf   func(format string, a ...any)
@@ -77,7 +80,19 @@ func NewConsumer(cfg *Config, logf func(format string, a ...any)) (*Consumer, er
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	return &Consumer{cfg: cfg, rs: rs, dialer: dialer, writer: w, logf: logf, open: map[string]int{}}, nil
+	c := &Consumer{cfg: cfg, rs: rs, dialer: dialer, writer: w, logf: logf, open: map[string]int{}}
+	local, remote := rs.Split(cfg.MessageKey)
+	switch {
+	case len(remote.Rules) == 0:
+	case cfg.RepartitionTopic == "":
+		logf("message_key %s does not put every event of a group in one partition for rules %s: they see only what shares a partition (set repartition_topic)", cfg.MessageKey, describeRules(remote))
+	default:
+		c.rs, c.remote = local, remote
+		c.fwd = &kafka.Writer{Addr: w.Addr, Topic: cfg.RepartitionTopic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
+			BatchTimeout: w.BatchTimeout, BatchSize: 1000, Transport: w.Transport}
+		logf("rules %s go through %s, keyed by their group key", describeRules(remote), cfg.RepartitionTopic)
+	}
+	return c, nil
 }
 
 type propertyErr struct {
@@ -98,8 +113,12 @@ func (c *Consumer) Stats() Stats {
 // Run consumes until ctx ends, then flushes the alerts, commits and leaves
 // the group.
 func (c *Consumer) Run(ctx context.Context) error {
+	topics := c.cfg.Topics
+	if c.remote != nil {
+		topics = append(append([]string(nil), topics...), c.cfg.RepartitionTopic)
+	}
 	gcfg := kafka.ConsumerGroupConfig{
-		ID: c.cfg.GroupID, Brokers: c.cfg.Kafka.Brokers, Topics: c.cfg.Topics, Dialer: c.dialer,
+		ID: c.cfg.GroupID, Brokers: c.cfg.Kafka.Brokers, Topics: topics, Dialer: c.dialer,
 		StartOffset: kafka.FirstOffset, WatchPartitionChanges: true,
 		HeartbeatInterval: c.Timings.Heartbeat, SessionTimeout: c.Timings.Session,
 		RebalanceTimeout: c.Timings.Rebalance, JoinGroupBackoff: c.Timings.JoinBackoff,
@@ -110,6 +129,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	defer g.Close()
 	defer c.writer.Close()
+	if c.fwd != nil {
+		defer c.fwd.Close()
+	}
 	for {
 		gen, err := g.Next(ctx)
 		if err != nil {
@@ -160,8 +182,25 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 	if start < 0 {
 		start = 0
 	}
-	eng := NewEngine(c.rs, c.cfg.Limits, start)
+	rs := c.rs
+	repartitioned := c.remote != nil && topic == c.cfg.RepartitionTopic
+	var fwd *Forwarder
+	if repartitioned {
+		rs = c.remote
+	} else if c.remote != nil {
+		fwd = NewForwarder(c.remote)
+	}
+	eng := NewEngine(rs, c.cfg.Limits, start)
+	if repartitioned {
+		eng.Dedupe, eng.Lateness = true, c.cfg.RepartitionGrace
+		if eng.Lateness == 0 {
+			eng.Lateness = DefaultRepartitionGrace
+		}
+	}
 	dec := NewDecoder(nil, c.rs)
+	if c.remote != nil {
+		dec = NewDecoder(nil, &RuleSet{needsEnrichment: c.rs.needsEnrichment || c.remote.needsEnrichment})
+	}
 	rctx, cancel := context.WithCancel(gctx)
 	defer cancel()
 	msgs := make(chan kafka.Message, 1024)
@@ -190,6 +229,8 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 	defer tick.Stop()
 	var (
 		pending   []*Alert
+		forwards  []kafka.Message
+		fws       []Forward
 		ev        Event
 		committed = offset
 		reported  Stats
@@ -217,6 +258,18 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 		c.mu.Unlock()
 	}()
 	flush := func(wctx context.Context) bool {
+		if len(forwards) > 0 {
+			if err := c.fwd.WriteMessages(wctx, forwards...); err != nil {
+				c.mu.Lock()
+				c.writeFails++
+				c.mu.Unlock()
+				if gctx.Err() == nil {
+					c.logf("%s: forward %d events to %s: %v (retried; offsets not committed)", name, len(forwards), c.cfg.RepartitionTopic, err)
+				}
+				return false
+			}
+			forwards = forwards[:0]
+		}
 		if len(pending) > 0 {
 			out := make([]kafka.Message, 0, len(pending))
 			for _, a := range pending {
@@ -232,7 +285,9 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 				c.mu.Lock()
 				c.writeFails++
 				c.mu.Unlock()
-				c.logf("%s: write %d alerts to %s: %v (retried; offsets not committed)", name, len(out), c.cfg.AlertsTopic, err)
+				if gctx.Err() == nil {
+					c.logf("%s: write %d alerts to %s: %v (retried; offsets not committed)", name, len(out), c.cfg.AlertsTopic, err)
+				}
 				return false
 			}
 			pending = pending[:0]
@@ -271,8 +326,27 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 				continue
 			}
 			ev.Offset = m.Offset
+			if repartitioned {
+				var only []string
+				for _, h := range m.Headers {
+					if h.Key == RepartitionHeader {
+						only = strings.Split(string(h.Value), ",")
+					}
+				}
+				if only == nil {
+					eng.Advance(m.Offset)
+					continue
+				}
+				ev.Route(only, string(m.Key))
+			} else if fwd != nil {
+				fws = fwd.Forwards(&ev, fws[:0])
+				for _, f := range fws {
+					forwards = append(forwards, kafka.Message{Key: []byte(f.Key), Value: m.Value,
+						Headers: []kafka.Header{{Key: RepartitionHeader, Value: []byte(strings.Join(f.Rules, ","))}}})
+				}
+			}
 			pending = eng.Process(&ev, pending)
-			if len(pending) >= 256 {
+			if len(pending) >= 256 || len(forwards) >= 1024 {
 				flush(gctx)
 			}
 		case <-tick.C:

@@ -17,10 +17,27 @@ import (
 // groupStream is a stream keyed by user (the plugin's message_key user):
 // users attackers, each denied on 10 distinct resources in each of windows
 // aligned 5-minute windows, among routine events of excepted controllers.
-func groupStream(users, windows int) (msgs []*kgo.Record, expected map[string]bool) {
+//
+// With brute, 3 addresses also fail authentication 25 times in each window:
+// those 401s have no user, so the plugin gives them no key and they are
+// spread over the partitions; only the repartition topic brings each
+// address's together.
+func groupStream(users, windows int, brute bool) (msgs []*kgo.Record, expected map[string]bool) {
 	expected = map[string]bool{}
 	for w := 0; w < windows; w++ {
 		wStart := t0.Add(time.Duration(w) * 5 * time.Minute)
+		if brute {
+			for i := 0; i < 25; i++ {
+				for a := 0; a < 3; a++ {
+					ip := fmt.Sprintf("198.51.100.%d", a)
+					e := ev{ip: ip, verb: "get", resource: "pods", code: 401, stage: "ResponseStarted", at: time.Duration(w)*5*time.Minute + time.Duration(i*8+a)*time.Second}
+					msgs = append(msgs, &kgo.Record{Value: e.json()})
+					if i == 0 {
+						expected[AlertID("brute_force_unauthenticated", "source_ip", ip, wStart)] = true
+					}
+				}
+			}
+		}
 		for i := 0; i < 10; i++ {
 			for u := 0; u < users; u++ {
 				user := fmt.Sprintf("attacker-%02d", u)
@@ -44,16 +61,19 @@ func groupStream(users, windows int) (msgs []*kgo.Record, expected map[string]bo
 // no alert has an id outside the expected ones (duplicates only with the
 // same id).
 func TestConsumerGroupFailover(t *testing.T) {
-	t.Run("crash", func(t *testing.T) { testFailover(t, true) })
+	t.Run("crash", func(t *testing.T) { testFailover(t, true, false) })
 	// Stopped: flushes its alerts and commits before leaving.
-	t.Run("stop", func(t *testing.T) { testFailover(t, false) })
+	t.Run("stop", func(t *testing.T) { testFailover(t, false, false) })
+	// Brute force from addresses, whose 401s have no message key: through
+	// the repartition topic (message_key user).
+	t.Run("repartition-crash", func(t *testing.T) { testFailover(t, true, true) })
 }
 
-func testFailover(t *testing.T, crash bool) {
+func testFailover(t *testing.T, crash, repartition bool) {
 	if testing.Short() {
 		t.Skip("consumer group test")
 	}
-	b, err := embedded.Start(6, []string{"kube-audit", "kube-audit-alerts"})
+	b, err := embedded.Start(6, []string{"kube-audit", "kube-audit-alerts", "kube-audit-correlate-repartition"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +86,21 @@ func testFailover(t *testing.T, crash bool) {
 		t.Fatal(err)
 	}
 	defer prod.Close()
-	msgs, expected := groupStream(12, 4)
+	msgs, expected := groupStream(12, 4, repartition)
 	half := len(msgs) * 5 / 8 // windows 0, 1 and half of window 2
 	if err := prod.ProduceSync(ctx, msgs[:half]...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 
 	cfg := &Config{Kafka: output.Config{Brokers: b.Addrs()}, Topics: []string{"kube-audit"}, GroupID: "correlate-test",
-		AlertsTopic: "kube-audit-alerts", RulesMode: "extend", Format: FormatNative, CommitInterval: 200 * time.Millisecond}
+		AlertsTopic: "kube-audit-alerts", RulesMode: "extend", Format: FormatNative, CommitInterval: 200 * time.Millisecond,
+		MessageKey: "user"}
+	if repartition {
+		cfg.RepartitionTopic = "kube-audit-correlate-repartition"
+		// The whole stream (20 minutes of events) is produced at once: the
+		// input partitions are read at different paces.
+		cfg.RepartitionGrace = 30 * time.Minute
+	}
 	type inst struct {
 		c      *Consumer
 		cancel context.CancelFunc
@@ -138,7 +165,7 @@ func testFailover(t *testing.T, crash bool) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	waitFor(24) // windows 0 and 1
+	waitFor(len(expected) / 2) // windows 0 and 1
 	// Every instance owns partitions and has read events: window 2 is open
 	// in each.
 	for _, in := range insts {
@@ -177,7 +204,7 @@ func testFailover(t *testing.T, crash bool) {
 	for _, in := range insts {
 		total.Add(in.c.Stats())
 	}
-	t.Logf("%d alerts, %d duplicates (same ids); events consumed %d of %d (replays count twice)", len(seen), dups, total.Events, len(msgs))
+	t.Logf("%d alerts, %d duplicates (same ids); events consumed %d of %d (replays and repartitioned copies count too)", len(seen), dups, total.Events, len(msgs))
 	for _, in := range insts {
 		in.cancel()
 		<-in.done

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,13 +55,25 @@ type Engine struct {
 	swept     time.Time
 	next      int64 // the offset after the last event processed
 	Stats     Stats
-	buf       []string
-	keys      []string
+	// Lateness: see DefaultLateness.
+	Lateness time.Duration
+	// Dedupe: count an audit id once per window (a repartition topic may
+	// hold an event twice: at-least-once forwarding).
+	Dedupe bool
+	buf    []string
+	keys   []string
 }
 
 type ruleState struct {
-	windows map[string]*window  // threshold: by group key
+	windows map[wkey]*window    // threshold: by group key and window start
 	pending map[string][]*first // sequence: first steps by key
+}
+
+// wkey names a threshold window: a group key may have several windows
+// open (a late event of the one before, within the lateness).
+type wkey struct {
+	key   string
+	start int64
 }
 
 type window struct {
@@ -68,7 +81,8 @@ type window struct {
 	firstOffset int64
 	count       int
 	distinct    map[string]struct{}
-	values      []string // first distinct values, in order
+	ids         map[string]struct{} // Dedupe
+	values      []string            // first distinct values, in order
 	auditIDs    []string
 	ips, users  []string
 	fired       bool
@@ -92,12 +106,12 @@ func NewEngine(rs *RuleSet, lim Limits, from int64) *Engine {
 	if lim.MaxValues <= 0 {
 		lim.MaxValues = DefaultLimits.MaxValues
 	}
-	e := &Engine{rs: rs, lim: lim, state: make([]ruleState, len(rs.Rules)), next: from}
+	e := &Engine{rs: rs, lim: lim, state: make([]ruleState, len(rs.Rules)), next: from, Lateness: DefaultLateness}
 	for i, r := range rs.Rules {
 		if r.Sequence {
 			e.state[i].pending = map[string][]*first{}
 		} else {
-			e.state[i].windows = map[string]*window{}
+			e.state[i].windows = map[wkey]*window{}
 		}
 	}
 	return e
@@ -117,6 +131,9 @@ func (e *Engine) Process(ev *Event, dst []*Alert) []*Alert {
 		}
 	}
 	for i, r := range e.rs.Rules {
+		if ev.only != nil && !slices.Contains(ev.only, r.ID) {
+			continue
+		}
 		st := &e.state[i]
 		if r.Sequence {
 			dst = e.sequence(r, st, ev, dst)
@@ -130,6 +147,21 @@ func (e *Engine) Process(ev *Event, dst []*Alert) []*Alert {
 // groupKeys returns the event's group keys for fields (several when a
 // field has several values), reusing e.keys.
 func (e *Engine) groupKeys(fs []field, ev *Event) []string {
+	keys := e.allKeys(fs, ev)
+	if ev.key == "" {
+		return keys
+	}
+	// A repartitioned copy: only the key it was routed by.
+	for _, k := range keys {
+		if k == ev.key {
+			e.keys = append(e.keys[:0], k)
+			return e.keys
+		}
+	}
+	return keys[:0]
+}
+
+func (e *Engine) allKeys(fs []field, ev *Event) []string {
 	e.keys = e.keys[:0]
 	if len(fs) == 1 {
 		e.keys = fs[0].fn(ev, e.keys)
@@ -163,7 +195,7 @@ func (e *Engine) threshold(r *Rule, st *ruleState, ev *Event, dst []*Alert) []*A
 	e.Stats.Matched++
 	start := ev.Time.Truncate(r.Window)
 	end := start.Add(r.Window)
-	if !end.After(e.watermark.Add(-lateness)) {
+	if !end.After(e.watermark.Add(-e.Lateness)) {
 		e.Stats.Late++
 		return dst
 	}
@@ -175,14 +207,7 @@ func (e *Engine) threshold(r *Rule, st *ruleState, ev *Event, dst []*Alert) []*A
 		}
 	}
 	for _, key := range keys {
-		w := st.windows[key]
-		if w != nil && !w.start.Equal(start) {
-			if w.start.After(start) {
-				e.Stats.Late++ // an event of the window before this one
-				continue
-			}
-			w = nil // that window ended
-		}
+		w := st.windows[wkey{key, start.UnixNano()}]
 		if w == nil {
 			if len(st.windows) >= e.lim.MaxKeys {
 				e.evictWindow(st)
@@ -191,7 +216,19 @@ func (e *Engine) threshold(r *Rule, st *ruleState, ev *Event, dst []*Alert) []*A
 			if r.distinct.fn != nil {
 				w.distinct = map[string]struct{}{}
 			}
-			st.windows[strings.Clone(key)] = w
+			if e.Dedupe {
+				w.ids = map[string]struct{}{}
+			}
+			st.windows[wkey{strings.Clone(key), start.UnixNano()}] = w
+		}
+		if w.ids != nil {
+			id := ev.AuditID()
+			if _, dup := w.ids[id]; dup {
+				continue
+			}
+			if len(w.ids) < e.lim.MaxValues {
+				w.ids[strings.Clone(id)] = struct{}{}
+			}
 		}
 		w.count++
 		if len(w.auditIDs) < MaxAuditIDs {
@@ -226,9 +263,14 @@ func (e *Engine) threshold(r *Rule, st *ruleState, ev *Event, dst []*Alert) []*A
 	return dst
 }
 
-// lateness is how long after its end a window still takes events: the
-// apiservers of one partition do not write in exact time order.
-const lateness = 10 * time.Second
+// DefaultLateness is how long after its end a window still takes events:
+// the apiservers of one partition do not write in exact time order.
+const DefaultLateness = 10 * time.Second
+
+// DefaultRepartitionGrace is the lateness of the engines of a repartition
+// topic: its events come from every input partition, some behind others
+// (a replay after a failover, a backlog being caught up).
+const DefaultRepartitionGrace = 5 * time.Minute
 
 func addListed(list []string, v string) []string {
 	if v == "" || len(list) >= maxListed {
@@ -247,7 +289,7 @@ func (e *Engine) evictWindow(st *ruleState) {
 	if len(st.windows) < e.lim.MaxKeys {
 		return
 	}
-	var oldK string
+	var oldK wkey
 	var old *window
 	for k, w := range st.windows {
 		if old == nil || w.firstOffset < old.firstOffset {
@@ -281,7 +323,7 @@ func (e *Engine) sequence(r *Rule, st *ruleState, ev *Event, dst []*Alert) []*Al
 		}
 	}
 	if r.steps[0].matches(ev) {
-		if ev.Time.Add(r.Window).Before(e.watermark.Add(-lateness)) {
+		if ev.Time.Add(r.Window).Before(e.watermark.Add(-e.Lateness)) {
 			e.Stats.Late++
 			return dst
 		}
@@ -338,7 +380,7 @@ func (e *Engine) evictPending(st *ruleState, r *Rule) {
 // sweep drops the windows and first steps the watermark has passed.
 func (e *Engine) sweep() {
 	e.swept = e.watermark
-	limit := e.watermark.Add(-lateness)
+	limit := e.watermark.Add(-e.Lateness)
 	for i, r := range e.rs.Rules {
 		st := &e.state[i]
 		for k, w := range st.windows {

@@ -28,7 +28,15 @@ type Event struct {
 	rules   []string
 	enrDone bool
 	evs     []auditv1.Event
+	// A repartitioned copy: the rules (ids) and the group key it was routed
+	// for; nil and "" otherwise.
+	only []string
+	key  string
 }
+
+// Route restricts a repartitioned event to the rules and the group key it
+// was forwarded for (Forward's headers).
+func (e *Event) Route(rules []string, key string) { e.only, e.key = rules, key }
 
 // Severity is the event's single-event severity (info when unknown).
 func (e *Event) Severity() record.Severity {
