@@ -68,7 +68,7 @@ var props = []Property{
 		return nil
 	}},
 	{"group_id", "kube-audit-correlate", "Consumer group: the instances sharing it share the partitions.", func(c *Config, v string) error { c.GroupID = v; return nil }},
-	{"alerts_topic", "kube-audit-alerts", "Topic the alerts are written to, keyed by the group value.", func(c *Config, v string) error { c.AlertsTopic = v; return nil }},
+	{"alerts_topic", "kube-audit-correlations", "Topic the alerts are written to, keyed by the group value.", func(c *Config, v string) error { c.AlertsTopic = v; return nil }},
 	{"message_key", "audit_id", "The plugin's message_key the input topics are keyed by (audit_id, user, namespace, none): rules grouping by it run on the input partitions; the others need repartition_topic.", func(c *Config, v string) error {
 		if !slices.Contains(MessageKeys(), v) {
 			return fmt.Errorf("unknown message key %q (valid: %s)", v, strings.Join(MessageKeys(), ", "))
