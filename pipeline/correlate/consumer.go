@@ -42,6 +42,11 @@ type Consumer struct {
 	// abandon: on stop, neither flush nor commit (a crash, for tests).
 	abandon bool
 
+	workers sync.WaitGroup // partition goroutines: waited for before leaving the group
+	// stopping: partitions not done with their last flush. One partition
+	// returning ends the generation (kafka-go): on stop, each waits for the
+	// others' commits before returning.
+	stopping   sync.WaitGroup
 	mu         sync.Mutex
 	stats      Stats
 	open       map[string]int // by topic/partition
@@ -132,6 +137,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.fwd != nil {
 		defer c.fwd.Close()
 	}
+	// Stopping: the partitions write their alerts and commit while the
+	// generation is still theirs, then the group is left (above).
+	defer c.workers.Wait()
 	for {
 		gen, err := g.Next(ctx)
 		if err != nil {
@@ -154,7 +162,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 			for _, p := range parts {
 				topic, p := topic, p
 				n++
-				gen.Start(func(gctx context.Context) { c.partition(ctx, gctx, gen, topic, p.ID, p.Offset) })
+				c.workers.Add(1)
+				c.stopping.Add(1)
+				gen.Start(func(gctx context.Context) {
+					defer c.workers.Done()
+					var once sync.Once
+					release := func() { once.Do(c.stopping.Done) }
+					defer release()
+					c.partition(ctx, gctx, gen, topic, p.ID, p.Offset, release)
+				})
 			}
 		}
 		c.logf("generation %d: %d partitions assigned", gen.ID, n)
@@ -167,7 +183,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // partition correlates one partition for one generation. ctx is the
 // consumer's (its end: flush, commit, return), gctx the generation's (its
 // end: the partition may have moved; return without committing).
-func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, topic string, part int, offset int64) {
+func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, topic string, part int, offset int64, flushed func()) {
 	name := fmt.Sprintf("%s/%d", topic, part)
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.cfg.Kafka.Brokers, Topic: topic, Partition: part, Dialer: c.dialer,
@@ -362,6 +378,8 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 				flush(fctx)
 				fcancel()
 			}
+			flushed()
+			c.stopping.Wait()
 			return
 		}
 	}
