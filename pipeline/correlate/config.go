@@ -109,11 +109,11 @@ var props = []Property{
 		return nil
 	}},
 	{"metrics_listen", "", "host:port serving Prometheus /metrics and /healthz; unset: off.", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
-	{"max_keys", strconv.Itoa(DefaultLimits.MaxKeys), "Open windows (or pending first steps) per rule and partition; past it the oldest is evicted (counted).", func(c *Config, v string) (err error) {
+	{"max_keys", strconv.Itoa(DefaultMaxKeys), "Open windows (or pending first steps) per rule and partition; past it the oldest is evicted (counted).", func(c *Config, v string) (err error) {
 		c.Limits.MaxKeys, err = positive(v)
 		return
 	}},
-	{"max_values", strconv.Itoa(DefaultLimits.MaxValues), "Distinct values per window, first steps per sequence key; past it they are evicted (counted).", func(c *Config, v string) (err error) {
+	{"max_values", strconv.Itoa(DefaultMaxValues), "Distinct values per window, first steps per sequence key; past it they are evicted (counted).", func(c *Config, v string) (err error) {
 		c.Limits.MaxValues, err = positive(v)
 		return
 	}},

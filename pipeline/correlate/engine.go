@@ -17,9 +17,12 @@ type Limits struct {
 	MaxValues int
 }
 
-// DefaultLimits: about 10,000 keys × 9 rules × (a window and its values)
+// Default limits: 10,000 windows × 8 rules × (a window and its values)
 // stays within some tens of MB per partition at the worst.
-var DefaultLimits = Limits{MaxKeys: 10000, MaxValues: 1000}
+const (
+	DefaultMaxKeys   = 10000
+	DefaultMaxValues = 1000
+)
 
 // MaxAuditIDs is how many audit ids an alert lists (with their total).
 const MaxAuditIDs = 50
@@ -101,10 +104,10 @@ type first struct {
 // NewEngine returns an engine for one partition; offsets start at from.
 func NewEngine(rs *RuleSet, lim Limits, from int64) *Engine {
 	if lim.MaxKeys <= 0 {
-		lim.MaxKeys = DefaultLimits.MaxKeys
+		lim.MaxKeys = DefaultMaxKeys
 	}
 	if lim.MaxValues <= 0 {
-		lim.MaxValues = DefaultLimits.MaxValues
+		lim.MaxValues = DefaultMaxValues
 	}
 	e := &Engine{rs: rs, lim: lim, state: make([]ruleState, len(rs.Rules)), next: from, Lateness: DefaultLateness}
 	for i, r := range rs.Rules {

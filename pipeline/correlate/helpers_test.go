@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -19,10 +20,10 @@ type ev struct {
 
 var t0 = time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
 
-var seq int
+var seq atomic.Int64
 
 func (e ev) json() []byte {
-	seq++
+	n := seq.Add(1)
 	stage := e.stage
 	if stage == "" {
 		stage = "ResponseComplete"
@@ -34,7 +35,7 @@ func (e ev) json() []byte {
 	ts := t0.Add(e.at).Format("2006-01-02T15:04:05.000000Z")
 	m := map[string]any{
 		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request",
-		"auditID": fmt.Sprintf("00000000-0000-0000-0000-%012d", seq), "stage": stage,
+		"auditID": fmt.Sprintf("00000000-0000-0000-0000-%012d", n), "stage": stage,
 		"requestURI": "/api/v1/x", "verb": e.verb,
 		"user":                     map[string]any{"username": e.user, "groups": []string{"system:authenticated"}},
 		"sourceIPs":                []string{e.ip},
