@@ -331,6 +331,8 @@ func (c *Consumer) partition(ctx, gctx context.Context, gen *kafka.Generation, t
 					fctx, fcancel := context.WithTimeout(context.Background(), 10*time.Second)
 					flush(fctx)
 					fcancel()
+					flushed()
+					c.stopping.Wait()
 				}
 				return
 			}
