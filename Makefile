@@ -26,7 +26,7 @@ run: $(CMD)
 
 test: build lint
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./pipeline ./output ./metrics
+	$(GO) test -count=1 -race ./pipeline ./pipeline/correlate ./output ./metrics
 	$(GO) test -count=1 -race -run Concurrent ./enrich/...
 	$(GO) test -count=1 -race -skip Boundary ./plugin
 

@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -203,16 +205,17 @@ func TestOverlays(t *testing.T) {
 					t.Errorf("patch targets %s %s, which the overlay does not have", p.Target.Kind, p.Target.Name)
 					continue
 				}
-				if p.Target.Kind != "DaemonSet" {
-					t.Errorf("patch of a %s: only DaemonSet patches are checked", p.Target.Kind)
+				if p.Target.Kind != "DaemonSet" && p.Target.Kind != "Deployment" {
+					t.Errorf("patch of a %s: only DaemonSet and Deployment patches are checked", p.Target.Kind)
 					continue
 				}
-				var patch, base appsv1.DaemonSet
-				if err := yaml.UnmarshalStrict([]byte(p.Patch), &patch); err != nil {
+				patch, err := podWorkload(p.Target.Kind, []byte(p.Patch))
+				if err != nil {
 					t.Errorf("patch: %v", err)
 					continue
 				}
-				if err := yaml.UnmarshalStrict(target.doc, &base); err != nil {
+				base, err := podWorkload(p.Target.Kind, target.doc)
+				if err != nil {
 					t.Fatal(err)
 				}
 				if patch.Name != base.Name || patch.Namespace != base.Namespace {
@@ -227,7 +230,7 @@ func TestOverlays(t *testing.T) {
 					bc := base.Spec.Template.Spec.Containers[i]
 					for _, e := range pc.Env {
 						if !slices.ContainsFunc(bc.Env, func(b corev1.EnvVar) bool { return b.Name == e.Name }) {
-							t.Errorf("patch sets env %s, which the DaemonSet does not have", e.Name)
+							t.Errorf("patch sets env %s, which the %s does not have", e.Name, p.Target.Kind)
 						}
 					}
 				}
@@ -444,5 +447,36 @@ func TestImageVersionIsTheTestedOne(t *testing.T) {
 	tested := regexp.MustCompile(`Tested with Fluent Bit ([0-9.]+)`).FindSubmatch(readme)
 	if tested == nil || string(tested[1]) != string(m[1]) {
 		t.Errorf("the Dockerfile uses Fluent Bit %s, the README says it was tested with %q", m[1], tested)
+	}
+}
+
+// podWorkload reads a DaemonSet or a Deployment strictly, as the metadata
+// and pod template the overlay tests compare.
+func podWorkload(kind string, doc []byte) (*workload, error) {
+	switch kind {
+	case "DaemonSet":
+		var ds appsv1.DaemonSet
+		if err := yaml.UnmarshalStrict(doc, &ds); err != nil {
+			return nil, err
+		}
+		w := &workload{ObjectMeta: ds.ObjectMeta}
+		w.Spec.Template = ds.Spec.Template
+		return w, nil
+	case "Deployment":
+		var d appsv1.Deployment
+		if err := yaml.UnmarshalStrict(doc, &d); err != nil {
+			return nil, err
+		}
+		w := &workload{ObjectMeta: d.ObjectMeta}
+		w.Spec.Template = d.Spec.Template
+		return w, nil
+	}
+	return nil, fmt.Errorf("kind %s", kind)
+}
+
+type workload struct {
+	metav1.ObjectMeta
+	Spec struct {
+		Template corev1.PodTemplateSpec
 	}
 }

@@ -133,3 +133,20 @@ func (m *watchedSASL) refused(err error) bool {
 	return m != nil && m.state.Load() == authStarted &&
 		(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET))
 }
+
+// Security builds the TLS configuration (nil when tls is off) and the SASL
+// mechanism (nil when none) of c, for other Kafka clients of the same
+// brokers configured by the same properties (the correlate command's
+// consumer and alert writer). Problems name their fields (fielderr).
+func (c *Config) Security() (*tls.Config, sasl.Mechanism, error) {
+	var l fielderr.List
+	t := tlsConfig(c.TLS, &l)
+	if err := l.Err(); err != nil {
+		return nil, nil, err
+	}
+	m, err := saslMechanism(c.SASL)
+	if err != nil {
+		return nil, nil, &fielderr.Error{Field: "output.SASL.Mechanism", Err: err}
+	}
+	return t, m, nil
+}

@@ -42,11 +42,15 @@ var errHelp = errors.New("help")
 
 const usageText = `Usage: kube-audit-kafka [flags] FILE... (- for standard input; .gz is read too)
        kube-audit-kafka watch [flags] [FILE|-]
+       kube-audit-kafka correlate [-p key=value ...] [--dry-run FILE...]
 
 Subcommands:
   watch            follow the topic(s) and print one line per event (time,
                    severity, stage, summary), with filters; or read a file or
                    the --dry-run output of this command; watch -h for its flags
+  correlate        a consumer group finding what spans many events (enumeration,
+                   brute force, secret harvesting, chains); alerts to a topic,
+                   or on stdout with --dry-run FILE...; correlate -h
 
 Replays JSON-lines kube-apiserver audit logs through the plugin's own pipeline
 (Fluent Bit chunks of {"log": "<line>"} records, as the tail input hands them
