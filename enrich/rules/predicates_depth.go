@@ -14,7 +14,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
-// Predicates of the detection-depth rules (issue 13). They read what the
+// Predicates of the detection-depth rules. They read what the
 // shared body (predicates.go) does not hold: container commands, added
 // capabilities, JSON patches, last-applied configurations, CSRs. Each parses
 // the event's object itself, and only when its rule has matched everything

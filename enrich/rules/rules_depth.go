@@ -12,7 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 )
 
-// Detection-depth matcher fields (issue 13): user-agent classes, the command
+// Detection-depth matcher fields: user-agent classes, the command
 // line of an exec or of an ephemeral container, and added Linux
 // capabilities. They keep the rules data: what a reverse shell or a
 // scripting client looks like is written in rules.yaml, not in Go.
