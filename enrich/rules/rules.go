@@ -22,8 +22,6 @@ import (
 //go:embed rules.yaml
 var defaultRules []byte
 
-// DefaultRulesYAML returns the embedded default rule file.
-func DefaultRulesYAML() []byte { return append([]byte(nil), defaultRules...) }
 
 // RuleFile is the YAML shape of a rule file.
 type RuleFile struct {
