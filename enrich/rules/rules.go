@@ -22,7 +22,6 @@ import (
 //go:embed rules.yaml
 var defaultRules []byte
 
-
 // RuleFile is the YAML shape of a rule file.
 type RuleFile struct {
 	Rules []RuleSpec `json:"rules"`
