@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
 
 // TestNativeSize holds the native message's size against its input event on
@@ -62,7 +64,7 @@ func TestNativeSize(t *testing.T) {
 	}
 }
 
-func mustLines(t *testing.T, path string) [][]byte {
+func mustLines(t testing.TB, path string) [][]byte {
 	t.Helper()
 	ls, err := benchmix.ReadLines(path)
 	if err != nil {
@@ -73,7 +75,7 @@ func mustLines(t *testing.T, path string) [][]byte {
 
 // sameMeaning compares two JSON documents as the schema reads them: a member
 // that is empty ("", null, [], {}) means what its absence means (omitempty).
-func sameMeaning(t *testing.T, a, b []byte) bool {
+func sameMeaning(t testing.TB, a, b []byte) bool {
 	t.Helper()
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
@@ -167,4 +169,71 @@ func TestSpliceMeansTheSame(t *testing.T) {
 		t.Fatalf("only %d of %d documents spliced", spliced, len(docs))
 	}
 	t.Logf("%d spliced messages compared", spliced)
+}
+
+// FuzzSplice: whatever the document, a spliced native message is valid JSON
+// and means what the re-encoded one means (the redactor and the rules saw
+// the decoded event; the spliced bytes must not say more).
+func FuzzSplice(f *testing.F) {
+	for _, l := range mustLines(f, "../testdata/lab-policy.audit.log")[:40] {
+		f.Add(l)
+	}
+	for _, l := range mustLines(f, "../enrich/testdata/public_samples.jsonl") {
+		f.Add(l)
+	}
+	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","extra":{"token":"x"}}`))
+	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","user":{"username":"u","Username":"v"}}`))
+	en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: enrich.Stages()}, redact.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		evs, raws, err := audit.DecodeRaw(doc, nil, nil)
+		if err != nil && len(evs) == 0 {
+			return
+		}
+		for j := range evs {
+			var rec record.Record
+			if en.EnrichInto(&rec, &evs[j], raws[j]) != enrich.DropNone || rec.Raw == nil {
+				continue
+			}
+			a, err := format.Append(nil, format.Native, format.Lean, &rec)
+			if err != nil {
+				continue // the re-encoding would fail too (checked below)
+			}
+			if !json.Valid(a) {
+				t.Fatalf("spliced message is not JSON: %q", a)
+			}
+			enc := rec
+			enc.Raw = nil
+			b, err := format.Append(nil, format.Native, format.Lean, &enc)
+			if err != nil {
+				continue // e.g. a NaN latency: no message either way
+			}
+			if !sameEvent(t, a, b) {
+				t.Fatalf("spliced and encoded messages differ:\n%s\n%s", a, b)
+			}
+		}
+	})
+}
+
+// sameEvent compares two native messages as audit.k8s.io/v1 reads them (a
+// time written "T0:00:00,5Z" is the time written "T00:00:00.500000Z"), and
+// their enrichments member by member.
+func sameEvent(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	type msg struct {
+		auditv1.Event
+		Enrichment json.RawMessage `json:"enrichment"`
+	}
+	var x, y msg
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("spliced message: %v", err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("encoded message: %v", err)
+	}
+	ex, _ := json.Marshal(&x.Event)
+	ey, _ := json.Marshal(&y.Event)
+	return bytes.Equal(ex, ey) && sameMeaning(t, x.Enrichment, y.Enrichment)
 }
