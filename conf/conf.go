@@ -198,8 +198,9 @@ func text(dst encoding.TextUnmarshaler) func(string) error {
 	return func(v string) error { return dst.UnmarshalText([]byte(v)) }
 }
 
-// list splits a comma-separated value, dropping empty items.
-func list(v string) []string {
+// List splits a comma-separated property value, dropping blanks and empty
+// items (the plugin's lists, the commands' flags).
+func List(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -240,7 +241,7 @@ func parseKV(v string) (map[string]string, error) {
 		return nil, nil
 	}
 	m := map[string]string{}
-	for _, item := range list(v) {
+	for _, item := range List(v) {
 		k, val, ok := strings.Cut(item, "=")
 		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
 		if !ok || k == "" || val == "" {

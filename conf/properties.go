@@ -21,7 +21,7 @@ var properties = []Property{
 
 	// Kafka
 	{Key: "brokers", Help: "Comma-separated Kafka bootstrap brokers, host:port. Required by the plugin; the command starts an embedded broker when unset.",
-		field: "output.Brokers", set: func(c *Config, v string) error { c.Output.Brokers = list(v); return nil }},
+		field: "output.Brokers", set: func(c *Config, v string) error { c.Output.Brokers = List(v); return nil }},
 	{Key: "topic", Default: "kube-audit", Help: "Topic for every event not routed elsewhere by topics_by_severity.",
 		field: "output.Topic", set: func(c *Config, v string) error { c.Output.Topic = v; return nil }},
 	{Key: "topics_by_severity", Help: "Routes severities to topics, e.g. critical=audit-alerts,high=audit-alerts.",
@@ -112,7 +112,7 @@ var properties = []Property{
 	{Key: "stages", Default: "ResponseComplete,Panic", Help: "Audit stages shipped. ResponseStarted of pods/exec, attach and portforward (those requests may stay open for hours) and of 401s (they have no ResponseComplete) is always shipped; drop it with omitStages in policy_file.",
 		field: "enrich.Stages", set: func(c *Config, v string) error {
 			c.Enrich.Stages = []string{} // set: empty is an error, not the default
-			for _, s := range list(v) {
+			for _, s := range List(v) {
 				if i := slices.IndexFunc(enrich.Stages(), func(x string) bool { return strings.EqualFold(x, s) }); i >= 0 {
 					s = enrich.Stages()[i] // canonical spelling
 				}
@@ -146,11 +146,11 @@ var properties = []Property{
 	{Key: "redaction_hmac_key", Secret: true, Help: "HMAC key for redaction_mode hash (at least 16 characters).",
 		field: "redact.HMACKey", set: func(c *Config, v string) error { c.Redact.HMACKey = v; return nil }},
 	{Key: "redact_paths", Help: "Extra body paths to redact, comma-separated, dotted with * for any key or index (e.g. spec.config.*.password).",
-		field: "redact.Paths", set: func(c *Config, v string) error { c.Redact.Paths = list(v); return nil }},
+		field: "redact.Paths", set: func(c *Config, v string) error { c.Redact.Paths = List(v); return nil }},
 	{Key: "redact_key_patterns", Help: "Extra key globs (case-insensitive) whose values are redacted anywhere, e.g. *_pin,*passphrase*.",
-		field: "redact.KeyPatterns", set: func(c *Config, v string) error { c.Redact.KeyPatterns = list(v); return nil }},
+		field: "redact.KeyPatterns", set: func(c *Config, v string) error { c.Redact.KeyPatterns = List(v); return nil }},
 	{Key: "redact_allow_keys", Help: "Key globs known to be safe; never redacted by key name (content shapes still are).",
-		field: "redact.AllowKeys", set: func(c *Config, v string) error { c.Redact.AllowKeys = list(v); return nil }},
+		field: "redact.AllowKeys", set: func(c *Config, v string) error { c.Redact.AllowKeys = List(v); return nil }},
 
 	// Observability
 	// Not "log_level": Fluent Bit consumes an output's "log_level" itself; it never reaches the plugin.

@@ -131,23 +131,15 @@ func parseArgs(args []string, stdout io.Writer) (*options, error) {
 			break
 		}
 	}
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, usageText)
-				return nil, errHelp
-			}
-			return nil, fmt.Errorf("%v (see --help)", err)
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		o.inputs = append(o.inputs, rest[0])
-		rest = rest[1:]
+	inputs, err := parseMixed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return nil, errHelp
 	}
-	o.inputs = append(o.inputs, tail...)
+	if err != nil {
+		return nil, fmt.Errorf("%v (see --help)", err)
+	}
+	o.inputs = append(inputs, tail...)
 
 	if listProps {
 		printProperties(stdout)
@@ -295,4 +287,20 @@ func printProperties(w io.Writer) {
 // oneLine keeps an error message on one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// parseMixed parses args with fs, flags and operands in any order (the
+// flag package stops at the first operand): it returns the operands.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return operands, nil
+		}
+		operands, args = append(operands, args[0]), args[1:]
+	}
 }

@@ -57,23 +57,14 @@ func correlateMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	fs.BoolVar(&dryRun, "dry-run", false, "")
 	fs.BoolVar(&listProps, "properties", false, "")
 	fs.BoolVar(&printRules, "rules", false, "")
-	var files []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, correlateUsage)
-				return 0
-			}
-			fmt.Fprintf(stderr, "correlate: %v (see correlate -h)\n", err)
-			return 2
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		files = append(files, rest[0])
-		rest = rest[1:]
+	files, err := parseMixed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, correlateUsage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "correlate: %v (see correlate -h)\n", err)
+		return 2
 	}
 	if listProps {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

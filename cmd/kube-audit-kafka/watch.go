@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
@@ -107,25 +108,16 @@ func watchMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.saslUser, "sasl-username", "", "SASL user name")
 	fs.StringVar(&o.saslPwFile, "sasl-password-file", "", "file holding the SASL password (default: $KAFKA_SASL_PASSWORD)")
 	// Flags and the file may come in any order.
-	var files []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, watchUsage)
-				fs.SetOutput(stdout)
-				fs.PrintDefaults()
-				return 0
-			}
-			fmt.Fprintf(stderr, "watch: %v (see watch -h)\n", err)
-			return 2
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		files = append(files, rest[0])
-		rest = rest[1:]
+	files, err := parseMixed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, watchUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "watch: %v (see watch -h)\n", err)
+		return 2
 	}
 	if len(files) > 1 {
 		fmt.Fprintf(stderr, "watch: unexpected argument %q: one FILE at most (see watch -h)\n", files[1])
@@ -160,22 +152,12 @@ func watchMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func (o *watchOpts) clientOpts() ([]kgo.Opt, error) {
-	brokers := splitList(o.brokers)
+	brokers := conf.List(o.brokers)
 	if len(brokers) == 0 {
 		return nil, errors.New("--brokers is required (or set $KAFKA_BROKERS), or name a FILE to read")
 	}
-	topics := splitList(o.topics)
+	topics := conf.List(o.topics)
 	if len(topics) == 0 {
 		return nil, errors.New("--topic is required")
 	}
@@ -377,12 +359,12 @@ func newFilter(o *watchOpts) (*filter, error) {
 	if !valid {
 		return nil, fmt.Errorf("unknown --min-severity %q (valid: %s)", o.minSeverity, strings.Join(record.SeverityNames(), ", "))
 	}
-	f := &filter{minRank: severityRank(o.minSeverity), verbs: splitList(o.verbs), resources: splitList(o.resrc), failed: o.failed}
+	f := &filter{minRank: severityRank(o.minSeverity), verbs: conf.List(o.verbs), resources: conf.List(o.resrc), failed: o.failed}
 	var err error
-	if f.users, err = glob.CompileSet(splitList(o.users)); err != nil {
+	if f.users, err = glob.CompileSet(conf.List(o.users)); err != nil {
 		return nil, fmt.Errorf("bad pattern: %v", err)
 	}
-	if f.namespaces, err = glob.CompileSet(splitList(o.namespaces)); err != nil {
+	if f.namespaces, err = glob.CompileSet(conf.List(o.namespaces)); err != nil {
 		return nil, fmt.Errorf("bad pattern: %v", err)
 	}
 	return f, nil
@@ -522,7 +504,7 @@ func (w *watcher) run(ctx context.Context, opts []kgo.Opt) error {
 	if w.opts.group != "" {
 		from = "where consumer group " + w.opts.group + " left off"
 	}
-	w.say("reading topic %s from %s, %s; Ctrl-C to stop", w.opts.topics, strings.Join(splitList(w.opts.brokers), ","), from)
+	w.say("reading topic %s from %s, %s; Ctrl-C to stop", w.opts.topics, strings.Join(conf.List(w.opts.brokers), ","), from)
 	w.checkTopics(ctx, cl)
 	for {
 		pctx, cancel := ctx, context.CancelFunc(func() {})
@@ -585,7 +567,7 @@ func newMessage(value []byte, headers []kgo.RecordHeader, where string) message 
 // for them without a word.
 func (w *watcher) checkTopics(ctx context.Context, cl *kgo.Client) {
 	req := kmsg.NewPtrMetadataRequest()
-	for _, t := range splitList(w.opts.topics) {
+	for _, t := range conf.List(w.opts.topics) {
 		rt := kmsg.NewMetadataRequestTopic()
 		rt.Topic = kmsg.StringPtr(t)
 		req.Topics = append(req.Topics, rt)

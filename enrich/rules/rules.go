@@ -179,22 +179,33 @@ func isZeroMatch(m *MatchSpec) bool {
 		m.DetectionMatch.isZero()
 }
 
+// ParseRuleFile reads a rules file strictly (an unknown member is an error).
 func ParseRuleFile(data []byte, name string) ([]RuleSpec, error) {
 	var f RuleFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("rules file %s: %v", name, err)
 	}
-	seen := map[string]bool{}
-	for i, r := range f.Rules {
-		if r.ID == "" {
-			return nil, fmt.Errorf("rules file %s: rule #%d has no id", name, i+1)
-		}
-		if seen[r.ID] {
-			return nil, fmt.Errorf("rules file %s: rule %q is defined twice", name, r.ID)
-		}
-		seen[r.ID] = true
+	if err := CheckIDs(f.Rules, func(r *RuleSpec) string { return r.ID }, name); err != nil {
+		return nil, err
 	}
 	return f.Rules, nil
+}
+
+// CheckIDs checks that every rule of a rules file has an id, and a different
+// one (the single-event rules and the correlation rules alike).
+func CheckIDs[S any](specs []S, id func(*S) string, file string) error {
+	seen := make(map[string]bool, len(specs))
+	for i := range specs {
+		switch r := id(&specs[i]); {
+		case r == "":
+			return fmt.Errorf("rules file %s: rule #%d has no id", file, i+1)
+		case seen[r]:
+			return fmt.Errorf("rules file %s: rule %q is defined twice", file, r)
+		default:
+			seen[r] = true
+		}
+	}
+	return nil
 }
 
 func compileRules(specs []RuleSpec, file string) (*RuleSet, error) {

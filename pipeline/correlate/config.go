@@ -61,7 +61,7 @@ func positive(v string) (int, error) {
 // props are correlate's own properties. Read-only.
 var props = []Property{
 	{"topics", "kube-audit", "Input topics (the plugin's topics), comma-separated.", func(c *Config, v string) error {
-		c.Topics = splitList(v)
+		c.Topics = conf.List(v)
 		if len(c.Topics) == 0 {
 			return errors.New("name at least one topic")
 		}
@@ -185,14 +185,4 @@ func LoadConfig(g conf.MapGetter) (*Config, error) {
 		return nil, probs
 	}
 	return c, nil
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

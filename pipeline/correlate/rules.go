@@ -205,15 +205,8 @@ func ParseRules(data []byte, name string) ([]RuleSpec, error) {
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("rules file %s: %v", name, err)
 	}
-	seen := map[string]bool{}
-	for i, r := range f.Rules {
-		if r.ID == "" {
-			return nil, fmt.Errorf("rules file %s: rule #%d has no id", name, i+1)
-		}
-		if seen[r.ID] {
-			return nil, fmt.Errorf("rules file %s: rule %q is defined twice", name, r.ID)
-		}
-		seen[r.ID] = true
+	if err := rules.CheckIDs(f.Rules, func(r *RuleSpec) string { return r.ID }, name); err != nil {
+		return nil, err
 	}
 	return f.Rules, nil
 }
