@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -184,7 +185,10 @@ type captureSink struct{ msgs []output.Message }
 
 func (s *captureSink) Write(_ context.Context, msgs []output.Message) error {
 	for _, m := range msgs {
+		// Views of the flush's buffers: copied (the Sink contract).
 		m.Value = bytes.Clone(m.Value)
+		m.AuditID, m.User, m.Namespace = strings.Clone(m.AuditID), strings.Clone(m.User), strings.Clone(m.Namespace)
+		m.Summary, m.Cluster = strings.Clone(m.Summary), strings.Clone(m.Cluster)
 		s.msgs = append(s.msgs, m)
 	}
 	return nil

@@ -52,7 +52,9 @@ const (
 )
 
 // Sink receives the messages of one flush. output.Writer is the real one;
-// the command's dry run prints instead.
+// the command's dry run prints instead. The messages, their values and
+// strings are views of the flush's buffers, reused once Write returned
+// nil: a sink that keeps anything past that copies it.
 type Sink interface {
 	Write(ctx context.Context, msgs []output.Message) error
 	Close() error
@@ -116,7 +118,9 @@ type FlushResult struct {
 }
 
 // Flush processes one chunk. It returns OK only after the sink acknowledged
-// every message built from it.
+// every message built from it. chunk is read during the call only (Flush
+// copies it into a buffer it reuses flush after flush), so the caller may
+// free it once Flush returns: the plugin hands over Fluent Bit's own memory.
 func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	start := time.Now()
 	res := FlushResult{Dropped: map[string]int{}}
@@ -134,8 +138,12 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		sc = new(scratch)
 	}
 	msgs, events, raws, buf := sc.msgs[:0], sc.events[:0], sc.raws[:0], sc.buf[:0]
+	// Events and messages are views of this copy (and of the reader's
+	// transcoded documents) until the broker acked: audit.DecodeRaw makes
+	// no copy of its own.
+	chunk = append(sc.chunk[:0], chunk...)
 	rec := new(record.Record) // one event at a time: reused
-	r := flbchunk.NewReader(chunk, p.cfg.Input.LogKey)
+	r := flbchunk.NewReaderBuffer(chunk, p.cfg.Input.LogKey, sc.json)
 	for r.More() {
 		entry, err := r.Next()
 		if err != nil {
@@ -206,7 +214,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		// The sink acknowledged every message and holds none of them any
 		// more: the buffers go back to the pool. After an error they do
 		// not (a timed-out write may still be reading them).
-		sc.msgs, sc.events, sc.raws, sc.buf = msgs, events, raws, buf
+		sc.msgs, sc.events, sc.raws, sc.buf, sc.chunk, sc.json = msgs, events, raws, buf, chunk, r.Buffer()
 		defer p.putScratch(sc)
 	}
 	if err != nil {
@@ -280,6 +288,8 @@ type scratch struct {
 	events []auditv1.Event
 	raws   [][]byte // exact bytes of each event, or nil (audit.DecodeRaw)
 	buf    []byte
+	chunk  []byte // the copy of the chunk being flushed
+	json   []byte // its records transcoded to JSON (flbchunk.Reader)
 }
 
 // maxPooledBuf bounds the output buffer kept for reuse: an unusually large
@@ -289,6 +299,12 @@ const maxPooledBuf = 32 << 20
 func (p *Pipeline) putScratch(sc *scratch) {
 	if cap(sc.buf) > maxPooledBuf {
 		sc.buf = nil
+	}
+	if cap(sc.chunk) > maxPooledBuf {
+		sc.chunk = nil
+	}
+	if cap(sc.json) > maxPooledBuf {
+		sc.json = nil
 	}
 	// Drop the references to this flush's events and strings.
 	clear(sc.msgs[:cap(sc.msgs)])

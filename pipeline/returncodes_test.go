@@ -1,7 +1,11 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/conf"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
+	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/pipeline"
 )
 
@@ -48,4 +53,59 @@ func TestBrokerRefusalsStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// holdingSink keeps the messages of a failed write, as a timed-out produce
+// request still reading them would.
+type holdingSink struct{ held []output.Message }
+
+func (s *holdingSink) Write(_ context.Context, msgs []output.Message) error {
+	s.held = msgs
+	return errors.New("timed out")
+}
+func (s *holdingSink) Close() error { return nil }
+
+// The plugin hands Flush Fluent Bit's own memory, freed when the flush
+// returns: whatever outlives the call (messages of a write that timed out)
+// must not be a view of it.
+func TestFlushKeepsNoViewOfTheChunk(t *testing.T) {
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1", "topic": "audit", "format": "native"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &holdingSink{}
+	p, err := pipeline.New(cfg, sink, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cw flbchunk.Writer
+	for i := range 20 {
+		cw.AddLine(time.Now(), "log", auditEvent(fmt.Sprintf("held-%02d", i), 64, 0))
+	}
+	chunk := bytes.Clone(cw.Bytes())
+	if res := p.Flush(context.Background(), chunk); res.Status != pipeline.Retry {
+		t.Fatalf("status %v, want Retry (%v)", res.Status, res.Err)
+	}
+	if len(sink.held) != 20 {
+		t.Fatalf("the sink holds %d messages, want 20", len(sink.held))
+	}
+	var before []string // every field: the strings too
+	for _, m := range sink.held {
+		before = append(before, fmt.Sprintf("%+v", m))
+	}
+	for i := range chunk {
+		chunk[i] = 'x' // Fluent Bit frees or reuses it
+	}
+	for i, m := range sink.held {
+		if after := fmt.Sprintf("%+v", m); after != before[i] {
+			t.Fatalf("message %d changed with the chunk:\n%s\n%s", i, before[i], after)
+		}
+		var v struct {
+			AuditID string `json:"auditID"`
+		}
+		if err := json.Unmarshal(m.Value, &v); err != nil || v.AuditID != fmt.Sprintf("held-%02d", i) {
+			t.Fatalf("message %d: %v %q", i, err, m.Value)
+		}
+	}
+	_ = p.Close(time.Second)
 }

@@ -75,8 +75,11 @@ func (s *Stats) addRedactions(paths []string) {
 	s.mu.Lock()
 	for _, p := range paths {
 		k, n := redactionKind(p)
-		if _, ok := s.redactions[k]; !ok && len(s.redactions) >= maxLabelValues {
-			k = "other"
+		if _, ok := s.redactions[k]; !ok {
+			if len(s.redactions) >= maxLabelValues {
+				k = "other"
+			}
+			k = strings.Clone(k) // a kept key must not share the flush's buffers
 		}
 		s.redactions[k] += n
 	}

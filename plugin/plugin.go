@@ -158,9 +158,9 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 	if data == nil || length <= 0 {
 		return flbOK
 	}
-	// Copied: Fluent Bit frees the chunk when we return, and the pipeline
-	// may keep slices of it until the broker acknowledged.
-	chunk := C.GoBytes(data, length)
+	// Fluent Bit's own memory, valid until we return: Flush copies it into
+	// a buffer it reuses (a fresh copy per flush cost page faults and GC).
+	chunk := unsafe.Slice((*byte)(data), int(length))
 	return flushCode(inst, inst.p.Flush(context.Background(), chunk))
 }
 

@@ -72,8 +72,10 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // nothing was normalised or left out; never for an event out of a cloud
 // envelope, whose bytes are the envelope's), or nil. A writer may ship those
 // bytes instead of re-encoding the event, as long as nothing changes it.
-// The bytes alias doc (no copy is made): they are valid while doc is, and
-// the pipeline encodes each event before it reads the next document.
+// The bytes alias doc (no copy is made), and so do the events' strings and
+// bodies (Decode's private copy of the document is not made): doc must stay
+// unchanged while the events are used. The pipeline copies each chunk once
+// into a buffer of its own, which lives until the broker acknowledged.
 func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, error) {
 	if raws == nil {
 		raws = [][]byte{}
@@ -97,7 +99,7 @@ func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv
 		// like encoding/json (EventList, odd keys, errors) goes the slow way.
 		// The event is decoded on the stack and copied into dst.
 		var ev auditv1.Event
-		if ts, raw, ok := unmarshalEventRaw(doc, &ev); ok {
+		if ts, raw, ok := unmarshalEventRaw(doc, &ev, raws != nil); ok {
 			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
 				return dst, raws, nil // a list without "items" (the fast path gives up on those)
 			}
@@ -175,7 +177,8 @@ func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, []byte, error) {
 	var it wireItem
 	ts, own, ok := []byte(nil), []byte(nil), false
 	if fast {
-		ts, own, ok = unmarshalEventRaw(raw, &it.Event)
+		// raw is encoding/json's copy, private to this item: its views are safe.
+		ts, own, ok = unmarshalEventRaw(raw, &it.Event, true)
 	}
 	if ok {
 		it.Timestamp = ts

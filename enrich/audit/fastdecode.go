@@ -30,16 +30,18 @@ import (
 // exact error. TestUnmarshalEventMatchesEncodingJSON and
 // FuzzUnmarshalEvent hold it to that.
 func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
-	ts, _, ok := unmarshalEventRaw(doc, ev)
+	ts, _, ok := unmarshalEventRaw(doc, ev, false)
 	return ts, ok
 }
 
 // unmarshalEventRaw is unmarshalEvent that also returns the event's own
 // bytes (doc itself, not a copy) when every member of the document was
 // decoded into the event: no unknown field anywhere outside the bodies.
-// Those bytes then say exactly what the event says.
-func unmarshalEventRaw(doc []byte, ev *auditv1.Event) (timestamp, raw []byte, ok bool) {
-	d := fastDec{b: doc}
+// Those bytes then say exactly what the event says. With alias, the event's
+// strings and bodies are views of doc itself, not of a private copy: doc
+// must then stay unchanged while the event is used.
+func unmarshalEventRaw(doc []byte, ev *auditv1.Event, alias bool) (timestamp, raw []byte, ok bool) {
+	d := fastDec{b: doc, alias: alias}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
@@ -81,6 +83,10 @@ type fastDec struct {
 	parts *eventParts
 	// skipped is set when a member that no field takes was skipped.
 	skipped bool
+	// alias: the caller keeps b unchanged while the decoded values are
+	// used (DecodeRaw), so views are of b itself and no copy is made; an
+	// escaped string is then decoded into a buffer of its own.
+	alias bool
 }
 
 type eventParts struct {
@@ -96,8 +102,12 @@ func (d *fastDec) eventParts() *eventParts {
 	return d.parts
 }
 
-// copyDoc returns own, the private copy of the document.
+// copyDoc returns own, the private copy of the document, or the document
+// itself when the decoder aliases it.
 func (d *fastDec) copyDoc() []byte {
+	if d.alias {
+		return d.b
+	}
 	if d.own == nil {
 		d.own = bytes.Clone(d.b)
 	}
@@ -277,9 +287,13 @@ func (d *fastDec) str() (string, bool) {
 // pass the ones read, and no other view covers them. An invalid UTF-8 byte
 // (1 byte, decoded to 3) could: the decoding then moves to a new array.
 func (d *fastDec) unquote(start int) (string, bool) {
-	own := d.copyDoc()
-	out := own[start:d.i] // the plain bytes so far are in place already
-	inPlace := true
+	var out []byte
+	inPlace := !d.alias // never write into a document the caller owns
+	if inPlace {
+		out = d.copyDoc()[start:d.i] // the plain bytes so far are in place already
+	} else {
+		out = append(make([]byte, 0, d.i-start+16), d.b[start:d.i]...)
+	}
 	put := func(p ...byte) {
 		if inPlace && start+len(out)+len(p) > d.i {
 			// Would pass the bytes read: leave the copy.

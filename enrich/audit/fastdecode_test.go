@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -210,6 +211,37 @@ func TestDecodeEventsOutliveTheBuffer(t *testing.T) {
 	}
 }
 
+// DecodeRaw's events are views of the document itself: the same events as
+// the reference's, and the document is never written to (an escaped string
+// is decoded into a buffer of its own, not over its quoted bytes), so the
+// event's exact bytes still say what they said.
+func TestDecodeRawAliasesAndNeverWrites(t *testing.T) {
+	docs, _ := fdDocs(t)
+	aliased := 0
+	for i, doc := range docs {
+		buf := bytes.Clone(doc)
+		got, raws, gerr := DecodeRaw(buf, nil, nil)
+		if !bytes.Equal(buf, doc) {
+			t.Fatalf("doc %d: DecodeRaw wrote into the document", i)
+		}
+		want, werr := fdReferenceDecode(doc, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("doc %d: DecodeRaw differs from the reference:\n%+v\n%+v", i, got, want)
+		}
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+		for j := range got {
+			if id := string(got[j].AuditID); raws[j] != nil && id != "" {
+				if p := uintptr(unsafe.Pointer(unsafe.StringData(id))); p >= lo && p < lo+uintptr(len(buf)) {
+					aliased++
+				}
+			}
+		}
+	}
+	if aliased == 0 {
+		t.Fatal("no event's strings are views of its document")
+	}
+}
+
 // A body is capped at its end: appending to it cannot reach the bytes of
 // the document after it (other bodies, or what strings are views of).
 func TestDecodeBodiesAreCapped(t *testing.T) {
@@ -274,6 +306,15 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		}
 		if !reflect.DeepEqual(a, b.Event) || !bytes.Equal(ts, b.Timestamp) {
 			t.Fatalf("fast path and encoding/json differ:\n%+v\n%+v", a, b.Event)
+		}
+		// Aliasing the document: the same event, and the document intact.
+		orig := bytes.Clone(doc)
+		var c auditv1.Event
+		if _, _, ok := unmarshalEventRaw(doc, &c, true); !ok || !reflect.DeepEqual(a, c) {
+			t.Fatalf("aliasing decode differs (%v):\n%+v\n%+v", ok, a, c)
+		}
+		if !bytes.Equal(doc, orig) {
+			t.Fatal("aliasing decode wrote into the document")
 		}
 		got, gerr := Decode(doc, nil)
 		want, werr := fdReferenceDecode(doc, nil)

@@ -33,7 +33,9 @@ type Entry struct {
 	Time time.Time
 	// JSON is the audit document: the log key's string value, or the record
 	// (or the log key's map value) transcoded to JSON. It aliases the chunk or
-	// the decoder's scratch buffer: valid until the next call to Next.
+	// the reader's transcoding buffer, which only grows during the reader's
+	// life (documents are appended, never overwritten): valid while the
+	// chunk is and until the buffer is handed to another reader (Buffer).
 	JSON []byte
 }
 
@@ -42,13 +44,23 @@ type Reader struct {
 	b      []byte
 	off    int
 	logKey string
-	buf    []byte // transcoding scratch, reused across records
+	buf    []byte // transcoded documents, appended one after the other
 }
 
 // NewReader reads chunk; logKey names the field holding the event.
 func NewReader(chunk []byte, logKey string) *Reader {
 	return &Reader{b: chunk, logKey: logKey}
 }
+
+// NewReaderBuffer is NewReader transcoding into buf's array (from its
+// start): a caller reusing one buffer flush after flush, once nothing refers
+// to the documents of the previous reader, allocates none.
+func NewReaderBuffer(chunk []byte, logKey string, buf []byte) *Reader {
+	return &Reader{b: chunk, logKey: logKey, buf: buf[:0]}
+}
+
+// Buffer returns the transcoding buffer, for a later NewReaderBuffer.
+func (r *Reader) Buffer() []byte { return r.buf }
 
 // More reports whether records remain.
 func (r *Reader) More() bool { return r.off < len(r.b) }
@@ -132,11 +144,12 @@ func (r *Reader) record() ([]byte, error) {
 			return v, r.skipPairs(n - i - 1)
 		}
 		if r.off < len(r.b) && isMap(r.b[r.off]) {
-			r.buf = r.buf[:0]
+			start := len(r.buf)
 			if r.buf, err = r.transcode(r.buf, 0); err != nil {
+				r.buf = r.buf[:start]
 				return nil, err
 			}
-			return r.buf, r.skipPairs(n - i - 1)
+			return r.buf[start:len(r.buf):len(r.buf)], r.skipPairs(n - i - 1)
 		}
 		if err := r.skip(0); err != nil {
 			return nil, err
@@ -145,12 +158,13 @@ func (r *Reader) record() ([]byte, error) {
 	// No log key: the record itself is the event (tail with a JSON parser).
 	end := r.off
 	r.off = mapStart
-	r.buf = r.buf[:0]
+	start := len(r.buf)
 	if r.buf, err = r.transcode(r.buf, 0); err != nil {
+		r.buf = r.buf[:start]
 		return nil, err
 	}
 	r.off = end
-	return r.buf, nil
+	return r.buf[start:len(r.buf):len(r.buf)], nil
 }
 
 func (r *Reader) skipPairs(n int) error {
