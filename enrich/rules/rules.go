@@ -314,7 +314,9 @@ type annotationMatch struct {
 func compileMatch(m *MatchSpec) (matcher, error) {
 	var c matcher
 	var err error
-	c.verbs = m.Verbs
+	if !has(m.Verbs, "*") { // "*" is every verb: no test (matches looks once)
+		c.verbs = m.Verbs
+	}
 	for _, gr := range m.Resources {
 		if len(gr.Resources) == 0 {
 			gr.Resources = []string{"*"}
@@ -434,7 +436,7 @@ func parseCodeRange(s string) (int32, int32, error) {
 
 func (m *matcher) matches(v *audit.View) bool {
 	ev := v.Event
-	if len(m.verbs) > 0 && !has(m.verbs, v.Verb) && !has(m.verbs, "*") {
+	if len(m.verbs) > 0 && !has(m.verbs, v.Verb) {
 		return false
 	}
 	if len(m.stages) > 0 && !hasStage(m.stages, ev.Stage) {
