@@ -27,7 +27,11 @@
 //     requirepass / masterauth, haproxy insecure-password, settings.xml
 //     <password>, kubeconfig exec env and any name/value record written as
 //     YAML or JSON text, INI, properties, env files, TOML, a Secret manifest
-//     as YAML), PEM private keys, JWTs, URL passwords, vendor tokens.
+//     as YAML), system configuration found by its shape (sysconf.go:
+//     cloud-init chpasswd lists, .pgpass lines, user:password fed to
+//     chpasswd by echo, printf or a here-string; psk= of wpa_supplicant as
+//     a credential key), PEM private keys, JWTs, URL passwords, vendor
+//     tokens.
 //   - Known token shapes: gitleaks' default rules (gitleaks.go), loaded as
 //     data from the embedded gitleaks.toml, with their keywords as a
 //     prefilter: a rule's regexp runs only on a window around one of its

@@ -33,6 +33,8 @@ var credWords = [...][]byte{
 	[]byte("clientkey"), []byte("bearer"), []byte("accountkey"), []byte("routingkey"),
 	[]byte("servicekey"), []byte("integrationkey"),
 	[]byte("requirepass"), []byte("sharedkey"), []byte("licensekey"),
+	// wpa_supplicant, NetworkManager and hostapd: psk=, wpa_psk=.
+	[]byte("psk"),
 }
 
 // notCredSuffixes mark keys that name, point at or describe a credential
@@ -134,7 +136,7 @@ func credStem(k string) bool {
 		a, b, c := k[i]|0x20, k[i+1]|0x20, k[i+2]|0x20
 		switch a {
 		case 'p':
-			if b == 'a' && c == 's' || b == 'w' && c == 'd' || b == 'i' && c == 'n' {
+			if b == 'a' && c == 's' || b == 'w' && c == 'd' || b == 'i' && c == 'n' || b == 's' && c == 'k' {
 				return true
 			}
 		case 's':

@@ -139,6 +139,7 @@ func (r *Redactor) shapes(s string, depth int) []span {
 	if fl&(cBlank|cLT|cSlash) != 0 {
 		sp = r.textSpans(s, fl, tf, sp)
 	}
+	sp = sysSpans(s, sp)
 	for _, w := range wins {
 		sp = r.rules.rules[w.rule].find(r.rules, s, w.from, w.to, sp)
 	}

@@ -64,6 +64,18 @@ func TestTextShapes(t *testing.T) {
 		{"base64 gzip", gzB64("user=app\npassword=Pg5ecretV4l\n"), []string{gzB64("user=app\npassword=Pg5ecretV4l\n")[:20]}, nil},
 		{"base64 text", b64([]byte("color=purple\nsize=large\nmode=dark\n")), nil, []string{b64([]byte("color=purple\nsize=large\nmode=dark\n"))}},
 		{"hex digest", "sha256:8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e", nil, []string{"8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e"}},
+		// cloud-init user-data: chpasswd's list as a block and as items, and
+		// the users form (a password key); the keys around it stay.
+		{"chpasswd block", "#cloud-config\nchpasswd:\n  list: |\n    root:R00tCl0udPw\n    ubuntu:UbuntuCl0udPw\n  expire: False\nssh_pwauth: true\n", []string{"R00tCl0udPw", "UbuntuCl0udPw"}, []string{"root:", "ubuntu:", "expire: False", "ssh_pwauth: true"}},
+		{"chpasswd items", "chpasswd:\n  expire: false\n  list:\n  - root:R00tCl0udPw\n  - \"ops:0psCl0udPw\"\nruncmd:\n  - [ sh, -c, 'echo root:notapassword' ]\n", []string{"R00tCl0udPw", "0psCl0udPw"}, []string{"root:", "runcmd:", "echo root:notapassword"}},
+		{"chpasswd users", "chpasswd:\n  users:\n    - name: root\n      password: R00tCl0udPw\n      type: text\n", []string{"R00tCl0udPw"}, []string{"name: root", "type: text"}},
+		{"chpasswd pipe", "echo 'deploy:D3ployPw99' | chpasswd\necho -e \"ops:0psPw99\\n\" | sudo chpasswd -e\nchpasswd <<< admin:Adm1nPw99 && echo done", []string{"D3ployPw99", "0psPw99", "Adm1nPw99"}, []string{"deploy:", "ops:", "admin:", "echo done"}},
+		{"chpasswd prose", "chpasswd reads user:password pairs; see chpasswd(8) and /usr/sbin/chpasswd", nil, []string{"user:password pairs", "/usr/sbin/chpasswd"}},
+		{"pgpass", "db.prod.svc:5432:billing:billing_app:PgPassF1leValue\n*:*:*:replicator:R3pl:ic4t0r\n# host:port:db:user:password\n", []string{"PgPassF1leValue", "R3pl:ic4t0r"}, []string{"db.prod.svc:5432:billing:billing_app:", "*:*:*:replicator:", "# host:port:db:user:password"}},
+		{"pgpass decoys", "mac 00:1a:2b:3c:4d:5e at 12:30:45; root:x:0:0:root:/root:/bin/bash; fe80::1:2:3:4; image reg.io:5000/a/b:1.2:x:y", nil, []string{"00:1a:2b:3c:4d:5e", "root:x:0:0:root:/root:/bin/bash", "fe80::1:2:3:4", "reg.io:5000/a/b:1.2:x:y"}},
+		{"pgpass reference", "localhost:5432:app:app:$PGPASSWORD", nil, []string{"$PGPASSWORD"}},
+		{"wpa", "network={\n  ssid=\"corp\"\n  psk=\"W1f1PassphraseCorp\"\n  key_mgmt=WPA-PSK\n}\nnetwork={\n  psk=2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e\n}", []string{"W1f1PassphraseCorp", "2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e"}, []string{"ssid=\"corp\"", "key_mgmt=WPA-PSK"}},
+		{"hostapd", "interface=wlan0\nwpa_passphrase=H0stapdPassphr4se\nsae_password=Sa3Passw0rdX\nwpa_key_mgmt=WPA-PSK SAE\n", []string{"H0stapdPassphr4se", "Sa3Passw0rdX"}, []string{"interface=wlan0", "wpa_key_mgmt=WPA-PSK SAE"}},
 	}
 	for _, c := range cases {
 		w := walker{r: r}
@@ -174,6 +186,8 @@ func FuzzScanners(f *testing.F) {
 		"AccountKey=abc;Pwd=x;", "Invalid value: \"Zt4Rw6Qb2Lm89c1fAbCd\"", "docker login -p x r && aws configure set aws_secret_access_key y",
 		"sk_live_4eC39HqLyjWDarjtT1zdp7dc", gzB64("password=hunter2hunter2"), "kind: Secret\ndata:\n  a: YWJj\n",
 		"/services/T04ABCD1EFG/B05HIJK2LMN/Zt4Rw6Qb2Lm89c1fAbCd", "apikey:Zt4Rw6Qb2Lm89c1f", "htpasswd -nb u p; openssl x -passin pass:y",
+		"chpasswd:\n  list: |\n    root:pw1\n", "chpasswd:\n  list:\n  - 'a:b'\n", "echo a:b | chpasswd", "chpasswd <<< \"a:b\"",
+		"h:5432:d:u:pw\n*:*:*:u:p\\:w", "psk=\"abcdefgh\"",
 	} {
 		f.Add(s)
 	}
