@@ -1,0 +1,336 @@
+package jsonx
+
+import (
+	"errors"
+	"math"
+	"strconv"
+)
+
+// Kind is the kind of a tape token.
+type Kind uint8
+
+const (
+	KindNull Kind = iota + 1
+	KindTrue
+	KindFalse
+	KindNumber
+	KindString
+	KindObject
+	KindArray
+)
+
+// Token is one value of a tape (or one object key, a KindString token
+// before its value). Start and End are byte offsets into the document: a
+// string's span includes its quotes, a container's runs from its opening
+// to past its closing bracket. Next is the index of the token after the
+// value (past a container's last token: skipping a value is one step).
+// N is a container's number of members or elements, and for a string 1
+// when it holds an escape (its bytes between the quotes are not its value).
+type Token struct {
+	Start, End uint32
+	Next       uint32
+	N          uint32
+	Kind       Kind
+}
+
+// Raw is the token's text in src, the document it was read from.
+func (t *Token) Raw(src []byte) []byte { return src[t.Start:t.End] }
+
+// Escaped reports whether a string token holds an escape.
+func (t *Token) Escaped() bool { return t.Kind == KindString && t.N != 0 }
+
+// Tape is one JSON document read once into a flat list of tokens, in
+// document order: an object is its token, then each member as a key token
+// and the value's tokens; an array is its token, then its elements'. Every
+// reader above walks the tape instead of the bytes. A Tape is reused from
+// document to document (Parse keeps its storage); it is not safe for
+// concurrent use.
+type Tape struct {
+	Src   []byte  // the document, as passed to Parse (not copied)
+	Toks  []Token // the tokens; Toks[0] is the document's value
+	stack []open
+}
+
+type open struct {
+	tok uint32 // the container's token
+	n   uint32 // members or elements so far
+}
+
+// ErrTooDeep and ErrTooLarge are ParseLimits' limits.
+var (
+	ErrTooDeep  = errors.New("nested too deep")
+	ErrTooLarge = errors.New("too many values")
+)
+
+// SyntaxError is an invalid document; Offset is where reading stopped.
+type SyntaxError struct {
+	Msg    string
+	Offset int
+}
+
+func (e *SyntaxError) Error() string {
+	return "invalid JSON: " + e.Msg + " at offset " + strconv.Itoa(e.Offset)
+}
+
+// Parse reads src, one JSON document, into the tape, accepting exactly
+// what encoding/json accepts (json.Valid: nesting up to MaxDepth
+// containers, invalid UTF-8 allowed in strings). On error the tape is
+// empty.
+func (t *Tape) Parse(src []byte) error {
+	return t.ParseLimits(src, math.MaxInt, math.MaxInt)
+}
+
+// ParseLimits is Parse with two limits checked at the start of every
+// value, in document order, before its syntax: a value inside more than
+// maxDepth containers is ErrTooDeep, the value past maxValues (keys are
+// not values) is ErrTooLarge. The first problem met decides the error.
+func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
+	err := t.parse(src, maxDepth, maxValues)
+	if err != nil {
+		t.Toks = t.Toks[:0]
+		t.Src = nil
+	}
+	return err
+}
+
+func syntax(msg string, off int) error { return &SyntaxError{Msg: msg, Offset: off} }
+
+func (t *Tape) parse(src []byte, maxDepth, maxValues int) error {
+	t.Src = src
+	toks := t.Toks[:0]
+	stack := t.stack[:0]
+	defer func() { t.Toks, t.stack = toks, stack[:0] }()
+	if uint64(len(src)) >= math.MaxUint32 {
+		return syntax("document too large", 0)
+	}
+	b := src
+	i := 0
+	values := 0
+	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+		i++
+	}
+	// Read a value at i, then what follows it, until the top-level value
+	// ends.
+value:
+	if len(stack) > maxDepth {
+		return ErrTooDeep
+	}
+	values++
+	if values > maxValues {
+		return ErrTooLarge
+	}
+	if i >= len(b) {
+		return syntax("unexpected end of JSON input", i)
+	}
+	if len(stack) > 0 {
+		stack[len(stack)-1].n++
+	}
+	switch c := b[i]; c {
+	case '{', '[':
+		if len(stack) >= MaxDepth {
+			return syntax("exceeded max depth", i)
+		}
+		k := Kind(KindObject)
+		if c == '[' {
+			k = KindArray
+		}
+		stack = append(stack, open{tok: uint32(len(toks))})
+		toks = append(toks, Token{Start: uint32(i), Kind: k})
+		i++
+		for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+			i++
+		}
+		if i < len(b) && b[i] == c+2 { // '}' or ']'
+			goto closeContainer
+		}
+		if c == '[' {
+			goto value
+		}
+		goto key
+	case '"':
+		j, esc, err := scanStringTok(b, i)
+		if err != nil {
+			return err
+		}
+		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), N: esc, Kind: KindString})
+		i = j
+	case 't', 'f', 'n':
+		lit, k := "true", KindTrue
+		if c == 'f' {
+			lit, k = "false", KindFalse
+		} else if c == 'n' {
+			lit, k = "null", KindNull
+		}
+		j, err := literal(b, i, lit)
+		if err != nil {
+			return tapeErr(err, i)
+		}
+		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), Kind: k})
+		i = j
+	default:
+		j, ok := ScanNumber(b, i)
+		if !ok {
+			if j >= len(b) {
+				return syntax("unexpected end of JSON input", j)
+			}
+			return syntax("invalid character in number", j)
+		}
+		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), Kind: KindNumber})
+		i = j
+	}
+	// A value ended at i.
+after:
+	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+		i++
+	}
+	if len(stack) == 0 {
+		if i != len(b) {
+			return syntax("invalid character after top-level value", i)
+		}
+		return nil
+	}
+	if i >= len(b) {
+		return syntax("unexpected end of JSON input", i)
+	}
+	{
+		top := &toks[stack[len(stack)-1].tok]
+		switch c := b[i]; {
+		case c == ',':
+			i++
+			for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+				i++
+			}
+			if top.Kind == KindArray {
+				goto value
+			}
+			goto key
+		case c == '}' && top.Kind == KindObject, c == ']' && top.Kind == KindArray:
+			goto closeContainer
+		default:
+			return syntax("invalid character after value", i)
+		}
+	}
+closeContainer: // b[i] closes the innermost container
+	{
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		tk := &toks[o.tok]
+		tk.End, tk.Next, tk.N = uint32(i+1), uint32(len(toks)), o.n
+		i++
+		goto after
+	}
+key: // an object key is at i (spaces skipped)
+	if i >= len(b) {
+		return syntax("unexpected end of JSON input", i)
+	}
+	if b[i] != '"' {
+		return syntax("invalid character looking for beginning of object key string", i)
+	}
+	{
+		j, esc, err := scanStringTok(b, i)
+		if err != nil {
+			return err
+		}
+		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), N: esc, Kind: KindString})
+		i = j
+	}
+	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+		i++
+	}
+	if i >= len(b) {
+		return syntax("unexpected end of JSON input", i)
+	}
+	if b[i] != ':' {
+		return syntax("invalid character after object key", i)
+	}
+	i++
+	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
+		i++
+	}
+	goto value
+}
+
+func tapeErr(err error, off int) error {
+	if err == errEndOfJSON {
+		return syntax("unexpected end of JSON input", off)
+	}
+	return syntax("invalid character in literal", off)
+}
+
+// scanStringTok checks the string at b[i] (its opening quote): the offset
+// past its closing quote, and 1 when it holds an escape.
+func scanStringTok(b []byte, i int) (int, uint32, error) {
+	i++
+	esc := uint32(0)
+	for {
+		i = ScanSkip(b, i)
+		if i >= len(b) {
+			return i, esc, syntax("unexpected end of JSON input", i)
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, esc, nil
+		case '\\':
+			esc = 1
+			i++
+			if i >= len(b) {
+				return i, esc, syntax("unexpected end of JSON input", i)
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				i++
+				for k := 0; k < 4; k++ {
+					if i >= len(b) {
+						return i, esc, syntax("unexpected end of JSON input", i)
+					}
+					if !IsHex(b[i]) {
+						return i, esc, syntax("invalid character in \\u hexadecimal character escape", i)
+					}
+					i++
+				}
+			default:
+				return i, esc, syntax("invalid character in string escape code", i)
+			}
+		default: // a control byte
+			return i, esc, syntax("invalid character in string literal", i)
+		}
+	}
+}
+
+// Skip is the index of the token after the value at k.
+func (t *Tape) Skip(k int) int { return int(t.Toks[k].Next) }
+
+// Raw is the text of the value at k.
+func (t *Tape) Raw(k int) []byte { return t.Src[t.Toks[k].Start:t.Toks[k].End] }
+
+// Plain is the value of a string token without escape, as a view of the
+// document's bytes; ok false when it holds an escape (the caller decodes
+// it as its semantics say) or is not a string.
+func (t *Tape) Plain(k int) (s []byte, ok bool) {
+	tk := &t.Toks[k]
+	if tk.Kind != KindString || tk.N != 0 {
+		return nil, false
+	}
+	return t.Src[tk.Start+1 : tk.End-1], true
+}
+
+// Member finds key in the object at k (the last member so named, as
+// encoding/json's maps keep it; keys compared as written, escapes not
+// decoded): the index of its value, or -1.
+func (t *Tape) Member(k int, key string) int {
+	tk := &t.Toks[k]
+	if tk.Kind != KindObject {
+		return -1
+	}
+	found := -1
+	for i := k + 1; i < int(tk.Next); {
+		kt := &t.Toks[i]
+		if kt.N == 0 && string(t.Src[kt.Start+1:kt.End-1]) == key {
+			found = i + 1
+		}
+		i = int(t.Toks[i+1].Next)
+	}
+	return found
+}
