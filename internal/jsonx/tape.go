@@ -4,6 +4,9 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // Kind is the kind of a tape token.
@@ -333,4 +336,100 @@ func (t *Tape) Member(k int, key string) int {
 		i = int(t.Toks[i+1].Next)
 	}
 	return found
+}
+
+// AppendUnquote appends the value of the JSON string literal lit (with its
+// quotes, already checked: a tape's string token) as encoding/json decodes
+// it: escapes decoded, invalid UTF-8 and unpaired surrogates as U+FFFD.
+func AppendUnquote(dst, lit []byte) []byte {
+	s := lit[1 : len(lit)-1]
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && strPlain[s[j]] {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		i = j
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c != '\\' {
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		e := s[i+1]
+		i += 2
+		switch e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(s[i:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if p := utf16.DecodeRune(r, hex4(s[i+2:])); p != utf8.RuneError {
+						dst = utf8.AppendRune(dst, p)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+// hex4 is the value of 4 hex digits (checked by the tape).
+func hex4(s []byte) rune {
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c = c - 'a' + 10
+		default:
+			c = c - 'A' + 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// Str is the value of the string token at k as encoding/json decodes it: a
+// view of the document when it holds neither escape nor invalid UTF-8, a
+// new string otherwise.
+func (t *Tape) Str(k int) string {
+	tk := &t.Toks[k]
+	s := t.Src[tk.Start+1 : tk.End-1]
+	if tk.N == 0 && utf8.Valid(s) {
+		if len(s) == 0 {
+			return ""
+		}
+		return unsafe.String(&s[0], len(s))
+	}
+	b := AppendUnquote(nil, t.Src[tk.Start:tk.End])
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

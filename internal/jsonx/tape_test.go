@@ -93,6 +93,10 @@ func writeTape(t *testing.T, tp *Tape, k int, out *[]byte) int {
 		if s, ok := tp.Plain(k); ok != !tk.Escaped() || ok && !bytes.Equal(s, raw[1:len(raw)-1]) {
 			t.Fatalf("token %d: Plain %q %v", k, s, ok)
 		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil || tp.Str(k) != want {
+			t.Fatalf("token %d: Str %q, encoding/json %q (%v)", k, tp.Str(k), want, err)
+		}
 	case KindNumber, KindTrue, KindFalse, KindNull:
 		want := map[Kind]string{KindTrue: "true", KindFalse: "false", KindNull: "null"}[tk.Kind]
 		if want != "" && string(raw) != want || tk.Kind == KindNumber && (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
@@ -138,6 +142,9 @@ func TestTapeCases(t *testing.T) {
 		strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000),
 		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
 	} {
+		checkTape(t, &tp, []byte(s))
+	}
+	for _, s := range []string{`"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`, `"\ud83d\ud83d\ude00"`, "\"a\xffb\"", "\"\xe2\x82\"", `"\u00E9\/\b\f\n\r\t\"\\"`} {
 		checkTape(t, &tp, []byte(s))
 	}
 }
