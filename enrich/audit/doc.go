@@ -15,7 +15,9 @@
 // View is what rules, summaries and the policy read of one event, computed
 // once; its Body (the typed request or response object: pod specs, RBAC
 // rules, role refs) is parsed on first use and shared by all of them.
-// Object is the encoding/json read of what Body does not hold (container
-// commands and capabilities, annotations, managed fields, CSRs). Command is
+// Object is what Body does not hold (container commands and capabilities,
+// annotations, managed fields, CSRs), decoded from the body's jsonx.Tape
+// (objecttape.go) with encoding/json's results, encoding/json itself only
+// for what that decoder gives up on (TestDecodeObjectMatchesEncodingJSON). Command is
 // the command line of an exec, attach or ephemeral container.
 package audit
