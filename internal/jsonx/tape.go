@@ -59,6 +59,14 @@ type open struct {
 	n   uint32 // members or elements so far
 }
 
+// The limits an audit event's body is read with, once for every reader
+// (the rules' and the redactor's): the redactor's, which replaces a body
+// beyond them whole.
+const (
+	BodyMaxDepth  = 200
+	BodyMaxValues = 1 << 19
+)
+
 // ErrTooDeep and ErrTooLarge are ParseLimits' limits.
 var (
 	ErrTooDeep  = errors.New("nested too deep")
@@ -88,7 +96,15 @@ func (t *Tape) Parse(src []byte) error {
 // maxDepth containers is ErrTooDeep, the value past maxValues (keys are
 // not values) is ErrTooLarge. The first problem met decides the error.
 func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
-	err := t.parse(src, maxDepth, maxValues)
+	var err error
+	t.Src = src
+	if need := len(src)/4 + 4; cap(t.Toks) < need {
+		// One token per 4 bytes holds most documents: grown once, not
+		// token by token.
+		t.Toks = make([]Token, 0, need)
+	}
+	t.Toks, t.stack, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues)
+	t.stack = t.stack[:0]
 	if err != nil {
 		t.Toks = t.Toks[:0]
 		t.Src = nil
@@ -98,13 +114,11 @@ func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
 
 func syntax(msg string, off int) error { return &SyntaxError{Msg: msg, Offset: off} }
 
-func (t *Tape) parse(src []byte, maxDepth, maxValues int) error {
-	t.Src = src
-	toks := t.Toks[:0]
-	stack := t.stack[:0]
-	defer func() { t.Toks, t.stack = toks, stack[:0] }()
+// parse appends the tokens of src to toks (its storage reused, as is
+// stack's), with everything in locals.
+func parse(src []byte, toks []Token, stack []open, maxDepth, maxValues int) ([]Token, []open, error) {
 	if uint64(len(src)) >= math.MaxUint32 {
-		return syntax("document too large", 0)
+		return toks, stack, syntax("document too large", 0)
 	}
 	b := src
 	i := 0
@@ -116,14 +130,14 @@ func (t *Tape) parse(src []byte, maxDepth, maxValues int) error {
 	// ends.
 value:
 	if len(stack) > maxDepth {
-		return ErrTooDeep
+		return toks, stack, ErrTooDeep
 	}
 	values++
 	if values > maxValues {
-		return ErrTooLarge
+		return toks, stack, ErrTooLarge
 	}
 	if i >= len(b) {
-		return syntax("unexpected end of JSON input", i)
+		return toks, stack, syntax("unexpected end of JSON input", i)
 	}
 	if len(stack) > 0 {
 		stack[len(stack)-1].n++
@@ -131,14 +145,17 @@ value:
 	switch c := b[i]; c {
 	case '{', '[':
 		if len(stack) >= MaxDepth {
-			return syntax("exceeded max depth", i)
+			return toks, stack, syntax("exceeded max depth", i)
 		}
 		k := Kind(KindObject)
 		if c == '[' {
 			k = KindArray
 		}
 		stack = append(stack, open{tok: uint32(len(toks))})
-		toks = append(toks, Token{Start: uint32(i), Kind: k})
+		toks = grow(toks)
+		tk := &toks[len(toks)-1]
+		tk.Start = uint32(i)
+		tk.Kind = k
 		i++
 		for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
 			i++
@@ -151,11 +168,25 @@ value:
 		}
 		goto key
 	case '"':
-		j, esc, err := scanStringTok(b, i)
-		if err != nil {
-			return err
+		j, esc := i+1, uint32(0)
+		for end := min(len(b), j+16); j < end && skipPlain[b[j]]; {
+			j++ // a short plain string, here; anything else: scanStringTok
 		}
-		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), N: esc, Kind: KindString})
+		if j < len(b) && b[j] == '"' {
+			j++
+		} else {
+			var err error
+			if j, esc, err = scanStringTok(b, i); err != nil {
+				return toks, stack, err
+			}
+		}
+		toks = grow(toks)
+		tk := &toks[len(toks)-1]
+		tk.Start = uint32(i)
+		tk.End = uint32(j)
+		tk.Next = uint32(len(toks))
+		tk.N = esc
+		tk.Kind = KindString
 		i = j
 	case 't', 'f', 'n':
 		lit, k := "true", KindTrue
@@ -166,19 +197,29 @@ value:
 		}
 		j, err := literal(b, i, lit)
 		if err != nil {
-			return tapeErr(err, i)
+			return toks, stack, tapeErr(err, i)
 		}
-		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), Kind: k})
+		toks = grow(toks)
+		tk := &toks[len(toks)-1]
+		tk.Start = uint32(i)
+		tk.End = uint32(j)
+		tk.Next = uint32(len(toks))
+		tk.Kind = k
 		i = j
 	default:
 		j, ok := ScanNumber(b, i)
 		if !ok {
 			if j >= len(b) {
-				return syntax("unexpected end of JSON input", j)
+				return toks, stack, syntax("unexpected end of JSON input", j)
 			}
-			return syntax("invalid character in number", j)
+			return toks, stack, syntax("invalid character in number", j)
 		}
-		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), Kind: KindNumber})
+		toks = grow(toks)
+		tk := &toks[len(toks)-1]
+		tk.Start = uint32(i)
+		tk.End = uint32(j)
+		tk.Next = uint32(len(toks))
+		tk.Kind = KindNumber
 		i = j
 	}
 	// A value ended at i.
@@ -188,12 +229,12 @@ after:
 	}
 	if len(stack) == 0 {
 		if i != len(b) {
-			return syntax("invalid character after top-level value", i)
+			return toks, stack, syntax("invalid character after top-level value", i)
 		}
-		return nil
+		return toks, stack, nil
 	}
 	if i >= len(b) {
-		return syntax("unexpected end of JSON input", i)
+		return toks, stack, syntax("unexpected end of JSON input", i)
 	}
 	{
 		top := &toks[stack[len(stack)-1].tok]
@@ -210,7 +251,7 @@ after:
 		case c == '}' && top.Kind == KindObject, c == ']' && top.Kind == KindArray:
 			goto closeContainer
 		default:
-			return syntax("invalid character after value", i)
+			return toks, stack, syntax("invalid character after value", i)
 		}
 	}
 closeContainer: // b[i] closes the innermost container
@@ -224,33 +265,58 @@ closeContainer: // b[i] closes the innermost container
 	}
 key: // an object key is at i (spaces skipped)
 	if i >= len(b) {
-		return syntax("unexpected end of JSON input", i)
+		return toks, stack, syntax("unexpected end of JSON input", i)
 	}
 	if b[i] != '"' {
-		return syntax("invalid character looking for beginning of object key string", i)
+		return toks, stack, syntax("invalid character looking for beginning of object key string", i)
 	}
 	{
-		j, esc, err := scanStringTok(b, i)
-		if err != nil {
-			return err
+		j, esc := i+1, uint32(0)
+		for end := min(len(b), j+16); j < end && skipPlain[b[j]]; {
+			j++ // a short plain string, here; anything else: scanStringTok
 		}
-		toks = append(toks, Token{Start: uint32(i), End: uint32(j), Next: uint32(len(toks) + 1), N: esc, Kind: KindString})
+		if j < len(b) && b[j] == '"' {
+			j++
+		} else {
+			var err error
+			if j, esc, err = scanStringTok(b, i); err != nil {
+				return toks, stack, err
+			}
+		}
+		toks = grow(toks)
+		tk := &toks[len(toks)-1]
+		tk.Start = uint32(i)
+		tk.End = uint32(j)
+		tk.Next = uint32(len(toks))
+		tk.N = esc
+		tk.Kind = KindString
 		i = j
 	}
 	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
 		i++
 	}
 	if i >= len(b) {
-		return syntax("unexpected end of JSON input", i)
+		return toks, stack, syntax("unexpected end of JSON input", i)
 	}
 	if b[i] != ':' {
-		return syntax("invalid character after object key", i)
+		return toks, stack, syntax("invalid character after object key", i)
 	}
 	i++
 	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
 		i++
 	}
 	goto value
+}
+
+// grow is toks one token longer, the new one's fields left to the
+// caller: set in place (a Token literal appended goes through the stack).
+func grow(toks []Token) []Token {
+	if n := len(toks); n < cap(toks) {
+		toks = toks[:n+1]
+		toks[n] = Token{}
+		return toks
+	}
+	return append(toks, Token{})
 }
 
 func tapeErr(err error, off int) error {
@@ -264,6 +330,14 @@ func tapeErr(err error, off int) error {
 // past its closing quote, and 1 when it holds an escape.
 func scanStringTok(b []byte, i int) (int, uint32, error) {
 	i++
+	// Most strings (keys, short values) end within a few bytes: a byte
+	// loop first, 8 bytes at a time past that.
+	for end := min(len(b), i+16); i < end && skipPlain[b[i]]; {
+		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		return i + 1, 0, nil
+	}
 	esc := uint32(0)
 	for {
 		i = ScanSkip(b, i)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand"
+	"os"
 	"strings"
 	"testing"
 
@@ -232,4 +233,40 @@ func BenchmarkTape(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkTapeBodies reads the request and response bodies of the lab's
+// audit log, as the View and the redactor do.
+func BenchmarkTapeBodies(b *testing.B) {
+	data, err := os.ReadFile("../../testdata/lab-policy.audit.log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bodies [][]byte
+	size := 0
+	for l := range strings.Lines(string(data)) {
+		var ev struct {
+			RequestObject, ResponseObject json.RawMessage
+		}
+		if json.Unmarshal([]byte(l), &ev) != nil {
+			continue
+		}
+		for _, o := range []json.RawMessage{ev.RequestObject, ev.ResponseObject} {
+			if len(o) > 0 {
+				bodies = append(bodies, o)
+				size += len(o)
+			}
+		}
+	}
+	var tp Tape
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, o := range bodies {
+			if err := tp.ParseLimits(o, BodyMaxDepth, BodyMaxValues); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(bodies)), "bodies/op")
 }
