@@ -32,8 +32,8 @@ const (
 
 	// Limits of what is walked; beyond them a body is replaced whole.
 	MaxBodyBytes = 8 << 20
-	MaxDepth     = 200
-	MaxNodes     = 1 << 19
+	MaxDepth     = jsonx.BodyMaxDepth
+	MaxNodes     = jsonx.BodyMaxValues
 	// MaxPaths is how many redaction paths an event lists; more are counted.
 	MaxPaths = 100
 )
@@ -286,12 +286,21 @@ func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
-	} else if !w.r.strict && w.clean(u.Raw) {
-		return "" // nothing the walk would change (fast.go)
 	} else {
+		// One read of the body (a tape) for the fast path and the tree.
 		a := w.r.arena()
 		defer w.r.release(a)
-		n, err := parse(u.Raw, MaxDepth, MaxNodes, a)
+		tp := &a.tape
+		err := tp.ParseLimits(u.Raw, MaxDepth, MaxNodes)
+		if err == nil && !w.r.strict && w.cleanTape(tp, a) {
+			return "" // nothing the walk would change (fast.go)
+		}
+		var n *node
+		if err != nil {
+			err = tapeErr(err)
+		} else {
+			n = buildTree(tp, a)
+		}
 		switch {
 		case err == errTooDeep:
 			why = "nested deeper than " + strconv.Itoa(MaxDepth)
