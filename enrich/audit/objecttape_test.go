@@ -99,7 +99,7 @@ func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	rnd := rand.New(rand.NewSource(3))
-	n, nFast := 0, 0
+	n, nFast, nBody := 0, 0, 0
 	for l := range strings.Lines(string(data)) {
 		var ev auditv1.Event
 		if json.Unmarshal([]byte(l), &ev) != nil {
@@ -116,6 +116,10 @@ func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
 			if tp.Parse(o) == nil && decodeObject(&tp, 0, &fast) {
 				nFast++
 			}
+			var body Body
+			if tp.ParseLimits(o, jsonx.BodyMaxDepth, jsonx.BodyMaxValues) == nil && decodeBodyTape(&tp, &body) {
+				nBody++
+			}
 			// One byte changed: mostly invalid, sometimes a type error.
 			for range 3 {
 				bad := []byte(string(o))
@@ -124,8 +128,37 @@ func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 	}
-	if n < 100 || nFast < n*95/100 {
-		t.Fatalf("%d bodies in %s, %d decoded from the tape without encoding/json", n, labLog, nFast)
+	if n < 100 || nFast < n*95/100 || nBody < n*95/100 {
+		t.Fatalf("%d bodies in %s, %d Objects and %d Bodies decoded from the tape without encoding/json", n, labLog, nFast, nBody)
+	}
+}
+
+// ResponseName (the tape) is ObjectName (DecodeBody's reader, checked
+// against encoding/json by checkBody).
+func TestResponseNameMatchesObjectName(t *testing.T) {
+	cases := append(append([]string(nil), bodyEdgeCases...), objectEdgeCases...)
+	data, err := os.ReadFile(labLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.Lines(string(data)) {
+		var ev auditv1.Event
+		if json.Unmarshal([]byte(l), &ev) == nil && ev.ResponseObject != nil {
+			cases = append(cases, string(ev.ResponseObject.Raw))
+		}
+	}
+	var tapes Tapes
+	for _, c := range cases {
+		ev := &auditv1.Event{ResponseObject: &runtime.Unknown{Raw: []byte(c)}}
+		var v View
+		v.UseTapes(&tapes)
+		NewView(ev, &v)
+		name, ok := v.ResponseName()
+		wname, wok := ObjectName([]byte(c))
+		if name != wname || ok != wok {
+			t.Fatalf("%q: ResponseName %q %v, ObjectName %q %v", c, name, ok, wname, wok)
+		}
+		tapes.Reset()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
@@ -165,7 +166,13 @@ type Result struct {
 
 // Event redacts ev in place: requestURI, annotations, response status
 // message, user extra, request and response bodies.
-func (r *Redactor) Event(ev *auditv1.Event) Result {
+func (r *Redactor) Event(ev *auditv1.Event) Result { return r.EventView(ev, nil) }
+
+// EventView is Event reading the bodies through v, the View of ev (nil:
+// Event): a body the rules read already is not read again, the tape that
+// served them serves the redaction, and a body read here serves the rules'
+// summary after it while the redaction leaves it unchanged.
+func (r *Redactor) EventView(ev *auditv1.Event, v *audit.View) Result {
 	w := walker{r: r}
 	if i := strings.IndexByte(ev.RequestURI, '?'); i >= 0 {
 		w.uri(ev, i)
@@ -202,12 +209,12 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	hint := kindHint(ev.ObjectRef)
 	var removed []string
 	if ev.RequestObject != nil && len(ev.RequestObject.Raw) > 0 {
-		if why := w.body("requestObject", ev.RequestObject, hint); why != "" {
+		if why := w.body("requestObject", ev.RequestObject, hint, v); why != "" {
 			removed = append(removed, "requestObject removed: "+why)
 		}
 	}
 	if ev.ResponseObject != nil && len(ev.ResponseObject.Raw) > 0 {
-		if why := w.body("responseObject", ev.ResponseObject, hint); why != "" {
+		if why := w.body("responseObject", ev.ResponseObject, hint, v); why != "" {
 			removed = append(removed, "responseObject removed: "+why)
 		}
 	}
@@ -278,20 +285,25 @@ func (r *Redactor) hash(v string) string {
 	return hashPrefix + hex.EncodeToString(m.Sum(sum[:0]))
 }
 
-// body redacts one request or response body. It returns why the body was
-// replaced whole, or "".
-func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
+// body redacts one request or response body, read through v when not nil.
+// It returns why the body was replaced whole, or "".
+func (w *walker) body(root string, u *runtime.Unknown, hint string, v *audit.View) string {
 	w.root, w.hint = root, hint
 	w.at(root)
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
 	} else {
-		// One read of the body (a tape) for the fast path and the tree.
+		// One read of the body (a tape, the View's when there is one) for
+		// the fast path and the tree.
 		a := w.r.arena()
 		defer w.r.release(a)
-		tp := &a.tape
-		err := tp.ParseLimits(u.Raw, MaxDepth, MaxNodes)
+		tp, err := &a.tape, error(nil)
+		if v != nil {
+			tp, err = v.BodyTape(u)
+		} else {
+			err = tp.ParseLimits(u.Raw, MaxDepth, MaxNodes)
+		}
 		if err == nil && !w.r.strict && w.cleanTape(tp, a) {
 			return "" // nothing the walk would change (fast.go)
 		}
