@@ -352,3 +352,35 @@ func (v *View) ResponseName() (string, bool) {
 	}
 	return ObjectName(u.Raw)
 }
+
+// Object is the request object, or the response object when the request
+// was not logged or is not an object, as ParseObject reads it: decoded
+// once, from the View's tapes.
+func (v *View) Object() (*Object, bool) {
+	if !v.objDone {
+		v.objDone = true
+		ev := v.Event
+		o := new(Object)
+		if ev.RequestObject != nil && v.ObjectOf(ev.RequestObject, o) {
+			v.obj = o
+		} else if *o = (Object{}); ev.ResponseObject != nil && v.ObjectOf(ev.ResponseObject, o) {
+			v.obj = o
+		}
+	}
+	return v.obj, v.obj != nil
+}
+
+// ObjectOf is UnmarshalObject of u, the event's request or response
+// object, read through the View's tape of u.
+func (v *View) ObjectOf(u *runtime.Unknown, o *Object) bool {
+	if tp, err := v.BodyTape(u); err == nil {
+		if tp.Toks[0].Kind != jsonx.KindObject {
+			return false // not an object: json.Unmarshal is not asked
+		}
+		if decodeObject(tp, 0, o) {
+			return true
+		}
+		*o = Object{}
+	}
+	return unmarshalObjectJSON(u.Raw, o)
+}

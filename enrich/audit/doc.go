@@ -26,6 +26,7 @@
 // Object is what Body does not hold (container commands and capabilities,
 // annotations, managed fields, CSRs), decoded from the body's jsonx.Tape
 // (objecttape.go) with encoding/json's results, encoding/json itself only
-// for what that decoder gives up on (TestDecodeObjectMatchesEncodingJSON). Command is
+// for what that decoder gives up on (TestDecodeObjectMatchesEncodingJSON);
+// View.Object decodes it once per event, from the View's tapes. Command is
 // the command line of an exec, attach or ephemeral container.
 package audit

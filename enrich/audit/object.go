@@ -258,7 +258,7 @@ func (v *View) Capabilities() []string {
 	if !v.capsDone {
 		v.capsDone = true
 		if mentionsCapabilities(v.Event) {
-			if o, ok := ParseObject(v.Event); ok {
+			if o, ok := v.Object(); ok {
 				v.caps = o.AddedCapabilities()
 			}
 		}

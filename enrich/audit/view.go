@@ -40,6 +40,8 @@ type View struct {
 	caps                     []string
 	capsDone                 bool
 	tapes                    *Tapes // the bodies' tapes (UseTapes)
+	obj                      *Object
+	objDone                  bool
 }
 
 // NewView fills *v with the fields of ev that rules and summaries read

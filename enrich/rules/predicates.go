@@ -18,7 +18,18 @@ type predicate struct {
 	// body says the predicate needs the parsed request (or response) object.
 	body bool
 	fn   func(ev *auditv1.Event, b *audit.Body) bool
+	// view, when set, is fn reading the event's objects through its View
+	// (the tapes the Body and the redactor read): what the engine calls.
+	view func(v *audit.View) bool
 	help string
+}
+
+// call runs the predicate on the event of v.
+func (p *predicate) call(v *audit.View, b *audit.Body) bool {
+	if p.view != nil {
+		return p.view(v)
+	}
+	return p.fn(v.Event, b)
 }
 
 // Predicate names, as rule files spell them.
