@@ -39,15 +39,15 @@ const (
 var depthPredicates = map[string]predicate{
 	PredHostPath: {body: true, fn: func(_ *auditv1.Event, b *audit.Body) bool { return len(hostPaths(b)) > 0 },
 		help: "the pod (template) has a hostPath volume, whatever its path"},
-	PredContainerAdded: {fn: containerAdded, view: func(v *audit.View) bool { return containerAddedIn(objects{v: v, ev: v.Event}) },
+	PredContainerAdded: {fn: containerAdded, view: viewContainerAdded,
 		help: "a patch or update adds a container to a pod template (JSON patch add, a strategic-merge entry that defines a container, or a container missing from the last-applied configuration)"},
-	PredRoleEscalation: {fn: roleEscalation, view: func(v *audit.View) bool { return roleEscalationIn(objects{v: v, ev: v.Event}) },
+	PredRoleEscalation: {fn: roleEscalation, view: viewRoleEscalation,
 		help: "a Role/ClusterRole written grants '*' verbs or resources, or escalate, bind or impersonate (request object, or response object of a JSON patch)"},
 	PredRoleEscalateVerbs: {body: true, fn: func(_ *auditv1.Event, b *audit.Body) bool { return b.AnyRule(escalateVerbs) },
 		help: "a Role/ClusterRole rule grants escalate, bind or impersonate"},
 	PredTokenForOtherSA: {fn: tokenForOtherSA,
 		help: "a service account requested a token (serviceaccounts/token) for another service account"},
-	PredCSRPrivilegedSubject: {fn: csrPrivilegedSubject, view: func(v *audit.View) bool { return csrPrivilegedSubjectIn(objects{v: v, ev: v.Event}) },
+	PredCSRPrivilegedSubject: {fn: csrPrivilegedSubject, view: viewCSRPrivilegedSubject,
 		help: "a CertificateSigningRequest asks for a certificate in group system:masters or for system:admin or a control-plane component"},
 }
 

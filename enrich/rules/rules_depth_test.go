@@ -619,7 +619,7 @@ func TestObjectPredicatesThroughView(t *testing.T) {
 	for i := range evs {
 		ev := &evs[i]
 		for name, p := range depthPredicates {
-			if p.view == nil {
+			if p.view == noView {
 				continue
 			}
 			var v audit.View
