@@ -11,8 +11,12 @@
 // filter, the policy (which may drop or lower the event), the rules (on the
 // event as logged: they only name what matched), redaction (after the
 // policy, so bodies it strips are not walked, and before the summary, which
-// quotes the exec command), then the summary. The body is parsed at most
-// once for rules, summary and ecs's container images. The record keeps the
+// quotes the exec command), then the summary. Each body is read at most
+// once, into a jsonx.Tape held by the View (audit.Tapes, pooled by the
+// Enricher), and that one read serves the rules' Body, the summary, ecs's
+// container images and the redactor (redact.EventView); a body the policy
+// rewrites (omitManagedFields) or the redactor changes is read again only
+// if someone reads it after. The record keeps the
 // event's exact bytes (audit.DecodeRaw) while nothing changed it, so that
 // the native format ships them as they are.
 //

@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"sync"
+
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
@@ -30,6 +32,7 @@ type Enricher struct {
 	rules  *rules.RuleSet
 	policy *policy.Relevel // nil without policy_file
 	redact *redact.Redactor
+	tapes  sync.Pool // *audit.Tapes: each event's bodies are read once, into one of them
 }
 
 // New builds an Enricher: it validates e, compiles the rules (embedded
@@ -93,6 +96,12 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte
 	}
 	rec.Event, rec.Raw = ev, raw
 	var v audit.View
+	tapes, _ := en.tapes.Get().(*audit.Tapes)
+	if tapes == nil {
+		tapes = new(audit.Tapes)
+	}
+	defer en.putTapes(tapes)
+	v.UseTapes(tapes) // the rules' and the redactor's read of each body
 	audit.NewView(ev, &v)
 	rec.Enrichment.Level = string(ev.Level)
 	if en.policy != nil {
@@ -114,12 +123,17 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte
 	// rules (which only name what matched), and before the summary, which
 	// quotes the request URI's exec command. A body that cannot be walked is
 	// replaced whole and the event annotated (redact.Annotation).
-	rec.Enrichment.Redactions = en.redact.Event(ev).Redactions
+	rec.Enrichment.Redactions = en.redact.EventView(ev, &v).Redactions
 	if len(rec.Enrichment.Redactions) > 0 {
 		rec.Raw = nil // the redacted event is re-encoded
 	}
 	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName})
 	return DropNone
+}
+
+func (en *Enricher) putTapes(t *audit.Tapes) {
+	t.Reset()
+	en.tapes.Put(t)
 }
 
 // shipStage applies the stages property, with two exceptions that are always

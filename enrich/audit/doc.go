@@ -15,7 +15,18 @@
 // View is what rules, summaries and the policy read of one event, computed
 // once; its Body (the typed request or response object: pod specs, RBAC
 // rules, role refs) is parsed on first use and shared by all of them.
-// Object is the encoding/json read of what Body does not hold (container
-// commands and capabilities, annotations, managed fields, CSRs). Command is
+// Given Tapes (UseTapes: scratch the Enricher reuses from event to event),
+// a View reads each body at most once, on first need, into a jsonx.Tape
+// (BodyTape), with the redactor's limits: the Body is decoded from it
+// (decodeBodyTape, encoding/json's results, DecodeBody and encoding/json
+// only for what it gives up on), the redactor walks the same tape
+// (redact.EventView), and the summary reads a created object's name from
+// it. Without Tapes, the Body is decoded from the bytes (DecodeBody): a
+// tape pays only when it is shared.
+// Object is what Body does not hold (container commands and capabilities,
+// annotations, managed fields, CSRs), decoded from the body's jsonx.Tape
+// (objecttape.go) with encoding/json's results, encoding/json itself only
+// for what that decoder gives up on (TestDecodeObjectMatchesEncodingJSON);
+// View.Object decodes it once per event, from the View's tapes. Command is
 // the command line of an exec, attach or ephemeral container.
 package audit

@@ -9,11 +9,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // Object is what the rules read of an object beyond Body: containers
 // commands, added capabilities, annotations and managed fields, a CSR. It is
-// read with encoding/json, apart from Body's fast decoder.
+// decoded from the body's tape (objecttape.go), apart from Body's decoder.
 type Object struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
@@ -98,7 +100,16 @@ func (o *Object) AddedCapabilities() []string {
 
 // UnmarshalObject reads raw as json.Unmarshal does, keeping a partial parse
 // (a field of an unexpected type); false for invalid JSON or a non-object.
+// raw is read into a tape and decoded from it (decodeObject); what that
+// does not handle goes to encoding/json.
 func UnmarshalObject(raw []byte, o *Object) bool {
+	var tp jsonx.Tape
+	return unmarshalObject(&tp, raw, o)
+}
+
+// unmarshalObjectJSON is UnmarshalObject with encoding/json: the reference,
+// and the fallback of decodeObject.
+func unmarshalObjectJSON(raw []byte, o *Object) bool {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return false
@@ -112,11 +123,12 @@ func UnmarshalObject(raw []byte, o *Object) bool {
 // the request was not logged or is not an object (a JSON patch).
 func ParseObject(ev *auditv1.Event) (*Object, bool) {
 	o := new(Object)
-	if ev.RequestObject != nil && UnmarshalObject(ev.RequestObject.Raw, o) {
+	var tp jsonx.Tape
+	if ev.RequestObject != nil && unmarshalObject(&tp, ev.RequestObject.Raw, o) {
 		return o, true
 	}
 	*o = Object{}
-	if ev.ResponseObject != nil && UnmarshalObject(ev.ResponseObject.Raw, o) {
+	if ev.ResponseObject != nil && unmarshalObject(&tp, ev.ResponseObject.Raw, o) {
 		return o, true
 	}
 	return nil, false
@@ -246,7 +258,7 @@ func (v *View) Capabilities() []string {
 	if !v.capsDone {
 		v.capsDone = true
 		if mentionsCapabilities(v.Event) {
-			if o, ok := ParseObject(v.Event); ok {
+			if o, ok := v.Object(); ok {
 				v.caps = o.AddedCapabilities()
 			}
 		}

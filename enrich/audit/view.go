@@ -39,11 +39,15 @@ type View struct {
 	cmdDone                  bool
 	caps                     []string
 	capsDone                 bool
+	tapes                    *Tapes // the bodies' tapes (UseTapes)
+	obj                      *Object
+	objDone                  bool
 }
 
-// NewView fills *v with the fields of ev that rules and summaries read.
+// NewView fills *v with the fields of ev that rules and summaries read
+// (keeping the tapes it was given: UseTapes).
 func NewView(ev *auditv1.Event, v *View) {
-	*v = View{Event: ev, Verb: ev.Verb}
+	*v = View{Event: ev, Verb: ev.Verb, tapes: v.tapes}
 	if r := ev.ObjectRef; r != nil {
 		v.IsResource = true
 		v.Group, v.Resource, v.Subresource = r.APIGroup, r.Resource, r.Subresource
@@ -74,7 +78,7 @@ func (v *View) Images() []string {
 func (v *View) Body() *Body {
 	if v.parsed == nil {
 		v.parsed = new(Body)
-		ParseBody(v.Event, v.parsed)
+		v.parseBody(v.parsed)
 	}
 	return v.parsed
 }
@@ -155,9 +159,16 @@ type PolicyRule struct {
 // request was not logged, into b, which must be the zero body. It gives what
 // json.Unmarshal gives: a partial parse (a field of an unexpected type in a
 // custom resource) keeps what was read; invalid JSON leaves b.ok false.
-// decodeBody reads real bodies without reflection; anything it does not
-// handle goes to encoding/json.
+// The body is read into a tape (View.BodyTape, the one the redactor
+// walks) and decoded from it (decodeBodyTape); what that does not handle
+// goes to DecodeBody, then encoding/json (parseBodyBytes).
 func ParseBody(ev *auditv1.Event, b *Body) {
+	v := View{Event: ev, tapes: new(Tapes)}
+	v.parseBody(b)
+}
+
+// parseBodyBytes is ParseBody without a tape.
+func parseBodyBytes(ev *auditv1.Event, b *Body) {
 	raw := []byte(nil)
 	if ev.RequestObject != nil && len(ev.RequestObject.Raw) > 0 {
 		raw = ev.RequestObject.Raw

@@ -3,6 +3,8 @@
 // request attributes the apiserver saw (the authenticated user, not the
 // impersonated one). It never raises a level; level None and omitStages
 // drop the event; omitManagedFields strips metadata.managedFields from the
-// bodies. Apply reports whether it changed the event, so that a changed
-// event is re-encoded rather than shipped as its own bytes.
+// bodies (read once into a jsonx.Tape; the objects it rewrites come out
+// exactly as encoding/json wrote them, members sorted). Apply reports
+// whether it changed the event, so that a changed event is re-encoded
+// rather than shipped as its own bytes.
 package policy

@@ -2,8 +2,8 @@ package policy
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +15,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
@@ -112,54 +113,155 @@ func (p *Relevel) Apply(ev *auditv1.Event, v *audit.View, e *record.Enrichment) 
 }
 
 // stripManagedFields removes metadata.managedFields from an object, or from
-// every item of a list, as the apiserver does for omitManagedFields.
+// every item of a list, as the apiserver does for omitManagedFields. The
+// body is read once into a tape; what it writes is what encoding/json wrote
+// when this went through map[string]json.RawMessage (and still does in
+// the reference, stripManagedFieldsJSON in the tests): the objects it
+// rewrites with their members sorted by key (the last of repeated keys),
+// values compacted with HTML escaping, and false wherever that failed.
 func stripManagedFields(u *runtime.Unknown) bool {
 	if u == nil || !bytes.Contains(u.Raw, []byte(`"managedFields"`)) {
 		return false
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(u.Raw, &top) != nil {
+	var s stripper
+	if s.tp.Parse(u.Raw) != nil || s.tp.Toks[0].Kind != jsonx.KindObject {
 		return false
 	}
-	changed := stripMeta(top)
-	if items, ok := top["items"]; ok {
-		var list []map[string]json.RawMessage
-		if json.Unmarshal(items, &list) == nil {
-			itemsChanged := false
-			for _, it := range list {
-				itemsChanged = stripMeta(it) || itemsChanged
-			}
-			if itemsChanged {
-				if b, err := json.Marshal(list); err == nil {
-					top["items"], changed = b, true
+	meta, metaChanged := s.stripMeta(0)
+	var items []byte
+	if k := s.member(0, "items"); k >= 0 && s.tp.Toks[k].Kind == jsonx.KindArray && s.objectsOrNull(k) {
+		tk := s.tp.Toks[k]
+		itemsChanged := false
+		metas := make([][]byte, tk.N)
+		for i, e := 0, k+1; i < len(metas); i, e = i+1, s.tp.Skip(e) {
+			if s.tp.Toks[e].Kind == jsonx.KindObject {
+				var ch bool
+				if metas[i], ch = s.stripMeta(e); ch {
+					itemsChanged = true
+				} else {
+					metas[i] = nil
 				}
 			}
 		}
+		if itemsChanged {
+			items = append(items, '[')
+			for i, e := 0, k+1; i < len(metas); i, e = i+1, s.tp.Skip(e) {
+				if i > 0 {
+					items = append(items, ',')
+				}
+				if s.tp.Toks[e].Kind == jsonx.KindNull {
+					items = append(items, "null"...)
+					continue
+				}
+				if items = s.appendSorted(items, e, "", metas[i], nil); items == nil {
+					return false
+				}
+			}
+			items = append(items, ']')
+		}
 	}
-	if !changed {
+	if !metaChanged && items == nil {
 		return false
 	}
-	raw, err := json.Marshal(top)
-	if err != nil {
+	if !metaChanged {
+		meta = nil
+	}
+	out := s.appendSorted(make([]byte, 0, len(u.Raw)), 0, "", meta, items)
+	if out == nil {
 		return false
 	}
-	u.Raw = raw
+	u.Raw = out
 	return true
 }
 
-func stripMeta(obj map[string]json.RawMessage) bool {
-	var meta map[string]json.RawMessage
-	if json.Unmarshal(obj["metadata"], &meta) != nil {
-		return false
+// stripper is the tape of one body and the scratch of its rewriting.
+type stripper struct {
+	tp      jsonx.Tape
+	members []sortedMember
+}
+
+type sortedMember struct {
+	key string // decoded, as a map key
+	val int    // its value's token
+}
+
+// member is the value of the last member of the object at k whose key
+// decodes to key, or -1.
+func (s *stripper) member(k int, key string) int {
+	found := -1
+	for i, end := k+1, int(s.tp.Toks[k].Next); i < end; i = s.tp.Skip(i + 1) {
+		if s.tp.Str(i) == key {
+			found = i + 1
+		}
 	}
-	if _, ok := meta["managedFields"]; !ok {
-		return false
+	return found
+}
+
+// objectsOrNull: every element of the array at k is an object or null (it
+// decodes into []map[string]json.RawMessage).
+func (s *stripper) objectsOrNull(k int) bool {
+	for e, end := k+1, int(s.tp.Toks[k].Next); e < end; e = s.tp.Skip(e) {
+		if kd := s.tp.Toks[e].Kind; kd != jsonx.KindObject && kd != jsonx.KindNull {
+			return false
+		}
 	}
-	delete(meta, "managedFields")
-	b, err := json.Marshal(meta)
-	if err != nil {
-		return false
-	}
-	obj["metadata"] = b
 	return true
+}
+
+// stripMeta is the object at k's metadata without managedFields, sorted,
+// when it had them.
+func (s *stripper) stripMeta(k int) ([]byte, bool) {
+	m := s.member(k, "metadata")
+	if m < 0 || s.tp.Toks[m].Kind != jsonx.KindObject || s.member(m, "managedFields") < 0 {
+		return nil, false
+	}
+	out := s.appendSorted(nil, m, "managedFields", nil, nil)
+	return out, out != nil
+}
+
+// appendSorted appends the object at k as json.Marshal writes it once
+// decoded into a map[string]json.RawMessage, without the member drop
+// (unless ""), and with the values of metadata and items replaced by meta
+// and items when they are not nil. nil on a value that does not compact
+// (none: the tape checked it).
+func (s *stripper) appendSorted(dst []byte, k int, drop string, meta, items []byte) []byte {
+	ms := s.members[:0]
+	for i, end := k+1, int(s.tp.Toks[k].Next); i < end; i = s.tp.Skip(i + 1) {
+		ms = append(ms, sortedMember{s.tp.Str(i), i + 1})
+	}
+	s.members = ms
+	// Sorted by key, the last of equal keys kept (a map's).
+	slices.SortStableFunc(ms, func(a, b sortedMember) int { return strings.Compare(a.key, b.key) })
+	dst = append(dst, '{')
+	first := true
+	for i, m := range ms {
+		if i+1 < len(ms) && ms[i+1].key == m.key {
+			continue
+		}
+		if drop != "" && m.key == drop {
+			continue
+		}
+		var val []byte
+		switch m.key {
+		case "metadata":
+			val = meta
+		case "items":
+			val = items
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = jsonx.AppendWith(dst, m.key, jsonx.HTMLSafe)
+		dst = append(dst, ':')
+		if val != nil {
+			dst = append(dst, val...)
+			continue
+		}
+		var err error
+		if dst, err = jsonx.AppendCompact(dst, s.tp.Raw(m.val)); err != nil {
+			return nil
+		}
+	}
+	return append(dst, '}')
 }

@@ -76,9 +76,15 @@
 // each shape then runs only when its bytes are there. Strings found clean
 // are remembered by a keyed 64-bit hash (cleanCache: the string itself is
 // never kept) — real logs repeat the same names, images, paths and
-// annotations event after event. The fast path of fast.go answers, without
-// building a tree, whether the walk would change a body; a differential
-// test and fuzz target hold the two to identical bytes.
+// annotations event after event. A body is read once, into a jsonx.Tape
+// (the View's, shared with the rules, through EventView; else the arena's),
+// with the limits above: the fast path of fast.go walks the tape and
+// answers, without building a tree, whether the walk would change the
+// body; only when it might is the tree built, from the same tape. A body
+// that fails the tape (syntax, depth, values) is replaced whole, as it
+// always was. A differential test and fuzz target hold the fast path and
+// the walk to identical bytes; TestEventViewMatchesEvent holds EventView
+// to Event.
 //
 // # redaction_strategy strict: an allowlist
 //

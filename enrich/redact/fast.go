@@ -3,6 +3,8 @@ package redact
 import (
 	"strings"
 	"unsafe"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // The fast path. Most bodies hold nothing to redact (a pod, a list of
@@ -103,10 +105,14 @@ const (
 	cMessage                 // a "message" string: server text
 )
 
-// prescan reads a body with the parser's syntax and limits, allocating
-// nothing (but the decoded form of a string with escapes).
+// prescan walks a body's tape (read once, with the parser's syntax and
+// limits: a body that fails them is walked, and the walk fails on it),
+// allocating nothing (but the decoded form of a string with escapes).
 type prescan struct {
-	parser
+	tp    *jsonx.Tape
+	k     int    // the token read next
+	a     *arena // tapes of last-applied manifests, one per nesting
+	level int    // last-applied manifests being read
 	w     walker // r only: for the string rules of walk.go
 	hint  string
 	kinds uint8
@@ -118,12 +124,31 @@ type prescan struct {
 // clean reports whether the walk of body b would neither change it nor
 // list a redaction. false means: walk it.
 func (w *walker) clean(b []byte) bool {
-	// Bodies of secrets nearly always hold data the walk must redact:
-	// reading them first would only add to their cost.
-	if len(w.r.paths) > 0 || w.r.slowOnly || w.hint == "Secret" {
+	if !w.fastPath() {
 		return false
 	}
-	s := prescan{parser: parser{b: b, maxDepth: MaxDepth, maxNodes: MaxNodes}, w: walker{r: w.r, pdepth: w.pdepth}, hint: w.hint}
+	a := w.r.arena()
+	defer w.r.release(a)
+	if a.tape.ParseLimits(b, MaxDepth, MaxNodes) != nil {
+		return false
+	}
+	return w.cleanTape(&a.tape, a)
+}
+
+// fastPath: the body may be clean (cleanTape may say so).
+func (w *walker) fastPath() bool {
+	// Bodies of secrets nearly always hold data the walk must redact:
+	// reading them first would only add to their cost.
+	return len(w.r.paths) == 0 && !w.r.slowOnly && w.hint != "Secret"
+}
+
+// cleanTape is clean of the body read into tp (without error, with the
+// parser's limits); a holds the tapes of the manifests it reads (not tp).
+func (w *walker) cleanTape(tp *jsonx.Tape, a *arena) bool {
+	if !w.fastPath() {
+		return false
+	}
+	s := prescan{tp: tp, a: a, w: walker{r: w.r, pdepth: w.pdepth}, hint: w.hint}
 	switch s.hint {
 	case "Secret":
 		s.kinds = kindSecret
@@ -134,15 +159,10 @@ func (w *walker) clean(b []byte) bool {
 	case "TokenRequest":
 		s.kinds = kindTokenRequest
 	}
-	s.ws()
-	if s.pos >= len(s.b) || s.b[s.pos] == '[' {
+	if tp.Toks[0].Kind == jsonx.KindArray {
 		return false // a JSON patch maybe: the walk knows them
 	}
-	if !s.value(0, cGeneric) {
-		return false
-	}
-	s.ws()
-	if s.pos != len(s.b) {
+	if !s.value(cGeneric) {
 		return false
 	}
 	return !s.structural()
@@ -157,26 +177,23 @@ func (s *prescan) structural() bool {
 		s.hint == "Secret" && s.kinds&kindStatus != 0 && s.keys&keyStatusEcho != 0
 }
 
-// value reads one value under the rules of c; false: walk the body (a
-// rule may fire, or the parser would fail).
-func (s *prescan) value(depth int, c sctx) bool {
-	if depth > s.maxDepth {
-		return false
-	}
-	s.nodes++
-	if s.nodes > s.maxNodes || s.pos >= len(s.b) {
-		return false
-	}
-	switch ch := s.b[s.pos]; {
-	case ch == '{':
-		return s.object(depth, c)
-	case ch == '[':
-		return s.array(depth, c)
-	case ch == '"':
-		v, err := s.str()
-		if err != nil {
-			return false
-		}
+// str is the value of the string token k, as the parser decodes it.
+func (s *prescan) str(k int) string { return tokStr(s.tp, k) }
+
+// first is the first byte of the value at token k.
+func (s *prescan) first(k int) byte { return s.tp.Src[s.tp.Toks[k].Start] }
+
+// value reads the value at s.k under the rules of c; false: walk the body
+// (a rule may fire).
+func (s *prescan) value(c sctx) bool {
+	switch s.tp.Toks[s.k].Kind {
+	case jsonx.KindObject:
+		return s.object(c)
+	case jsonx.KindArray:
+		return s.array(c)
+	case jsonx.KindString:
+		v := s.str(s.k)
+		s.k++
 		s.last = v
 		if kb := kindBits(v); kb != 0 {
 			s.kinds |= kb
@@ -199,34 +216,25 @@ func (s *prescan) value(depth int, c sctx) bool {
 			return s.w.strClean(v) && (len(v) < minShape || isRedacted(v) || len(s.w.r.serverSpans(v, false, "", nil)) == 0)
 		}
 		return s.w.strClean(v)
-	case ch == 't' || ch == 'f' || ch == 'n':
-		for _, lit := range [...]string{"true", "false", "null"} {
-			if len(s.b)-s.pos >= len(lit) && string(s.b[s.pos:s.pos+len(lit)]) == lit {
-				s.pos += len(lit)
-				return c != cUser || lit == "null"
-			}
-		}
-		return false
-	case ch == '-' || (ch >= '0' && ch <= '9'):
-		if s.num() != nil {
-			return false
-		}
+	case jsonx.KindNull:
+		s.k++
+		return true
+	case jsonx.KindTrue, jsonx.KindFalse:
+		s.k++
+		return c != cUser
+	default: // a number
+		s.k++
 		return c != cUser && c != cCredNum
 	}
-	return false
 }
 
 // object reads an object whose rules are those of c.
-func (s *prescan) object(depth int, c sctx) bool {
+func (s *prescan) object(c sctx) bool {
 	if c == cUser {
 		return false
 	}
-	s.pos++
-	s.ws()
-	if s.pos < len(s.b) && s.b[s.pos] == '}' {
-		s.pos++
-		return true
-	}
+	end := int(s.tp.Toks[s.k].Next)
+	s.k++
 	// env entries: the first "name" member, and whether a "value" member
 	// holds a scalar the env rule would redact.
 	seenName, secretName, scalarValue := false, false, false
@@ -236,31 +244,16 @@ func (s *prescan) object(depth int, c sctx) bool {
 	recValue := false
 	var names [3]struct{ k, v string }
 	nNames := 0
-	for {
-		s.ws()
-		if s.pos >= len(s.b) || s.b[s.pos] != '"' {
-			return false
-		}
-		k, err := s.str()
-		if err != nil {
-			return false
-		}
+	for s.k < end {
+		k := s.str(s.k)
+		s.k++
 		if kb := keyBits(k); kb != 0 {
 			s.keys |= kb
 			if s.structural() {
 				return false // the walk will be needed: stop reading
 			}
 		}
-		s.ws()
-		if s.pos >= len(s.b) || s.b[s.pos] != ':' {
-			return false
-		}
-		s.pos++
-		s.ws()
-		if s.pos >= len(s.b) {
-			return false
-		}
-		next := s.b[s.pos]
+		next := s.first(s.k)
 		var vc sctx
 		switch c {
 		case cMetadata:
@@ -287,7 +280,7 @@ func (s *prescan) object(depth int, c sctx) bool {
 			vc = s.member(k, next)
 		}
 		s.key = k
-		if !s.value(depth+1, vc) {
+		if !s.value(vc) {
 			return false
 		}
 		if next == '"' && nameKey(k) {
@@ -325,19 +318,6 @@ func (s *prescan) object(depth int, c sctx) bool {
 				}
 			}
 		}
-		s.ws()
-		if s.pos >= len(s.b) {
-			return false
-		}
-		if s.b[s.pos] == ',' {
-			s.pos++
-			continue
-		}
-		if s.b[s.pos] == '}' {
-			s.pos++
-			break
-		}
-		return false
 	}
 	if c == cEnvItem && (!seenName || secretName) && scalarValue {
 		return false
@@ -377,32 +357,24 @@ func (s *prescan) member(k string, next byte) sctx {
 
 // array reads an array whose rules are those of c (array and env in
 // walk.go).
-func (s *prescan) array(depth int, c sctx) bool {
+func (s *prescan) array(c sctx) bool {
 	if c == cUser {
 		return false
 	}
-	s.pos++
-	s.ws()
-	if s.pos < len(s.b) && s.b[s.pos] == ']' {
-		s.pos++
-		return true
-	}
-	firstStr := s.pos < len(s.b) && s.b[s.pos] == '"'
+	end := int(s.tp.Toks[s.k].Next)
+	s.k++
+	firstStr := s.k < end && s.tp.Toks[s.k].Kind == jsonx.KindString
 	flag := false
 	var prog progArgs
-	for {
-		s.ws()
-		if s.pos >= len(s.b) {
-			return false
-		}
-		next := s.b[s.pos]
+	for s.k < end {
+		next := s.first(s.k)
 		switch {
 		case c == cEnv && next == '{':
-			if !s.value(depth+1, cEnvItem) {
+			if !s.value(cEnvItem) {
 				return false
 			}
 		case c != cEnv && next == '"':
-			if !s.value(depth+1, cSkip) {
+			if !s.value(cSkip) {
 				return false
 			}
 			v := s.last
@@ -410,24 +382,12 @@ func (s *prescan) array(depth int, c sctx) bool {
 				return false
 			}
 		default:
-			if !s.value(depth+1, cGeneric) {
+			if !s.value(cGeneric) {
 				return false
 			}
 		}
-		s.ws()
-		if s.pos >= len(s.b) {
-			return false
-		}
-		if s.b[s.pos] == ',' {
-			s.pos++
-			continue
-		}
-		if s.b[s.pos] == ']' {
-			s.pos++
-			return true
-		}
-		return false
 	}
+	return true
 }
 
 // argClean: the string element v of an array passes the rules of array in
@@ -467,20 +427,25 @@ func (s *prescan) argClean(v string, firstStr bool, flag *bool, prog *progArgs) 
 
 // lastApplied: the manifest in a last-applied-configuration annotation
 // parses as an object (within the limits, counted afresh as the walk
-// does) and passes the rules.
+// does) and passes the rules. It is read into a tape of its own, one per
+// level of manifests in manifests.
 func (s *prescan) lastApplied(v string) bool {
 	if v == "" {
 		return false
 	}
-	outer, pos, nodes := s.b, s.pos, s.nodes
-	s.b, s.pos, s.nodes = unsafe.Slice(unsafe.StringData(v), len(v)), 0, 0 // read only
-	ok := false
-	s.ws()
-	if s.pos < len(s.b) && s.b[s.pos] == '{' && s.value(0, cGeneric) {
-		s.ws()
-		ok = s.pos == len(s.b)
+	if s.level == len(s.a.inner) {
+		s.a.inner = append(s.a.inner, new(jsonx.Tape))
 	}
-	s.b, s.pos, s.nodes = outer, pos, nodes
+	tp := s.a.inner[s.level]
+	if tp.ParseLimits(unsafe.Slice(unsafe.StringData(v), len(v)), MaxDepth, MaxNodes) != nil || tp.Toks[0].Kind != jsonx.KindObject { // read only
+		return false
+	}
+	outer, k := s.tp, s.k
+	s.tp, s.k = tp, 0
+	s.level++
+	ok := s.value(cGeneric)
+	s.level--
+	s.tp, s.k = outer, k
 	return ok
 }
 

@@ -75,17 +75,17 @@ var (
 )
 
 // arena holds the memory of parsed trees, reused from event to event (a
-// Redactor keeps a pool of them): node chunks, member slabs and the stacks
-// members are gathered on.
+// Redactor keeps a pool of them): node chunks, member slabs and the tapes
+// documents are read into.
 type arena struct {
 	nodes  [][]node
 	ks     [][]string
 	vs     [][]*node
 	ni     int // chunks in use
 	ki, vi int
-	stackK []string
-	stackV []*node
-	held   int // values the chunks can hold
+	held   int           // values the chunks can hold
+	tape   jsonx.Tape    // what parse reads a document into
+	inner  []*jsonx.Tape // the prescan's, for last-applied manifests
 }
 
 // maxPooledValues bounds what an arena keeps between events.
@@ -103,25 +103,26 @@ func (a *arena) reset() bool {
 	for _, c := range a.vs[:a.vi] {
 		clear(c)
 	}
-	clear(a.stackK[:cap(a.stackK)])
-	clear(a.stackV[:cap(a.stackV)])
-	a.stackK, a.stackV = a.stackK[:0], a.stackV[:0]
 	a.ni, a.ki, a.vi = 0, 0, 0
+	a.tape.Src = nil
+	for _, t := range a.inner {
+		t.Src = nil
+	}
+	if cap(a.tape.Toks) > 2*maxPooledValues {
+		a.tape = jsonx.Tape{}
+	}
 	return a.held <= maxPooledValues
 }
 
-// parser builds a tree with a depth and value budget.
+// parser builds a tree from a tape, and decodes strings.
 type parser struct {
-	b        []byte
-	pos      int
-	maxDepth int
-	nodes    int
-	maxNodes int
-	a        *arena
-	chunk    []node
-	slabK    []string
-	slabV    []*node
-	grain    int // allocation unit, from the body size
+	b     []byte
+	pos   int
+	a     *arena
+	chunk []node
+	slabK []string
+	slabV []*node
+	grain int // allocation unit, from the body size
 }
 
 func (p *parser) carveK(n int) []string {
@@ -185,202 +186,95 @@ func (p *parser) alloc() *node {
 	return n
 }
 
-// parse reads one JSON document into a tree held by a (until a.reset).
-// Errors never quote the input.
+// parse reads one JSON document into a tree held by a (until a.reset):
+// the document is read once into the arena's tape (jsonx.Tape: syntax and
+// limits, in document order, as the recursive parser this replaced), and
+// the tree built from the tokens. Errors never quote the input.
 func parse(b []byte, maxDepth, maxNodes int, a *arena) (*node, error) {
-	// A first guess of one value per 32 bytes; chunks grow from there.
-	p := &parser{b: b, maxDepth: maxDepth, maxNodes: maxNodes, a: a, grain: min(max(len(b)/32, 8), 256)}
-	p.ws()
-	n, err := p.value(0)
-	if err != nil {
-		return nil, err
+	if err := a.tape.ParseLimits(b, maxDepth, maxNodes); err != nil {
+		return nil, tapeErr(err)
 	}
-	p.ws()
-	if p.pos != len(p.b) {
-		return nil, fmt.Errorf("%w: data after the value at byte %d", errSyntax, p.pos)
-	}
-	return n, nil
+	return buildTree(&a.tape, a), nil
 }
 
-func (p *parser) ws() {
-	for p.pos < len(p.b) {
-		switch p.b[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
+// tapeErr is the parser's error for a tape's.
+func tapeErr(err error) error {
+	var se *jsonx.SyntaxError
+	switch {
+	case err == jsonx.ErrTooDeep:
+		return errTooDeep
+	case err == jsonx.ErrTooLarge:
+		return errTooLarge
+	case errors.As(err, &se):
+		return fmt.Errorf("%w at byte %d", errSyntax, se.Offset)
 	}
+	return errSyntax
+}
+
+// buildTree builds the tree of a tape read without error, in a.
+func buildTree(tp *jsonx.Tape, a *arena) *node {
+	// A first guess of one value per 32 bytes; chunks grow from there.
+	p := &parser{b: tp.Src, a: a, grain: min(max(len(tp.Src)/32, 8), 256)}
+	return p.build(tp, 0)
+}
+
+func (p *parser) build(tp *jsonx.Tape, k int) *node {
+	tk := &tp.Toks[k]
+	n := p.alloc()
+	n.raw = p.b[tk.Start:tk.End]
+	switch tk.Kind {
+	case jsonx.KindObject:
+		n.kind = kObj
+		if tk.N > 0 {
+			n.keys, n.vals = p.carveK(int(tk.N)), p.carveV(int(tk.N))
+			for j, i := 0, k+1; j < len(n.keys); j++ {
+				n.keys[j] = p.strTok(tp, i)
+				n.vals[j] = p.build(tp, i+1)
+				i = int(tp.Toks[i+1].Next)
+			}
+		}
+	case jsonx.KindArray:
+		n.kind = kArr
+		if tk.N > 0 {
+			n.vals = p.carveV(int(tk.N))
+			for j, i := 0, k+1; j < len(n.vals); j++ {
+				n.vals[j] = p.build(tp, i)
+				i = int(tp.Toks[i].Next)
+			}
+		}
+	case jsonx.KindString:
+		n.kind = kStr
+		n.str = p.strTok(tp, k)
+	case jsonx.KindNumber:
+		n.kind = kNum
+	case jsonx.KindNull:
+		n.kind = kNull
+	default:
+		n.kind = kBool
+	}
+	return n
+}
+
+// strTok is the value of the string token k, as str decodes it: a view of
+// the document's bytes when it holds no escape (invalid UTF-8 kept as it
+// is).
+func (p *parser) strTok(tp *jsonx.Tape, k int) string { return tokStr(tp, k) }
+
+func tokStr(tp *jsonx.Tape, k int) string {
+	tk := &tp.Toks[k]
+	if !tk.Escaped() {
+		if tk.End-tk.Start == 2 {
+			return ""
+		}
+		return unsafe.String(&tp.Src[tk.Start+1], tk.End-tk.Start-2)
+	}
+	p := parser{b: tp.Src, pos: int(tk.Start)}
+	s, _ := p.str() // checked by the tape
+	return s
 }
 
 func (p *parser) fail() error {
 	return fmt.Errorf("%w at byte %d", errSyntax, p.pos)
-}
-
-func (p *parser) value(depth int) (*node, error) {
-	if depth > p.maxDepth {
-		return nil, errTooDeep
-	}
-	p.nodes++
-	if p.nodes > p.maxNodes {
-		return nil, errTooLarge
-	}
-	if p.pos >= len(p.b) {
-		return nil, p.fail()
-	}
-	start := p.pos
-	n := p.alloc()
-	switch c := p.b[p.pos]; {
-	case c == '{':
-		n.kind = kObj
-		p.pos++
-		p.ws()
-		if p.pos < len(p.b) && p.b[p.pos] == '}' {
-			p.pos++
-			break
-		}
-		baseK, baseV := len(p.a.stackK), len(p.a.stackV)
-		for {
-			p.ws()
-			if p.pos >= len(p.b) || p.b[p.pos] != '"' {
-				return nil, p.fail()
-			}
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.ws()
-			if p.pos >= len(p.b) || p.b[p.pos] != ':' {
-				return nil, p.fail()
-			}
-			p.pos++
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			p.a.stackK = append(p.a.stackK, k)
-			p.a.stackV = append(p.a.stackV, v)
-			p.ws()
-			if p.pos >= len(p.b) {
-				return nil, p.fail()
-			}
-			if p.b[p.pos] == ',' {
-				p.pos++
-				continue
-			}
-			if p.b[p.pos] == '}' {
-				p.pos++
-				break
-			}
-			return nil, p.fail()
-		}
-		n.keys = p.carveK(len(p.a.stackK) - baseK)
-		copy(n.keys, p.a.stackK[baseK:])
-		n.vals = p.carveV(len(p.a.stackV) - baseV)
-		copy(n.vals, p.a.stackV[baseV:])
-		clear(p.a.stackK[baseK:])
-		p.a.stackK, p.a.stackV = p.a.stackK[:baseK], p.a.stackV[:baseV]
-	case c == '[':
-		n.kind = kArr
-		p.pos++
-		p.ws()
-		if p.pos < len(p.b) && p.b[p.pos] == ']' {
-			p.pos++
-			break
-		}
-		baseV := len(p.a.stackV)
-		for {
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			p.a.stackV = append(p.a.stackV, v)
-			p.ws()
-			if p.pos >= len(p.b) {
-				return nil, p.fail()
-			}
-			if p.b[p.pos] == ',' {
-				p.pos++
-				continue
-			}
-			if p.b[p.pos] == ']' {
-				p.pos++
-				break
-			}
-			return nil, p.fail()
-		}
-		n.vals = p.carveV(len(p.a.stackV) - baseV)
-		copy(n.vals, p.a.stackV[baseV:])
-		p.a.stackV = p.a.stackV[:baseV]
-	case c == '"':
-		n.kind = kStr
-		s, err := p.str()
-		if err != nil {
-			return nil, err
-		}
-		n.str = s
-	case c == 't' || c == 'f' || c == 'n':
-		for _, lit := range [...]string{"true", "false", "null"} {
-			if len(p.b)-p.pos >= len(lit) && string(p.b[p.pos:p.pos+len(lit)]) == lit {
-				p.pos += len(lit)
-				n.kind = kBool
-				if lit == "null" {
-					n.kind = kNull
-				}
-				break
-			}
-		}
-		if p.pos == start {
-			return nil, p.fail()
-		}
-	case c == '-' || (c >= '0' && c <= '9'):
-		n.kind = kNum
-		if err := p.num(); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, p.fail()
-	}
-	n.raw = p.b[start:p.pos]
-	return n, nil
-}
-
-func (p *parser) num() error {
-	b, i := p.b, p.pos
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		s := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i - s
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if digits() == 0 {
-		return p.fail()
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return p.fail()
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return p.fail()
-		}
-	}
-	p.pos = i
-	return nil
 }
 
 // str reads a string at p.pos (on its opening quote) and decodes it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/glob"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
@@ -32,8 +33,8 @@ const (
 
 	// Limits of what is walked; beyond them a body is replaced whole.
 	MaxBodyBytes = 8 << 20
-	MaxDepth     = 200
-	MaxNodes     = 1 << 19
+	MaxDepth     = jsonx.BodyMaxDepth
+	MaxNodes     = jsonx.BodyMaxValues
 	// MaxPaths is how many redaction paths an event lists; more are counted.
 	MaxPaths = 100
 )
@@ -165,7 +166,13 @@ type Result struct {
 
 // Event redacts ev in place: requestURI, annotations, response status
 // message, user extra, request and response bodies.
-func (r *Redactor) Event(ev *auditv1.Event) Result {
+func (r *Redactor) Event(ev *auditv1.Event) Result { return r.EventView(ev, nil) }
+
+// EventView is Event reading the bodies through v, the View of ev (nil:
+// Event): a body the rules read already is not read again, the tape that
+// served them serves the redaction, and a body read here serves the rules'
+// summary after it while the redaction leaves it unchanged.
+func (r *Redactor) EventView(ev *auditv1.Event, v *audit.View) Result {
 	w := walker{r: r}
 	if i := strings.IndexByte(ev.RequestURI, '?'); i >= 0 {
 		w.uri(ev, i)
@@ -202,12 +209,12 @@ func (r *Redactor) Event(ev *auditv1.Event) Result {
 	hint := kindHint(ev.ObjectRef)
 	var removed []string
 	if ev.RequestObject != nil && len(ev.RequestObject.Raw) > 0 {
-		if why := w.body("requestObject", ev.RequestObject, hint); why != "" {
+		if why := w.body("requestObject", ev.RequestObject, hint, v); why != "" {
 			removed = append(removed, "requestObject removed: "+why)
 		}
 	}
 	if ev.ResponseObject != nil && len(ev.ResponseObject.Raw) > 0 {
-		if why := w.body("responseObject", ev.ResponseObject, hint); why != "" {
+		if why := w.body("responseObject", ev.ResponseObject, hint, v); why != "" {
 			removed = append(removed, "responseObject removed: "+why)
 		}
 	}
@@ -278,20 +285,34 @@ func (r *Redactor) hash(v string) string {
 	return hashPrefix + hex.EncodeToString(m.Sum(sum[:0]))
 }
 
-// body redacts one request or response body. It returns why the body was
-// replaced whole, or "".
-func (w *walker) body(root string, u *runtime.Unknown, hint string) string {
+// body redacts one request or response body, read through v when not nil.
+// It returns why the body was replaced whole, or "".
+func (w *walker) body(root string, u *runtime.Unknown, hint string, v *audit.View) string {
 	w.root, w.hint = root, hint
 	w.at(root)
 	var why string
 	if len(u.Raw) > MaxBodyBytes {
 		why = "body larger than " + strconv.Itoa(MaxBodyBytes>>20) + " MiB"
-	} else if !w.r.strict && w.clean(u.Raw) {
-		return "" // nothing the walk would change (fast.go)
 	} else {
+		// One read of the body (a tape, the View's when there is one) for
+		// the fast path and the tree.
 		a := w.r.arena()
 		defer w.r.release(a)
-		n, err := parse(u.Raw, MaxDepth, MaxNodes, a)
+		tp, err := &a.tape, error(nil)
+		if v != nil {
+			tp, err = v.BodyTape(u)
+		} else {
+			err = tp.ParseLimits(u.Raw, MaxDepth, MaxNodes)
+		}
+		if err == nil && !w.r.strict && w.cleanTape(tp, a) {
+			return "" // nothing the walk would change (fast.go)
+		}
+		var n *node
+		if err != nil {
+			err = tapeErr(err)
+		} else {
+			n = buildTree(tp, a)
+		}
 		switch {
 		case err == errTooDeep:
 			why = "nested deeper than " + strconv.Itoa(MaxDepth)

@@ -481,14 +481,15 @@ func (r *Redactor) decodedSecret(dec []byte, depth int) bool {
 	if t := strings.TrimSpace(ds); len(t) > 1 && (t[0] == '{' || t[0] == '[') {
 		w := walker{r: r, pdepth: depth}
 		if t[0] == '{' {
-			if w.clean([]byte(t)) {
-				return false
-			}
-			// Not clean, or not JSON: the walk decides.
+			// JSON (one read for the fast path and the tree): clean, or
+			// the walk decides; not JSON: the text rules below.
 			a := r.arena()
 			defer r.release(a)
-			if n, err := parse([]byte(t), MaxDepth, MaxNodes, a); err == nil {
-				return w.top(n) || w.out != nil
+			if a.tape.ParseLimits([]byte(t), MaxDepth, MaxNodes) == nil {
+				if w.cleanTape(&a.tape, a) {
+					return false
+				}
+				return w.top(buildTree(&a.tape, a)) || w.out != nil
 			}
 		}
 	}

@@ -18,7 +18,35 @@ type predicate struct {
 	// body says the predicate needs the parsed request (or response) object.
 	body bool
 	fn   func(ev *auditv1.Event, b *audit.Body) bool
+	// view, when set, names fn's form reading the event's objects through
+	// its View (the tapes the Body and the redactor read): what the engine
+	// calls. A name, not a func value: a View passed to a func value would
+	// escape to the heap, one allocation per event.
+	view viewPred
 	help string
+}
+
+type viewPred uint8
+
+const (
+	noView viewPred = iota
+	viewContainerAdded
+	viewRoleEscalation
+	viewCSRPrivilegedSubject
+)
+
+// call runs the predicate on the event of v.
+func (p *predicate) call(v *audit.View, b *audit.Body) bool {
+	s := objects{v: v, ev: v.Event}
+	switch p.view {
+	case viewContainerAdded:
+		return containerAddedIn(s)
+	case viewRoleEscalation:
+		return roleEscalationIn(s)
+	case viewCSRPrivilegedSubject:
+		return csrPrivilegedSubjectIn(s)
+	}
+	return p.fn(v.Event, b)
 }
 
 // Predicate names, as rule files spell them.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
@@ -16,9 +17,13 @@ import (
 
 // Predicates of the detection-depth rules. They read what the
 // shared body (predicates.go) does not hold: container commands, added
-// capabilities, JSON patches, last-applied configurations, CSRs. Each parses
-// the event's object itself, and only when its rule has matched everything
-// else (predicates run last).
+// capabilities, JSON patches, last-applied configurations, CSRs, only when
+// their rule has matched everything else (predicates run last). The engine
+// calls them with the View (predicate.view): the Object is decoded once,
+// from the tapes of the bodies the Body and the redactor read; a JSON
+// patch's operations and managed fields' fieldsV1 are still read with
+// encoding/json (rare: a patch, an object with managed fields, and only
+// once the rest of the rule matched).
 
 // Predicate names, as rule files spell them.
 const (
@@ -34,15 +39,15 @@ const (
 var depthPredicates = map[string]predicate{
 	PredHostPath: {body: true, fn: func(_ *auditv1.Event, b *audit.Body) bool { return len(hostPaths(b)) > 0 },
 		help: "the pod (template) has a hostPath volume, whatever its path"},
-	PredContainerAdded: {fn: containerAdded,
+	PredContainerAdded: {fn: containerAdded, view: viewContainerAdded,
 		help: "a patch or update adds a container to a pod template (JSON patch add, a strategic-merge entry that defines a container, or a container missing from the last-applied configuration)"},
-	PredRoleEscalation: {fn: roleEscalation,
+	PredRoleEscalation: {fn: roleEscalation, view: viewRoleEscalation,
 		help: "a Role/ClusterRole written grants '*' verbs or resources, or escalate, bind or impersonate (request object, or response object of a JSON patch)"},
 	PredRoleEscalateVerbs: {body: true, fn: func(_ *auditv1.Event, b *audit.Body) bool { return b.AnyRule(escalateVerbs) },
 		help: "a Role/ClusterRole rule grants escalate, bind or impersonate"},
 	PredTokenForOtherSA: {fn: tokenForOtherSA,
 		help: "a service account requested a token (serviceaccounts/token) for another service account"},
-	PredCSRPrivilegedSubject: {fn: csrPrivilegedSubject,
+	PredCSRPrivilegedSubject: {fn: csrPrivilegedSubject, view: viewCSRPrivilegedSubject,
 		help: "a CertificateSigningRequest asks for a certificate in group system:masters or for system:admin or a control-plane component"},
 }
 
@@ -81,7 +86,34 @@ var containerListPath = regexp.MustCompile(`^/spec/(template/spec/|jobTemplate/s
 //     lacks, or whose managedFields show two containers of the template
 //     created by different field managers (kubectl-create made the
 //     deployment, kubectl-patch added a container).
+//
+// objects reads the event's objects: through its View when there is one
+// (the View's tapes, the Object decoded once), else on their own.
+type objects struct {
+	v  *audit.View
+	ev *auditv1.Event
+}
+
+func (s objects) object() (*audit.Object, bool) {
+	if s.v != nil {
+		return s.v.Object()
+	}
+	return audit.ParseObject(s.ev)
+}
+
+func (s objects) of(u *runtime.Unknown, o *audit.Object) bool {
+	if s.v != nil {
+		return s.v.ObjectOf(u, o)
+	}
+	return audit.UnmarshalObject(u.Raw, o)
+}
+
 func containerAdded(ev *auditv1.Event, _ *audit.Body) bool {
+	return containerAddedIn(objects{ev: ev})
+}
+
+func containerAddedIn(s objects) bool {
+	ev := s.ev
 	if ev.RequestObject != nil {
 		raw := bytes.TrimSpace(ev.RequestObject.Raw)
 		if len(raw) > 0 && raw[0] == '[' {
@@ -100,7 +132,7 @@ func containerAdded(ev *auditv1.Event, _ *audit.Body) bool {
 			var o audit.Object
 			// A patch that is a whole object (kind set: server-side apply,
 			// an operator's desired state) restates its containers.
-			if audit.UnmarshalObject(raw, &o) && o.Kind == "" {
+			if s.of(ev.RequestObject, &o) && o.Kind == "" {
 				for _, s := range o.PodSpecs() {
 					for _, c := range append(s.Containers[:len(s.Containers):len(s.Containers)], s.InitContainers...) {
 						if c.Image != "" && definesContainer(&c) {
@@ -111,23 +143,21 @@ func containerAdded(ev *auditv1.Event, _ *audit.Body) bool {
 			}
 		}
 	}
-	for _, raw := range objectsOf(ev) {
+	for _, u := range objectsOf(ev) {
 		var o audit.Object
-		if audit.UnmarshalObject(raw, &o) && (notLastApplied(&o) || containersOfTwoManagers(&o)) {
+		if u != nil && s.of(u, &o) && (notLastApplied(&o) || containersOfTwoManagers(&o)) {
 			return true
 		}
 	}
 	return false
 }
 
-func objectsOf(ev *auditv1.Event) [][]byte {
-	var out [][]byte
-	if ev.Verb == "update" && ev.RequestObject != nil {
-		out = append(out, ev.RequestObject.Raw)
+func objectsOf(ev *auditv1.Event) [2]*runtime.Unknown {
+	var out [2]*runtime.Unknown
+	if ev.Verb == "update" {
+		out[0] = ev.RequestObject
 	}
-	if ev.ResponseObject != nil {
-		out = append(out, ev.ResponseObject.Raw)
-	}
+	out[1] = ev.ResponseObject
 	return out
 }
 
@@ -170,7 +200,11 @@ func notLastApplied(o *audit.Object) bool {
 }
 
 func roleEscalation(ev *auditv1.Event, _ *audit.Body) bool {
-	o, ok := audit.ParseObject(ev)
+	return roleEscalationIn(objects{ev: ev})
+}
+
+func roleEscalationIn(s objects) bool {
+	o, ok := s.object()
 	if !ok {
 		return false
 	}
@@ -196,7 +230,11 @@ func tokenForOtherSA(ev *auditv1.Event, _ *audit.Body) bool {
 var privilegedCertNames = []string{"system:admin", "kubernetes-admin", "system:kube-controller-manager", "system:kube-scheduler", "system:apiserver", "kube-apiserver"}
 
 func csrPrivilegedSubject(ev *auditv1.Event, _ *audit.Body) bool {
-	o, ok := audit.ParseObject(ev)
+	return csrPrivilegedSubjectIn(objects{ev: ev})
+}
+
+func csrPrivilegedSubjectIn(s objects) bool {
+	o, ok := s.object()
 	if !ok || len(o.Spec.Request) == 0 {
 		return false
 	}

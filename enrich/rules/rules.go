@@ -504,13 +504,13 @@ func (m *matcher) matches(v *audit.View) bool {
 		}
 	}
 	for i := range m.predicates {
-		if !m.predicates[i].fn(ev, b) {
+		if !m.predicates[i].call(v, b) {
 			return false
 		}
 	}
 	if len(m.anyPredicates) > 0 {
 		for i := range m.anyPredicates {
-			if m.anyPredicates[i].fn(ev, b) {
+			if m.anyPredicates[i].call(v, b) {
 				return true
 			}
 		}

@@ -591,3 +591,56 @@ func TestNonInfoRulesHaveTechniques(t *testing.T) {
 		}
 	}
 }
+
+// The predicates that read objects through the View (its tapes) answer as
+// they do reading the event on their own, over the lab log and the
+// bodies of these tests, as request and as response objects.
+func TestObjectPredicatesThroughView(t *testing.T) {
+	var evs []auditv1.Event
+	evs = append(evs, decodeFile(t, labLog)...)
+	bodies := []string{"", "null", "[]", "[1]", `"x"`, "{", `{"spec":null}`, `{"rules":"x"}`, `{"rules":[{"verbs":"*"}]}`,
+		`{"spec":{"request":"!!"}}`, `{"spec":{"request":"aGVsbG8="}}`, `{"spec":{"containers":[null,{"stdin":"yes","image":1}]}}`,
+		`[{"op":"add"},{"path":1}]`, `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{bad"}}}`,
+		`{"metadata":{"managedFields":[{"fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":[]}}}}},{"fieldsV1":"x"}]}}`,
+		`{"kind":"Role","rules":[{"verbs":["*"]}]}`, `{"kind":"Role","rules":[{"verbs":["get"],"resources":["pods"]}]}`,
+		` [{"op":"add","path":"/spec/template/spec/containers/-"}]`,
+		`{"spec":{"template":{"spec":{"containers":[{"name":"x","image":"i","command":["sh"]}]}}}}`,
+		`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}}}"}},"spec":{"template":{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}}}`,
+		`{"metadata":{"managedFields":[{"manager":"a","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"a\"}":{".":{}}}}}}}},{"manager":"b","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"b\"}":{".":{}}}}}}}}]}}`,
+	}
+	for _, raw := range bodies {
+		for _, verb := range []string{"update", "patch", "create"} {
+			evs = append(evs, auditv1.Event{Verb: verb, RequestObject: &runtime.Unknown{Raw: []byte(raw)}},
+				auditv1.Event{Verb: verb, ResponseObject: &runtime.Unknown{Raw: []byte(raw)}})
+		}
+	}
+	var tapes audit.Tapes
+	n, nTrue := 0, map[string]int{}
+	for i := range evs {
+		ev := &evs[i]
+		for name, p := range depthPredicates {
+			if p.view == noView {
+				continue
+			}
+			var v audit.View
+			if i%2 == 0 {
+				v.UseTapes(&tapes)
+			}
+			audit.NewView(ev, &v)
+			var b audit.Body
+			audit.ParseBody(ev, &b)
+			got, want := p.call(&v, v.Body()), p.fn(ev, &b)
+			if got != want {
+				t.Fatalf("%s on %s %s: through the View %v, on its own %v", name, ev.Verb, ev.RequestURI, got, want)
+			}
+			if want {
+				nTrue[name]++
+			}
+			tapes.Reset()
+			n++
+		}
+	}
+	if n < 1000 || nTrue[PredContainerAdded] == 0 || nTrue[PredRoleEscalation] == 0 {
+		t.Fatalf("only %d checks, %v true", n, nTrue)
+	}
+}

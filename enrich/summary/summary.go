@@ -51,7 +51,7 @@ func Fill(v *audit.View, e *record.Enrichment, at Place) {
 			}
 			if e.What.Name == "" && ev.ResponseObject != nil && ev.RequestObject != nil {
 				// generateName: the name is in the created object.
-				if name, ok := audit.ObjectName(ev.ResponseObject.Raw); ok {
+				if name, ok := v.ResponseName(); ok {
 					e.What.Name = name
 				}
 			}
