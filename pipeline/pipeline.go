@@ -278,7 +278,7 @@ var errClosed = errors.New("plugin instance is shutting down")
 type scratch struct {
 	msgs   []output.Message
 	events []auditv1.Event
-	raws   [][]byte // exact bytes of each event, or nil (audit.DecodeRaw)
+	raws   []record.Raw // exact bytes of each event and where its members are, or none (audit.DecodeRaw)
 	buf    []byte
 }
 

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -15,6 +16,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // unmarshalEvent is the fast path of Decode: it decodes doc, one JSON object,
@@ -30,20 +32,25 @@ import (
 // exact error. TestUnmarshalEventMatchesEncodingJSON and
 // FuzzUnmarshalEvent hold it to that.
 func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
-	ts, _, ok := unmarshalEventRaw(doc, ev)
+	ts, _, ok := unmarshalEventRaw(doc, ev, nil)
 	return ts, ok
 }
 
 // unmarshalEventRaw is unmarshalEvent that also returns the event's own
 // bytes (doc itself, not a copy) when every member of the document was
 // decoded into the event: no unknown field anywhere outside the bodies.
-// Those bytes then say exactly what the event says.
-func unmarshalEventRaw(doc []byte, ev *auditv1.Event) (timestamp, raw []byte, ok bool) {
-	d := fastDec{b: doc}
+// Those bytes then say exactly what the event says. With spans not nil, it
+// writes there where each top-level member of doc is (the zero Span for a
+// member doc does not have); they are meant only with raw.
+func unmarshalEventRaw(doc []byte, ev *auditv1.Event, spans *[record.NumMembers]record.Span) (timestamp, raw []byte, ok bool) {
+	d := fastDec{b: doc, spans: spans}
+	if spans != nil {
+		*spans = [record.NumMembers]record.Span{}
+	}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
-			if !d.skipped {
+			if !d.skipped && uint64(len(doc)) <= math.MaxUint32 {
 				raw = doc
 			}
 			return ts, raw, true
@@ -81,6 +88,11 @@ type fastDec struct {
 	parts *eventParts
 	// skipped is set when a member that no field takes was skipped.
 	skipped bool
+	// key is where the key of the member being read starts (its opening
+	// quote), in the innermost object; spans, when not nil, receives the
+	// span of each top-level member (unmarshalEventRaw).
+	key   int
+	spans *[record.NumMembers]record.Span
 }
 
 type eventParts struct {
@@ -183,6 +195,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 		if d.peek() != '"' {
 			return false
 		}
+		d.key = d.i
 		key, ok := d.plainKey()
 		if !ok || !d.eat(':') {
 			return false
@@ -735,7 +748,7 @@ func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
 
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
-	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
+	member := func(k int) bool {
 		var ok bool
 		switch k { // the index in eventFieldsExtra
 		case 0: // kind
@@ -807,6 +820,19 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 			ts, ok = d.raw(1)
 		}
 		return ok // "items" and anything unhandled: give up
+	}
+	if d.spans == nil {
+		return ts, d.fields(eventFieldsExtra, 0, member)
+	}
+	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
+		key, start := d.key, d.i
+		if !member(k) {
+			return false
+		}
+		// The index in eventFieldsExtra is the record.Member
+		// (TestMemberOrder); "items" never gets here.
+		d.spans[k] = record.Span{Key: uint32(key), Value: uint32(start), End: uint32(d.i)}
+		return true
 	})
 	return ts, ok
 }
