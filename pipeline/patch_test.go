@@ -27,9 +27,6 @@ const (
 
 var plants = []string{plantURI, plantAgent, plantAnnot, plantExtra, plantImp, plantStatus, plantRequest, plantResp}
 
-// memberNames are the keys of the record.Members.
-var memberNames = [record.NumMembers]string{"kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user", "impersonatedUser", "authenticationMetadata", "sourceIPs", "userAgent", "objectRef", "responseStatus", "requestObject", "responseObject", "requestReceivedTimestamp", "stageTimestamp", "annotations", "timestamp"}
-
 // patchMember is one top-level member of a made-up event: its key and value
 // (compact JSON).
 type patchMember struct{ k, v string }
@@ -204,10 +201,10 @@ func TestPatchKeepsBytes(t *testing.T) {
 				}
 				checkPatched(t, fmt.Sprintf("document %d", i), d, &raw, rec.Changed, msg)
 				for m := range record.NumMembers {
-					if rec.Changed.Has(m) && raw.Has(m) && !strings.Contains(string(msg), `"`+memberNames[m]+`"`) {
+					if rec.Changed.Has(m) && raw.Has(m) && !strings.Contains(string(msg), `"`+m.String()+`"`) {
 						removed++
 					}
-					if rec.Changed.Has(m) && !raw.Has(m) && strings.Contains(string(msg), `"`+memberNames[m]+`"`) {
+					if rec.Changed.Has(m) && !raw.Has(m) && strings.Contains(string(msg), `"`+m.String()+`"`) {
 						added++
 					}
 				}

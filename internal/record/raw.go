@@ -30,6 +30,16 @@ const (
 	NumMembers
 )
 
+// String returns the member's key.
+func (m Member) String() string {
+	if m >= NumMembers {
+		return ""
+	}
+	return [NumMembers]string{"kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user",
+		"impersonatedUser", "authenticationMetadata", "sourceIPs", "userAgent", "objectRef", "responseStatus",
+		"requestObject", "responseObject", "requestReceivedTimestamp", "stageTimestamp", "annotations", "timestamp"}[m]
+}
+
 // Members is a set of members.
 type Members uint32
 
