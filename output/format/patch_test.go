@@ -66,7 +66,9 @@ func TestAppendPatched(t *testing.T) {
 		},
 		{
 			name: "removed in between and adjacent", doc: `{` + head + `,"level":"RequestResponse","requestObject":{"a":1}, "responseObject" : {"b":2},"auditID":"a","stage":"ResponseComplete"}`,
-			edit:    func(ev *auditv1.Event) { ev.RequestObject, ev.ResponseObject, ev.Level = nil, nil, auditv1.LevelMetadata },
+			edit: func(ev *auditv1.Event) {
+				ev.RequestObject, ev.ResponseObject, ev.Level = nil, nil, auditv1.LevelMetadata
+			},
 			changed: []record.Member{record.MemberRequestObject, record.MemberResponseObject, record.MemberLevel},
 			want:    `{` + head + `,"level":"Metadata","auditID":"a","stage":"ResponseComplete",`,
 		},
