@@ -3,6 +3,6 @@
 // request attributes the apiserver saw (the authenticated user, not the
 // impersonated one). It never raises a level; level None and omitStages
 // drop the event; omitManagedFields strips metadata.managedFields from the
-// bodies. Apply reports whether it changed the event, so that a changed
-// event is re-encoded rather than shipped as its own bytes.
+// bodies. Apply reports whether it changed the event, so that the members
+// it changed are re-encoded rather than shipped as their logged bytes.
 package policy
