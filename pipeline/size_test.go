@@ -261,7 +261,8 @@ func FuzzSplice(f *testing.F) {
 			}
 			for j := range evs {
 				var rec record.Record
-				if c.en.EnrichInto(&rec, &evs[j], raws[j]) != enrich.DropNone || rec.Raw.Bytes == nil {
+				raw := raws[j]
+				if c.en.EnrichInto(&rec, &evs[j], raw) != enrich.DropNone || rec.Raw.Bytes == nil {
 					continue
 				}
 				if c.truncate {
@@ -273,6 +274,9 @@ func FuzzSplice(f *testing.F) {
 				}
 				if !json.Valid(a) {
 					t.Fatalf("%s: spliced message is not JSON: %q", c.name, a)
+				}
+				if rec.Changed != 0 {
+					checkPatched(t, c.name, raw.Bytes, &raw, rec.Changed, a, false)
 				}
 				enc := rec
 				enc.Raw = record.Raw{}

@@ -39,14 +39,11 @@ func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
 // unmarshalEventRaw is unmarshalEvent that also returns the event's own
 // bytes (doc itself, not a copy) when every member of the document was
 // decoded into the event: no unknown field anywhere outside the bodies.
-// Those bytes then say exactly what the event says. With spans not nil, it
-// writes there where each top-level member of doc is (the zero Span for a
-// member doc does not have); they are meant only with raw.
+// Those bytes then say exactly what the event says. With spans not nil (and
+// zero), it writes there where each top-level member of doc is (a member
+// doc does not have keeps the zero Span); they are meant only with raw.
 func unmarshalEventRaw(doc []byte, ev *auditv1.Event, spans *[record.NumMembers]record.Span) (timestamp, raw []byte, ok bool) {
 	d := fastDec{b: doc, spans: spans}
-	if spans != nil {
-		*spans = [record.NumMembers]record.Span{}
-	}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
@@ -88,10 +85,8 @@ type fastDec struct {
 	parts *eventParts
 	// skipped is set when a member that no field takes was skipped.
 	skipped bool
-	// key is where the key of the member being read starts (its opening
-	// quote), in the innermost object; spans, when not nil, receives the
-	// span of each top-level member (unmarshalEventRaw).
-	key   int
+	// spans, when not nil, receives the span of each member of the
+	// top-level object (depth 0: unmarshalEventRaw).
 	spans *[record.NumMembers]record.Span
 }
 
@@ -195,7 +190,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 		if d.peek() != '"' {
 			return false
 		}
-		d.key = d.i
+		keyAt := d.i
 		key, ok := d.plainKey()
 		if !ok || !d.eat(':') {
 			return false
@@ -233,8 +228,14 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 			seen |= 1 << idx
 			next = idx + 1
 			d.ws()
+			valueAt := d.i
 			if !set(idx) {
 				return false
+			}
+			if depth == 0 && d.spans != nil && idx < len(d.spans) {
+				// A member of the event: its index in eventFieldsExtra
+				// is its record.Member (TestMemberOrder).
+				d.spans[idx] = record.Span{Key: uint32(keyAt), Value: uint32(valueAt), End: uint32(d.i)}
 			}
 		}
 		if d.eat(',') {
@@ -748,7 +749,8 @@ func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
 
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
-	member := func(k int) bool {
+	// fields records the spans of these members (depth 0) in d.spans.
+	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
 		var ok bool
 		switch k { // the index in eventFieldsExtra
 		case 0: // kind
@@ -820,19 +822,6 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 			ts, ok = d.raw(1)
 		}
 		return ok // "items" and anything unhandled: give up
-	}
-	if d.spans == nil {
-		return ts, d.fields(eventFieldsExtra, 0, member)
-	}
-	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
-		key, start := d.key, d.i
-		if !member(k) {
-			return false
-		}
-		// The index in eventFieldsExtra is the record.Member
-		// (TestMemberOrder); "items" never gets here.
-		d.spans[k] = record.Span{Key: uint32(key), Value: uint32(start), End: uint32(d.i)}
-		return true
 	})
 	return ts, ok
 }
