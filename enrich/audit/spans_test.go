@@ -112,3 +112,26 @@ func TestDecodeRawTimestamp(t *testing.T) {
 		t.Fatal("bytes kept: they have no requestReceivedTimestamp")
 	}
 }
+
+// FuzzDecodeRawSpans: whatever the document, DecodeRaw gives the events of
+// Decode, a Raw for each, and spans that hold (checkSpans) wherever it kept
+// the bytes.
+func FuzzDecodeRawSpans(f *testing.F) {
+	for _, l := range readLines(f, "../testdata/public_samples.jsonl") {
+		f.Add(l)
+	}
+	f.Add([]byte(" {\"kind\" : \"Event\" ,\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\t\"auditID\":\"a\",\"stage\":\"Panic\",\"annotations\":{}}\n"))
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a","stage":"Panic"}, {"auditID":"b","stage":"Panic"}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		evs, raws, err := DecodeRaw(doc, nil, nil)
+		want, werr := Decode(doc, nil)
+		if (err == nil) != (werr == nil) || len(evs) != len(want) || len(raws) != len(evs) {
+			t.Fatalf("DecodeRaw: %d events, %d raws, %v; Decode: %d events, %v", len(evs), len(raws), err, len(want), werr)
+		}
+		for i := range raws {
+			if raws[i].Bytes != nil {
+				checkSpans(t, &raws[i])
+			}
+		}
+	})
+}
