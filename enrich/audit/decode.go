@@ -120,10 +120,13 @@ func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]au
 			n := len(dst)
 			dst, err := single(dst, &ev, ts)
 			if raws != nil {
-				if len(dst) > n {
-					raws[len(raws)-1].Bytes = raw
-				} else {
+				switch {
+				case len(dst) == n:
 					raws = raws[:len(raws)-1]
+				case raw == nil:
+					raws[len(raws)-1] = record.Raw{} // no spans without the bytes
+				default:
+					raws[len(raws)-1].Bytes = raw
 				}
 			}
 			return dst, raws, err
@@ -161,7 +164,11 @@ func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]au
 			}
 			dst = append(dst, ev)
 			if raws != nil {
-				raws[len(raws)-1].Bytes = evRaw
+				if evRaw == nil {
+					raws[len(raws)-1] = record.Raw{} // no spans without the bytes
+				} else {
+					raws[len(raws)-1].Bytes = evRaw
+				}
 			}
 		}
 		if bad != nil {

@@ -135,3 +135,23 @@ func FuzzDecodeRawSpans(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeRawNoBytesNoSpans: a Raw without bytes is the zero Raw.
+func TestDecodeRawNoBytesNoSpans(t *testing.T) {
+	for _, doc := range []string{
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","level":"Metadata","auditID":"a","stage":"Panic"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"Panic","unknown":1}`,
+		`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"apiVersion":"audit.k8s.io/v1beta1","level":"Metadata","auditID":"a","stage":"Panic"}]}`,
+	} {
+		_, raws, err := DecodeRaw([]byte(doc), nil, nil)
+		if err != nil || len(raws) != 1 {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if raws[0].Spans != ([record.NumMembers]record.Span{}) {
+			t.Errorf("%s: spans without bytes", doc)
+		}
+		if raws[0].Bytes != nil {
+			t.Errorf("%s: bytes kept", doc)
+		}
+	}
+}
