@@ -44,15 +44,19 @@ func appendNative(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
 		// The exact bytes of a JSON object (audit.DecodeRaw): "{}" has no
 		// member to follow.
 		var wrote bool
+		var err error
 		if rec.Changed == 0 {
 			body := bytes.TrimRight(raw[:len(raw)-1], " \t\r\n")
 			dst = append(dst, body...)
 			wrote = len(body) > 1
-		} else {
-			var err error
-			if dst, wrote, err = appendPatched(dst, &rec.Raw, rec.Changed, rec.Event); err != nil {
-				return dst[:n], fmt.Errorf("encode event: %w", err)
-			}
+		} else if dst, wrote, err = appendPatched(dst, &rec.Raw, rec.Changed, rec.Event); err == errSpans {
+			// Spans that do not fit: the event re-encoded, as without
+			// its bytes.
+			plain := *rec
+			plain.Raw, plain.Changed = record.Raw{}, 0
+			return appendNative(dst[:n], &plain, d)
+		} else if err != nil {
+			return dst[:n], fmt.Errorf("encode event: %w", err)
 		}
 		if wrote {
 			dst = append(dst, ',')

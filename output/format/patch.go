@@ -1,6 +1,7 @@
 package format
 
 import (
+	"errors"
 	"fmt"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -156,6 +157,9 @@ func appendMember(dst []byte, ev *auditv1.Event, m record.Member, maxBodyDepth i
 	return dst, fmt.Errorf("no event member %d", m)
 }
 
+// errSpans: a record.Raw whose spans do not fit its bytes.
+var errSpans = errors.New("member spans do not fit the event's bytes")
+
 // appendPatched appends the event's own bytes (raw) with the members in
 // changed re-encoded from ev, left out or added (see above), without the
 // final '}'. It reports whether it wrote a member (the enrichment then
@@ -183,6 +187,10 @@ func appendPatched(dst []byte, raw *record.Raw, changed record.Members, ev *audi
 	var err error
 	for _, m := range order[:n] {
 		sp := raw.Spans[m]
+		if sp.Key < prevEnd || sp.Value <= sp.Key || sp.End <= sp.Value || int(sp.End) >= len(b) {
+			// Not what audit.DecodeRaw writes: never sliced.
+			return dst, wrote, errSpans
+		}
 		keep, patch := true, false
 		if changed.Has(m) {
 			keep = m < eventMembers && hasMember(ev, m)

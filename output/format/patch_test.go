@@ -143,3 +143,32 @@ func TestAppendPatched(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendPatchedBadSpans: spans that do not fit the bytes (never from
+// audit.DecodeRaw) are not sliced: the event is re-encoded.
+func TestAppendPatchedBadSpans(t *testing.T) {
+	doc := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete"}`
+	for name, bad := range map[string]record.Span{
+		"past the end":   {Key: 10, Value: 20, End: 500},
+		"overlapping":    {Key: 2, Value: 20, End: 30},
+		"value over key": {Key: 40, Value: 30, End: 50},
+	} {
+		evs, raws, err := audit.DecodeRaw([]byte(doc), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &record.Record{Event: &evs[0], Raw: raws[0]}
+		rec.Raw.Spans[record.MemberUserAgent] = bad
+		rec.Changed.Add(record.MemberLevel)
+		got, err := appendNative(nil, rec, Lean)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		plain := *rec
+		plain.Raw, plain.Changed = record.Raw{}, 0
+		want, _ := appendNative(nil, &plain, Lean)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: %s", name, got)
+		}
+	}
+}
