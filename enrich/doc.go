@@ -16,9 +16,19 @@
 // Enricher), and that one read serves the rules' Body, the summary, ecs's
 // container images and the redactor (redact.EventView); a body the policy
 // rewrites (omitManagedFields) or the redactor changes is read again only
-// if someone reads it after. The record keeps the
-// event's exact bytes (audit.DecodeRaw) while nothing changed it, so that
-// the native format ships them as they are.
+// if someone reads it after.
+//
+// The record keeps the event's exact bytes (audit.DecodeRaw) and the set of
+// top-level members the policy, redaction or Truncate changed since
+// (record.Record.Changed, changes.go), so that the native format ships the
+// bytes as they are, or with those members patched: the member's value
+// re-encoded, everything else the logged bytes. Each member is told the
+// cheapest sure way: level, requestURI and userAgent by comparing strings,
+// the bodies by identity (nothing writes into a body, it is replaced), the
+// members the redactor edits in place (user, impersonatedUser,
+// responseStatus, annotations) by the roots of the redaction paths. When in
+// doubt a member is marked; a path placed in no member, or a policy change
+// no comparison finds, drops the bytes and the event is re-encoded whole.
 //
 // An Enricher is built once per plugin instance and is read-only afterwards:
 // concurrent flushes share it.

@@ -78,7 +78,7 @@ func (en *Enricher) Rules() []string {
 // record to ship, or a drop reason.
 func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 	rec := new(record.Record)
-	if drop := en.EnrichInto(rec, ev, nil); drop != DropNone {
+	if drop := en.EnrichInto(rec, ev, record.Raw{}); drop != DropNone {
 		return nil, drop
 	}
 	return rec, DropNone
@@ -86,15 +86,20 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 
 // EnrichInto is Enrich writing the record into *rec (overwritten whole), so
 // that a caller handling one event at a time reuses one Record. raw, when
-// not nil, is the event's exact bytes (audit.DecodeRaw): the record keeps
-// them while nothing changes the event. It returns the drop reason,
-// DropNone for a record to ship.
-func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte) string {
+// raw.Bytes is not nil, is the event's exact bytes (audit.DecodeRaw): the
+// record keeps them, with the set of members the policy, redaction or
+// Truncate changed since (changes.go). It returns the drop reason, DropNone
+// for a record to ship.
+func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record.Raw) string {
 	*rec = record.Record{}
 	if !en.shipStage(ev) {
 		return DropStage
 	}
 	rec.Event, rec.Raw = ev, raw
+	var was before
+	if raw.Bytes != nil {
+		was.take(ev)
+	}
 	var v audit.View
 	tapes, _ := en.tapes.Get().(*audit.Tapes)
 	if tapes == nil {
@@ -109,8 +114,12 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte
 		if drop != DropNone {
 			return drop
 		}
-		if changed {
-			rec.Raw = nil
+		if changed && rec.Raw.Bytes != nil {
+			// The policy lowers the level, drops bodies, replaces them
+			// without managedFields: all found by comparing.
+			if rec.Changed = was.compared(ev); rec.Changed == 0 {
+				rec.Raw.Bytes = nil // a change not told: re-encode
+			}
 		}
 		rec.Enrichment.Level = string(ev.Level)
 	}
@@ -123,9 +132,15 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw []byte
 	// rules (which only name what matched), and before the summary, which
 	// quotes the request URI's exec command. A body that cannot be walked is
 	// replaced whole and the event annotated (redact.Annotation).
-	rec.Enrichment.Redactions = en.redact.EventView(ev, &v).Redactions
-	if len(rec.Enrichment.Redactions) > 0 {
-		rec.Raw = nil // the redacted event is re-encoded
+	res := en.redact.EventView(ev, &v)
+	rec.Enrichment.Redactions = res.Redactions
+	if (len(res.Redactions) > 0 || res.BodyRemoved) && rec.Raw.Bytes != nil {
+		// The members redacted are re-encoded, from the event as it is now.
+		if s, ok := redactedMembers(&res); ok {
+			rec.Changed |= s | was.compared(ev)
+		} else {
+			rec.Raw.Bytes = nil // a path placed in no member: re-encode
+		}
 	}
 	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName})
 	return DropNone
@@ -171,5 +186,5 @@ func (en *Enricher) Truncate(rec *record.Record) {
 	}
 	ev.Annotations[audit.AnnotationTruncated] = "true"
 	rec.Enrichment.Truncated = true
-	rec.Raw = nil
+	rec.Changed |= 1<<record.MemberRequestObject | 1<<record.MemberResponseObject | 1<<record.MemberAnnotations
 }

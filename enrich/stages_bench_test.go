@@ -164,3 +164,24 @@ func BenchmarkStageRedact(b *testing.B) {
 	reportEvents(b, len(work))
 	b.ReportMetric(float64(redactions)/float64(len(work)), "redactions/event")
 }
+
+// BenchmarkStageDecodeRaw is BenchmarkStageDecode as the pipeline decodes:
+// each event with its own bytes and the spans of its members.
+func BenchmarkStageDecodeRaw(b *testing.B) {
+	lines, size := benchEvents(b)
+	evs, raws, err := audit.DecodeRaw(lines[0], nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, l := range lines {
+			if evs, raws, err = audit.DecodeRaw(l, evs[:0], raws[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportEvents(b, len(lines))
+}

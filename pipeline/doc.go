@@ -3,15 +3,16 @@
 // broker acknowledged every message of it.
 //
 //	chunk (msgpack) --flbchunk.Reader--> event JSON, no generic maps
-//	  --audit.DecodeRaw--> auditv1.Event (+ its exact bytes when it is v1 and complete)
+//	  --audit.DecodeRaw--> auditv1.Event (+ its exact bytes and member spans when it is v1 and complete)
 //	  --enrich.Enricher--> stages -> policy re-level -> rules -> redact -> summary
-//	  --format.Append--> native (own bytes + enrichment spliced) | ecs | ocsf
+//	  --format.Append--> native (own bytes, changed members patched, + enrichment spliced) | ecs | ocsf
 //	  --oversize--> truncate bodies -> dead-letter stub on dlq_topic
 //	  --Sink.Write--> one synchronous, acknowledged write (output.Writer)
 //
 // Each event is read once: the decoder's strings and bodies are views of one
-// private copy of the document, and an event nothing changed is shipped as
-// its own bytes. Every record that is not shipped is counted with its reason
+// private copy of the document, and an event is shipped as its own bytes,
+// with only the members redaction, re-levelling or truncation changed
+// re-encoded. Every record that is not shipped is counted with its reason
 // (FlushResult.Dropped, Stats): not_audit_event, stage_filtered,
 // policy_level_none, too_large, ...; nothing is lost silently.
 //

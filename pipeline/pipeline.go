@@ -286,7 +286,7 @@ var errClosed = errors.New("plugin instance is shutting down")
 type scratch struct {
 	msgs   []output.Message
 	events []auditv1.Event
-	raws   [][]byte // exact bytes of each event, or nil (audit.DecodeRaw)
+	raws   []record.Raw // exact bytes of each event and where its members are, or none (audit.DecodeRaw)
 	buf    []byte
 	chunk  []byte // the copy of the chunk being flushed
 	json   []byte // its records transcoded to JSON (flbchunk.Reader)

@@ -91,7 +91,7 @@ func encodeCorpora(t testing.TB, f format.Format) (wheres []string, docs []map[s
 		}
 		for i := range evs {
 			rec := new(record.Record)
-			if en.EnrichInto(rec, &evs[i], nil) != enrich.DropNone {
+			if en.EnrichInto(rec, &evs[i], record.Raw{}) != enrich.DropNone {
 				continue
 			}
 			rec.Received = received

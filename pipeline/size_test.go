@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -19,13 +21,14 @@ import (
 // the real lab log: the lean enrichment adds what is derived, not copies,
 // and every untouched event is its own bytes. (Lean: 1.29x today, where the
 // full enrichment was 1.60x; the summary sentence is most of what is added.)
+// Every event of the log is its own bytes, spliced or patched.
 func TestNativeSize(t *testing.T) {
 	en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1"}, redact.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sizes := map[format.Detail][2]int{}
-	spliced, n := 0, 0
+	spliced, patched, n := 0, 0, 0
 	for _, l := range mustLines(t, "../testdata/lab-policy.audit.log") {
 		evs, raws, err := audit.DecodeRaw(l, nil, nil)
 		if err != nil {
@@ -40,8 +43,11 @@ func TestNativeSize(t *testing.T) {
 				}
 				if d == format.Lean {
 					n++
-					if rec.Raw != nil {
+					switch {
+					case rec.Raw.Bytes != nil && rec.Changed == 0:
 						spliced++
+					case rec.Raw.Bytes != nil:
+						patched++
 					}
 				}
 				out, err := format.Append(nil, format.Native, d, &rec)
@@ -55,12 +61,12 @@ func TestNativeSize(t *testing.T) {
 	}
 	lean := float64(sizes[format.Lean][1]) / float64(sizes[format.Lean][0])
 	full := float64(sizes[format.Full][1]) / float64(sizes[format.Full][0])
-	t.Logf("%d events, %d spliced; native/input: lean %.3f, full %.3f", n, spliced, lean, full)
+	t.Logf("%d events, %d spliced, %d patched; native/input: lean %.3f, full %.3f", n, spliced, patched, lean, full)
 	if lean > 1.30 || lean >= full {
 		t.Errorf("lean native messages are %.3fx their input (full %.3fx)", lean, full)
 	}
-	if spliced < n*9/10 {
-		t.Errorf("only %d of %d events spliced: the decoder or the enricher re-encodes untouched events", spliced, n)
+	if spliced+patched < n || spliced < n*9/10 {
+		t.Errorf("only %d of %d events spliced, %d patched: the decoder or the enricher re-encodes events", spliced, n, patched)
 	}
 }
 
@@ -120,60 +126,122 @@ func dropEmpty(v any) any {
 }
 
 // TestSpliceMeansTheSame: wherever the native message is an event's own
-// bytes with the enrichment spliced in, it says exactly what the re-encoded
-// event says (same members, same values), over the lab log, the benchmark
-// mix, the samples in the repository and the public corpus when present.
+// bytes with the enrichment spliced in, as they are or with the members
+// that changed patched (redaction, re-levelling, truncation), it says
+// exactly what the re-encoded event says (same members, same values), over
+// the lab log, the benchmark mix, the samples in the repository and the
+// public corpus when present; also with the redaction strategies that
+// change more (drop, hash, strict), under a policy that lowers levels, and
+// truncated.
 func TestSpliceMeansTheSame(t *testing.T) {
 	docs, _, err := benchmix.Documents()
 	if err != nil {
 		t.Fatal(err)
 	}
 	docs = append(docs, mustLines(t, "../testdata/lab-policy.audit.log")...)
-	for _, f := range []string{"../enrich/testdata/falco_trace_files.jsonl", "../enrich/testdata/public_samples.jsonl"} {
+	for _, f := range []string{"../enrich/testdata/falco_trace_files.jsonl", "../enrich/testdata/public_samples.jsonl", "../enrich/redact/testdata/outsiders.audit.log"} {
 		docs = append(docs, mustLines(t, f)...)
 	}
-	en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: enrich.Stages()}, redact.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spliced := 0
-	for i, d := range docs {
-		evs, raws, err := audit.DecodeRaw(d, nil, nil)
-		if err != nil {
-			continue
-		}
-		for j := range evs {
-			var rec record.Record
-			if en.EnrichInto(&rec, &evs[j], raws[j]) != enrich.DropNone || rec.Raw == nil {
-				continue
-			}
-			spliced++
-			for _, det := range []format.Detail{format.Lean, format.Full} {
-				a, err := format.Append(nil, format.Native, det, &rec)
+	docs = append(docs, patchDocs()...) // a secret in every member the redactor changes
+	for _, c := range spliceConfigs(t) {
+		t.Run(c.name, func(t *testing.T) {
+			spliced, patched := 0, 0
+			for i, d := range docs {
+				evs, raws, err := audit.DecodeRaw(d, nil, nil)
 				if err != nil {
-					t.Fatal(err)
+					continue
 				}
-				enc := rec
-				enc.Raw = nil
-				b, err := format.Append(nil, format.Native, det, &enc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !sameMeaning(t, a, b) {
-					t.Fatalf("document %d, event %d: the spliced message differs from the encoded one:\n%s\n%s", i, j, clip(a), clip(b))
+				for j := range evs {
+					var rec record.Record
+					if c.en.EnrichInto(&rec, &evs[j], raws[j]) != enrich.DropNone || rec.Raw.Bytes == nil {
+						continue
+					}
+					if c.truncate {
+						c.en.Truncate(&rec)
+					}
+					if rec.Changed == 0 {
+						spliced++
+					} else {
+						patched++
+					}
+					for _, det := range []format.Detail{format.Lean, format.Full} {
+						a, err := format.Append(nil, format.Native, det, &rec)
+						if err != nil {
+							t.Fatal(err)
+						}
+						enc := rec
+						enc.Raw = record.Raw{}
+						b, err := format.Append(nil, format.Native, det, &enc)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !sameMeaning(t, a, b) {
+							t.Fatalf("document %d, event %d (changed %b): the spliced message differs from the encoded one:\n%s\n%s", i, j, rec.Changed, clip(a), clip(b))
+						}
+					}
 				}
 			}
-		}
+			if spliced+patched < len(docs)/2 || patched < c.minPatched {
+				t.Fatalf("only %d of %d documents spliced, %d patched (want %d)", spliced+patched, len(docs), patched, c.minPatched)
+			}
+			t.Logf("%d spliced and %d patched messages compared", spliced, patched)
+		})
 	}
-	if spliced < len(docs)/2 {
-		t.Fatalf("only %d of %d documents spliced", spliced, len(docs))
-	}
-	t.Logf("%d spliced messages compared", spliced)
 }
 
-// FuzzSplice: whatever the document, a spliced native message is valid JSON
-// and means what the re-encoded one means (the redactor and the rules saw
-// the decoded event; the spliced bytes must not say more).
+type spliceConfig struct {
+	name       string
+	en         *enrich.Enricher
+	truncate   bool
+	minPatched int
+}
+
+// spliceConfigs: enrichers that change events in every way the native
+// format patches (each is expected to patch at least minPatched events of
+// TestSpliceMeansTheSame's documents).
+func spliceConfigs(t testing.TB) []spliceConfig {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	// Secrets and configmaps at Metadata (bodies dropped), everything else
+	// at Request (response bodies dropped), managed fields stripped.
+	if err := os.WriteFile(policy, []byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+omitManagedFields: true
+rules:
+- level: Metadata
+  resources: [{group: "", resources: [secrets, configmaps]}]
+- level: Request
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out []spliceConfig
+	for _, c := range []struct {
+		name       string
+		e          enrich.Config
+		r          redact.Config
+		truncate   bool
+		minPatched int
+	}{
+		{name: "default", minPatched: 20},
+		{name: "drop", r: redact.Config{Mode: redact.Drop}, minPatched: 20},
+		{name: "hash", r: redact.Config{Mode: redact.Hash, HMACKey: "0123456789abcdef0123456789abcdef"}, minPatched: 20},
+		{name: "strict", r: redact.Config{Strategy: redact.Strict}, minPatched: 20},
+		{name: "policy", e: enrich.Config{PolicyFile: policy}, minPatched: 100},
+		{name: "truncated", truncate: true, minPatched: 1000},
+	} {
+		c.e.ClusterName, c.e.NodeName, c.e.Stages = "lab", "node-1", enrich.Stages()
+		en, err := enrich.New(c.e, c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, spliceConfig{c.name, en, c.truncate, c.minPatched})
+	}
+	return out
+}
+
+// FuzzSplice: whatever the document, a spliced native message, patched or
+// not, is valid JSON and means what the re-encoded one means (the redactor
+// and the rules saw the decoded event; the spliced bytes must not say more),
+// with every configuration of spliceConfigs.
 func FuzzSplice(f *testing.F) {
 	for _, l := range mustLines(f, "../testdata/lab-policy.audit.log")[:40] {
 		f.Add(l)
@@ -183,35 +251,42 @@ func FuzzSplice(f *testing.F) {
 	}
 	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","extra":{"token":"x"}}`))
 	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","user":{"username":"u","Username":"v"}}`))
-	en, err := enrich.New(enrich.Config{ClusterName: "lab", NodeName: "node-1", Stages: enrich.Stages()}, redact.Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	f.Add([]byte(` { "kind" : "Event" , "apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"a","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/d/secrets?token=s3cr3tT0k3nValue99","verb":"create","user":{"username":"u","extra":{"token":["Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA"]}},"objectRef":{"resource":"secrets","namespace":"d"},"requestObject":{"kind":"Secret","data":{"password":"aHVudGVyMg=="}},"annotations":{"a":"password=hunter2hunter2"} } `))
+	cs := spliceConfigs(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		evs, raws, err := audit.DecodeRaw(doc, nil, nil)
-		if err != nil && len(evs) == 0 {
-			return
-		}
-		for j := range evs {
-			var rec record.Record
-			if en.EnrichInto(&rec, &evs[j], raws[j]) != enrich.DropNone || rec.Raw == nil {
-				continue
+		for _, c := range cs {
+			evs, raws, err := audit.DecodeRaw(doc, nil, nil)
+			if err != nil && len(evs) == 0 {
+				return
 			}
-			a, err := format.Append(nil, format.Native, format.Lean, &rec)
-			if err != nil {
-				continue // the re-encoding would fail too (checked below)
-			}
-			if !json.Valid(a) {
-				t.Fatalf("spliced message is not JSON: %q", a)
-			}
-			enc := rec
-			enc.Raw = nil
-			b, err := format.Append(nil, format.Native, format.Lean, &enc)
-			if err != nil {
-				continue // e.g. a NaN latency: no message either way
-			}
-			if !sameEvent(t, a, b) {
-				t.Fatalf("spliced and encoded messages differ:\n%s\n%s", a, b)
+			for j := range evs {
+				var rec record.Record
+				raw := raws[j]
+				if c.en.EnrichInto(&rec, &evs[j], raw) != enrich.DropNone || rec.Raw.Bytes == nil {
+					continue
+				}
+				if c.truncate {
+					c.en.Truncate(&rec)
+				}
+				a, err := format.Append(nil, format.Native, format.Lean, &rec)
+				if err != nil {
+					continue // the re-encoding would fail too (checked below)
+				}
+				if !json.Valid(a) {
+					t.Fatalf("%s: spliced message is not JSON: %q", c.name, a)
+				}
+				if rec.Changed != 0 {
+					checkPatched(t, c.name, raw.Bytes, &raw, rec.Changed, a, false)
+				}
+				enc := rec
+				enc.Raw = record.Raw{}
+				b, err := format.Append(nil, format.Native, format.Lean, &enc)
+				if err != nil {
+					continue // e.g. a NaN latency: no message either way
+				}
+				if !sameEvent(t, a, b) {
+					t.Fatalf("%s: spliced and encoded messages differ (changed %b):\n%s\n%s", c.name, rec.Changed, a, b)
+				}
 			}
 		}
 	})

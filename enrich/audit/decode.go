@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // ErrNotAudit is returned for a record that is not an audit event (or list).
@@ -70,15 +72,17 @@ func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
 // dst, the event's own bytes when they say exactly what the decoded event
 // says (audit.k8s.io/v1, kind Event, a level of its own, every member known:
 // nothing was normalised or left out; never for an event out of a cloud
-// envelope, whose bytes are the envelope's), or nil. A writer may ship those
-// bytes instead of re-encoding the event, as long as nothing changes it.
-// The bytes alias doc (no copy is made), and so do the events' strings and
-// bodies (Decode's private copy of the document is not made): doc must stay
-// unchanged while the events are used. The pipeline copies each chunk once
-// into a buffer of its own, which lives until the broker acknowledged.
-func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, error) {
+// envelope, whose bytes are the envelope's), or a Raw with nil Bytes, and
+// where each top-level member is in them (record.Raw.Spans). A writer may
+// ship those bytes instead of re-encoding the event, patching the members
+// that changed since (record.Record.Changed). The bytes alias doc (no copy
+// is made), and so do the events' strings and bodies (Decode's private copy
+// of the document is not made): doc must stay unchanged while the events are
+// used. The pipeline copies each chunk once into a buffer of its own, which
+// lives until the broker acknowledged.
+func DecodeRaw(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Event, []record.Raw, error) {
 	if raws == nil {
-		raws = [][]byte{}
+		raws = []record.Raw{}
 	}
 	evs, raws, _, err := decodeAny(doc, dst, raws, true)
 	return evs, raws, err
@@ -87,7 +91,7 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event,
 // decode is Decode (raws nil) and DecodeRaw; with fast false it uses
 // encoding/json only (the tests hold the fast path to giving exactly the
 // same results).
-func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv1.Event, [][]byte, error) {
+func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]auditv1.Event, []record.Raw, error) {
 	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
 	}
@@ -99,19 +103,38 @@ func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv
 		// like encoding/json (EventList, odd keys, errors) goes the slow way.
 		// The event is decoded on the stack and copied into dst.
 		var ev auditv1.Event
-		if ts, raw, ok := unmarshalEventRaw(doc, &ev, raws != nil); ok {
+		var spans *[record.NumMembers]record.Span
+		if raws != nil {
+			// The spans are written straight into the Raw appended for
+			// the event (taken back when there is none).
+			raws = append(raws, record.Raw{})
+			spans = &raws[len(raws)-1].Spans
+		}
+		if ts, raw, ok := unmarshalEventRaw(doc, &ev, spans, raws != nil); ok {
 			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
-				return dst, raws, nil // a list without "items" (the fast path gives up on those)
+				return dst, raws[:max(len(raws)-1, 0)], nil // a list without "items" (the fast path gives up on those)
 			}
-			if ev.APIVersion != auditV1 || ev.Kind != "Event" || !exactLevel(ev.Level) {
-				raw = nil // normalise changes it: the bytes no longer say it
+			if ev.APIVersion != auditV1 || ev.Kind != "Event" || !exactLevel(ev.Level) || ts != nil {
+				// normalise changes it (or may: a v1beta1 timestamp in a
+				// v1 event): the bytes no longer say it
+				raw = nil
 			}
 			n := len(dst)
 			dst, err := single(dst, &ev, ts)
-			if raws != nil && len(dst) > n {
-				raws = append(raws, raw)
+			if raws != nil {
+				switch {
+				case len(dst) == n:
+					raws = raws[:len(raws)-1]
+				case raw == nil:
+					raws[len(raws)-1] = record.Raw{} // no spans without the bytes
+				default:
+					raws[len(raws)-1].Bytes = raw
+				}
 			}
 			return dst, raws, err
+		}
+		if raws != nil {
+			raws = raws[:len(raws)-1]
 		}
 	}
 	w := new(wire)
@@ -125,8 +148,16 @@ func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv
 	case "EventList":
 		var bad *BadItemsError
 		for i, raw := range w.Items {
-			ev, evRaw, err := decodeItem(raw, fast)
+			var spans *[record.NumMembers]record.Span
+			if raws != nil {
+				raws = append(raws, record.Raw{})
+				spans = &raws[len(raws)-1].Spans
+			}
+			ev, evRaw, err := decodeItem(raw, fast, spans)
 			if err != nil {
+				if raws != nil {
+					raws = raws[:len(raws)-1]
+				}
 				if bad == nil {
 					bad = &BadItemsError{Total: len(w.Items), First: fmt.Errorf("EventList item %d: %w", i, err)}
 				}
@@ -135,7 +166,11 @@ func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv
 			}
 			dst = append(dst, ev)
 			if raws != nil {
-				raws = append(raws, evRaw)
+				if evRaw == nil {
+					raws[len(raws)-1] = record.Raw{} // no spans without the bytes
+				} else {
+					raws[len(raws)-1].Bytes = evRaw
+				}
 			}
 		}
 		if bad != nil {
@@ -152,7 +187,7 @@ func decode(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv
 	n := len(dst)
 	dst, err := single(dst, &w.Event, w.Timestamp)
 	if raws != nil && len(dst) > n {
-		raws = append(raws, nil) // encoding/json's decoding: no exact bytes
+		raws = append(raws, record.Raw{}) // encoding/json's decoding: no exact bytes
 	}
 	return dst, raws, err
 }
@@ -173,12 +208,14 @@ func single(dst []auditv1.Event, ev *auditv1.Event, v1beta1Timestamp json.RawMes
 }
 
 // decodeItem decodes and checks one EventList item; errors wrap ErrNotAudit.
-func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, []byte, error) {
+// With spans not nil, it writes there where the item's top-level members
+// are (meant only with the item's own bytes).
+func decodeItem(raw json.RawMessage, fast bool, spans *[record.NumMembers]record.Span) (auditv1.Event, []byte, error) {
 	var it wireItem
 	ts, own, ok := []byte(nil), []byte(nil), false
 	if fast {
 		// raw is encoding/json's copy, private to this item: its views are safe.
-		ts, own, ok = unmarshalEventRaw(raw, &it.Event, true)
+		ts, own, ok = unmarshalEventRaw(raw, &it.Event, spans, true)
 	}
 	if ok {
 		it.Timestamp = ts
@@ -188,7 +225,7 @@ func decodeItem(raw json.RawMessage, fast bool) (auditv1.Event, []byte, error) {
 	if !auditAPIVersion(it.APIVersion) || (it.Kind != "" && it.Kind != "Event") {
 		return auditv1.Event{}, nil, fmt.Errorf("%w: apiVersion %q kind %q", ErrNotAudit, clip(it.APIVersion), clip(it.Kind))
 	}
-	exactBytes := own != nil && it.APIVersion == auditV1 && it.Kind == "Event" && exactLevel(it.Level)
+	exactBytes := own != nil && it.APIVersion == auditV1 && it.Kind == "Event" && exactLevel(it.Level) && it.Timestamp == nil
 	if err := normalise(&it.Event, it.Timestamp); err != nil {
 		return auditv1.Event{}, nil, err
 	}

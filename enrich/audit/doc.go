@@ -9,8 +9,12 @@
 // two to the same results. Strings and bodies are views of one private copy
 // of the document. DecodeRaw also returns an event's own bytes when they say
 // exactly what the decoded event says (v1, kind Event, a level of its own,
-// no member left out anywhere outside the bodies): the native format ships
-// those instead of re-encoding.
+// no v1beta1 timestamp, no member left out anywhere outside the bodies),
+// and where each top-level member is in them (record.Raw: key, value and
+// end offsets in a fixed array indexed by record.Member, written by the
+// fast decoder as it reads each member: no allocation, no second pass). The
+// native format ships those bytes instead of re-encoding, patching the
+// members that changed since.
 //
 // View is what rules, summaries and the policy read of one event, computed
 // once; its Body (the typed request or response object: pod specs, RBAC

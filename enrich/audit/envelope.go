@@ -34,6 +34,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // Envelope kinds, as DecodeEnvelope reports them and the metrics label them.
@@ -58,16 +60,16 @@ const maxGunzip = 64 << 20
 // DecodeEnvelope is DecodeRaw that also says which cloud envelope, if any,
 // the events came out of (EnvelopeNone for a plain audit event or list). An
 // envelope's events have nil raw bytes.
-func DecodeEnvelope(doc []byte, dst []auditv1.Event, raws [][]byte) ([]auditv1.Event, [][]byte, string, error) {
+func DecodeEnvelope(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Event, []record.Raw, string, error) {
 	if raws == nil {
-		raws = [][]byte{}
+		raws = []record.Raw{}
 	}
 	return decodeAny(doc, dst, raws, true)
 }
 
 // decodeAny decodes doc as an audit event or list, and when it is none
 // (ErrNotAudit, nothing decoded), as a cloud envelope.
-func decodeAny(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]auditv1.Event, [][]byte, string, error) {
+func decodeAny(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]auditv1.Event, []record.Raw, string, error) {
 	n, nr := len(dst), len(raws)
 	dst, raws, err := decode(doc, dst, raws, fast)
 	if err == nil || len(dst) > n || badItems(err) || !errors.Is(err, ErrNotAudit) {
@@ -79,7 +81,7 @@ func decodeAny(doc []byte, dst []auditv1.Event, raws [][]byte, fast bool) ([]aud
 	}
 	if raws != nil {
 		for range len(evs) - n {
-			raws = append(raws, nil)
+			raws = append(raws, record.Raw{})
 		}
 	}
 	return evs, raws, kind, eerr

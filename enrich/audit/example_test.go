@@ -18,7 +18,7 @@ func ExampleDecodeRaw() {
 	}
 	ev := evs[0]
 	fmt.Println(ev.User.Username, ev.Verb, ev.ObjectRef.Resource, ev.ObjectRef.Namespace+"/"+ev.ObjectRef.Name, ev.ResponseStatus.Code)
-	fmt.Println("own bytes kept:", len(raws[0]) == len(line))
+	fmt.Println("own bytes kept:", len(raws[0].Bytes) == len(line))
 
 	_, err = audit.Decode([]byte(`{"kind":"Pod","apiVersion":"v1"}`), nil)
 	fmt.Println(err)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -15,6 +16,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
 
 // unmarshalEvent is the fast path of Decode: it decodes doc, one JSON object,
@@ -30,22 +32,24 @@ import (
 // exact error. TestUnmarshalEventMatchesEncodingJSON and
 // FuzzUnmarshalEvent hold it to that.
 func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
-	ts, _, ok := unmarshalEventRaw(doc, ev, false)
+	ts, _, ok := unmarshalEventRaw(doc, ev, nil, false)
 	return ts, ok
 }
 
 // unmarshalEventRaw is unmarshalEvent that also returns the event's own
 // bytes (doc itself, not a copy) when every member of the document was
 // decoded into the event: no unknown field anywhere outside the bodies.
-// Those bytes then say exactly what the event says. With alias, the event's
-// strings and bodies are views of doc itself, not of a private copy: doc
-// must then stay unchanged while the event is used.
-func unmarshalEventRaw(doc []byte, ev *auditv1.Event, alias bool) (timestamp, raw []byte, ok bool) {
-	d := fastDec{b: doc, alias: alias}
+// Those bytes then say exactly what the event says. With spans not nil (and
+// zero), it writes there where each top-level member of doc is (a member
+// doc does not have keeps the zero Span); they are meant only with raw.
+// With alias, the event's strings and bodies are views of doc itself, not of
+// a private copy: doc must then stay unchanged while the event is used.
+func unmarshalEventRaw(doc []byte, ev *auditv1.Event, spans *[record.NumMembers]record.Span, alias bool) (timestamp, raw []byte, ok bool) {
+	d := fastDec{b: doc, spans: spans, alias: alias}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
-			if !d.skipped {
+			if !d.skipped && uint64(len(doc)) <= math.MaxUint32 {
 				raw = doc
 			}
 			return ts, raw, true
@@ -87,6 +91,9 @@ type fastDec struct {
 	// used (DecodeRaw), so views are of b itself and no copy is made; an
 	// escaped string is then decoded into a buffer of its own.
 	alias bool
+	// spans, when not nil, receives the span of each member of the
+	// top-level object (depth 0: unmarshalEventRaw).
+	spans *[record.NumMembers]record.Span
 }
 
 type eventParts struct {
@@ -193,6 +200,7 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 		if d.peek() != '"' {
 			return false
 		}
+		keyAt := d.i
 		key, ok := d.plainKey()
 		if !ok || !d.eat(':') {
 			return false
@@ -230,8 +238,14 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 			seen |= 1 << idx
 			next = idx + 1
 			d.ws()
+			valueAt := d.i
 			if !set(idx) {
 				return false
+			}
+			if depth == 0 && d.spans != nil && idx < len(d.spans) {
+				// A member of the event: its index in eventFieldsExtra
+				// is its record.Member (TestMemberOrder).
+				d.spans[idx] = record.Span{Key: uint32(keyAt), Value: uint32(valueAt), End: uint32(d.i)}
 			}
 		}
 		if d.eat(',') {
@@ -749,6 +763,7 @@ func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
 
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
+	// fields records the spans of these members (depth 0) in d.spans.
 	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
 		var ok bool
 		switch k { // the index in eventFieldsExtra

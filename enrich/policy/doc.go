@@ -5,6 +5,6 @@
 // drop the event; omitManagedFields strips metadata.managedFields from the
 // bodies (read once into a jsonx.Tape; the objects it rewrites come out
 // exactly as encoding/json wrote them, members sorted). Apply reports
-// whether it changed the event, so that a changed event is re-encoded
-// rather than shipped as its own bytes.
+// whether it changed the event, so that the members it changed are
+// re-encoded rather than shipped as their logged bytes.
 package policy

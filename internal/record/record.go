@@ -134,11 +134,16 @@ type Result struct {
 // re-levelled and redacted) event and what was learnt about it.
 type Record struct {
 	Event *auditv1.Event
-	// Raw, when not nil, is the event exactly as it was logged (its own
-	// bytes: audit.DecodeRaw), and nothing has changed the event since: no
-	// redaction, re-levelling or truncation. The native format then ships
-	// these bytes with the enrichment spliced in, instead of re-encoding.
-	Raw        []byte
+	// Raw, when Raw.Bytes is not nil, is the event exactly as it was
+	// logged (its own bytes and where its members are: audit.DecodeRaw),
+	// and Changed the top-level members that redaction, re-levelling or
+	// truncation changed, added or removed since (the event says what
+	// they are now). The native format ships these bytes with the changed
+	// members' values re-encoded in place and the enrichment spliced in,
+	// instead of re-encoding the event. A change that cannot be told
+	// member by member leaves Raw.Bytes nil: the event is re-encoded.
+	Raw        Raw
+	Changed    Members
 	Enrichment Enrichment
 	// Images are the container images of a pod created or changed by the
 	// request, from the body the rules parsed (no second parse); ecs ships

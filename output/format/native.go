@@ -33,17 +33,32 @@ import (
 // after an upgrade) fails a test until it is encoded here.
 
 // appendNative appends the native message: the event with the enrichment
-// as its last member. An event that nothing changed since it was logged
-// (rec.Raw) is its own bytes, the enrichment spliced in before the final
-// '}'; any other is encoded as json.Marshal would write it.
+// as its last member. An event logged as it is (rec.Raw) is its own bytes,
+// the enrichment spliced in before the final '}': as they are when nothing
+// changed the event, else with the members that changed (rec.Changed)
+// patched (appendPatched). Any other is encoded as json.Marshal would
+// write it.
 func appendNative(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
 	n := len(dst)
-	if raw := rec.Raw; len(raw) >= 2 && raw[0] == '{' && raw[len(raw)-1] == '}' {
+	if raw := rec.Raw.Bytes; len(raw) >= 2 && raw[0] == '{' && raw[len(raw)-1] == '}' {
 		// The exact bytes of a JSON object (audit.DecodeRaw): "{}" has no
 		// member to follow.
-		body := bytes.TrimRight(raw[:len(raw)-1], " \t\r\n")
-		dst = append(dst, body...)
-		if len(body) > 1 {
+		var wrote bool
+		var err error
+		if rec.Changed == 0 {
+			body := bytes.TrimRight(raw[:len(raw)-1], " \t\r\n")
+			dst = append(dst, body...)
+			wrote = len(body) > 1
+		} else if dst, wrote, err = appendPatched(dst, &rec.Raw, rec.Changed, rec.Event); err == errSpans {
+			// Spans that do not fit: the event re-encoded, as without
+			// its bytes.
+			plain := *rec
+			plain.Raw, plain.Changed = record.Raw{}, 0
+			return appendNative(dst[:n], &plain, d)
+		} else if err != nil {
+			return dst[:n], fmt.Errorf("encode event: %w", err)
+		}
+		if wrote {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"`+NativeEnrichment+`":`...)
@@ -233,58 +248,18 @@ func appendEvent(dst []byte, ev *auditv1.Event) ([]byte, error) {
 // appendEventDepth is appendEvent with bodies limited to maxBodyDepth
 // nested levels (encoding/json's limit is relative to the document it
 // compacts: a body inside an event embedded as a json.RawMessage has one
-// level less).
+// level less). Each member is written by appendMember, as a patched
+// message's changed members are (patch.go).
 func appendEventDepth(dst []byte, ev *auditv1.Event, maxBodyDepth int) ([]byte, error) {
 	var o jsonObj
 	var err error
-	dst = o.opt(dst, "kind", ev.Kind)
-	dst = o.opt(dst, "apiVersion", ev.APIVersion)
-	dst = o.str(dst, "level", string(ev.Level))
-	dst = o.str(dst, "auditID", string(ev.AuditID))
-	dst = o.str(dst, "stage", string(ev.Stage))
-	dst = o.str(dst, "requestURI", ev.RequestURI)
-	dst = o.str(dst, "verb", ev.Verb)
-	dst = appendUserInfo(o.key(dst, "user"), &ev.User)
-	if ev.ImpersonatedUser != nil {
-		dst = appendUserInfo(o.key(dst, "impersonatedUser"), ev.ImpersonatedUser)
-	}
-	if am := ev.AuthenticationMetadata; am != nil {
-		var a jsonObj
-		dst = a.opt(o.key(dst, "authenticationMetadata"), "impersonationConstraint", am.ImpersonationConstraint)
-		dst = a.end(dst)
-	}
-	dst = o.strs(dst, "sourceIPs", ev.SourceIPs)
-	dst = o.opt(dst, "userAgent", ev.UserAgent)
-	if r := ev.ObjectRef; r != nil {
-		var a jsonObj
-		dst = o.key(dst, "objectRef")
-		dst = a.opt(dst, "resource", r.Resource)
-		dst = a.opt(dst, "namespace", r.Namespace)
-		dst = a.opt(dst, "name", r.Name)
-		dst = a.opt(dst, "uid", string(r.UID))
-		dst = a.opt(dst, "apiGroup", r.APIGroup)
-		dst = a.opt(dst, "apiVersion", r.APIVersion)
-		dst = a.opt(dst, "resourceVersion", r.ResourceVersion)
-		dst = a.opt(dst, "subresource", r.Subresource)
-		dst = a.end(dst)
-	}
-	if ev.ResponseStatus != nil {
-		dst = appendStatus(o.key(dst, "responseStatus"), ev.ResponseStatus)
-	}
-	if ev.RequestObject != nil {
-		if dst, err = appendUnknown(o.key(dst, "requestObject"), ev.RequestObject, maxBodyDepth); err != nil {
-			return dst, fmt.Errorf("requestObject: %w", err)
+	for m := range eventMembers {
+		if !hasMember(ev, m) {
+			continue
 		}
-	}
-	if ev.ResponseObject != nil {
-		if dst, err = appendUnknown(o.key(dst, "responseObject"), ev.ResponseObject, maxBodyDepth); err != nil {
-			return dst, fmt.Errorf("responseObject: %w", err)
+		if dst, err = appendMember(o.key(dst, appendEventFields[m]), ev, m, maxBodyDepth); err != nil {
+			return dst, err
 		}
-	}
-	dst = appendMicroTime(o.key(dst, "requestReceivedTimestamp"), ev.RequestReceivedTimestamp)
-	dst = appendMicroTime(o.key(dst, "stageTimestamp"), ev.StageTimestamp)
-	if len(ev.Annotations) > 0 {
-		dst = appendStringMap(o.key(dst, "annotations"), ev.Annotations)
 	}
 	return o.end(dst), nil
 }

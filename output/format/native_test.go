@@ -32,8 +32,8 @@ import (
 // detail d marshalled, the enrichment spliced in before the event's closing
 // brace. appendNative must write the same bytes (and fail when it fails).
 func encodeNativeMarshal(dst []byte, rec *record.Record, d Detail) ([]byte, error) {
-	ev := rec.Raw
-	if ev == nil {
+	ev := rec.Raw.Bytes
+	if ev == nil || rec.Changed != 0 {
 		var err error
 		if ev, err = json.Marshal(rec.Event); err != nil {
 			return dst, fmt.Errorf("encode event: %w", err)
@@ -73,7 +73,7 @@ func checkNative(t testing.TB, what string, rec *record.Record) {
 		checkNativeAs(t, what+" "+d.String(), rec, d)
 		if raw, err := json.Marshal(rec.Event); err == nil {
 			spliced := *rec
-			spliced.Raw = raw
+			spliced.Raw, spliced.Changed = record.Raw{Bytes: raw}, 0
 			checkNativeAs(t, what+" "+d.String()+" spliced", &spliced, d)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/embedded"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output"
 	"github.com/kube-audit-kafka/kube-audit-kafka/output/format"
 )
@@ -45,7 +46,7 @@ func nativeCorpus(b *testing.B, n int) ([][]byte, int64) {
 		}
 		rec.Raw = raws[0]
 		if len(rec.Enrichment.Redactions) > 0 {
-			rec.Raw = nil
+			rec.Raw = record.Raw{}
 		}
 		m, err := format.Append(nil, format.Native, format.Lean, rec)
 		if err != nil {

@@ -140,7 +140,7 @@ func (d *Decoder) Decode(msg []byte, ev *Event) error {
 	if enr != nil {
 		ev.enr = enr
 	} else if d.en != nil {
-		if drop := d.en.EnrichInto(&d.rec, a, nil); drop != enrich.DropNone {
+		if drop := d.en.EnrichInto(&d.rec, a, record.Raw{}); drop != enrich.DropNone {
 			return ErrSkipped
 		}
 		e := &d.rec.Enrichment
