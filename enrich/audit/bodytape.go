@@ -116,28 +116,7 @@ func (d *bodyTapeDec) strs(v int, out *[]string) bool {
 }
 
 func (d *bodyTapeDec) rules(v int, out *[]PolicyRule) bool {
-	switch d.kind(v) {
-	case jsonx.KindNull:
-		*out = nil
-		return true
-	case jsonx.KindArray:
-	default:
-		return false
-	}
-	rs := make([]PolicyRule, d.tp.Toks[v].N)
-	for i, e := 0, v+1; i < len(rs); i, e = i+1, d.tp.Skip(e) {
-		r := &rs[i]
-		if !d.fields(e, ruleFields, func(f, v int) bool {
-			if f == 0 {
-				return d.strs(v, &r.Verbs)
-			}
-			return d.strs(v, &r.Resources)
-		}) {
-			return false
-		}
-	}
-	*out = rs
-	return true
+	return d.objDec.policyRules(v, out, d.strs)
 }
 
 // spec reads field f of BodySpec (specFields).

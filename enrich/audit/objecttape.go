@@ -45,7 +45,6 @@ var (
 	objectContainerFields = []string{"name", "image", "command", "args", "securityContext", "ports", "volumeMounts", "env", "envFrom", "lifecycle", "workingDir", "stdin", "tty"}
 	objectSecCtxFields    = []string{"capabilities"}
 	objectCapsFields      = []string{"add"}
-	policyRuleFields      = []string{"verbs", "resources"}
 )
 
 type objDec struct{ tp *jsonx.Tape }
@@ -361,7 +360,11 @@ func (d objDec) container(v int, c *ObjectContainer) bool {
 	})
 }
 
-func (d objDec) rules(v int, out *[]PolicyRule) bool {
+func (d objDec) rules(v int, out *[]PolicyRule) bool { return d.policyRules(v, out, d.strs) }
+
+// policyRules decodes RBAC rules, their lists read by strs (the Body's
+// decoder keeps them in one slab, the Object's does not).
+func (d objDec) policyRules(v int, out *[]PolicyRule, strs func(int, *[]string) bool) bool {
 	switch d.kind(v) {
 	case jsonx.KindNull:
 		*out = nil
@@ -370,15 +373,14 @@ func (d objDec) rules(v int, out *[]PolicyRule) bool {
 	default:
 		return false
 	}
-	tk := d.tp.Toks[v]
-	rs := make([]PolicyRule, tk.N)
+	rs := make([]PolicyRule, d.tp.Toks[v].N)
 	for i, e := 0, v+1; i < len(rs); i, e = i+1, d.tp.Skip(e) {
 		r := &rs[i]
-		if !d.fields(e, policyRuleFields, func(f, v int) bool {
+		if !d.fields(e, ruleFields, func(f, v int) bool {
 			if f == 0 {
-				return d.strs(v, &r.Verbs)
+				return strs(v, &r.Verbs)
 			}
-			return d.strs(v, &r.Resources)
+			return strs(v, &r.Resources)
 		}) {
 			return false
 		}

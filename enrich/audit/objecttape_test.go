@@ -38,7 +38,7 @@ func TestObjectFieldTables(t *testing.T) {
 		{ctr, objectContainerFields},
 		{sc, objectSecCtxFields},
 		{sc.Field(0).Type.Elem(), objectCapsFields},
-		{reflect.TypeFor[PolicyRule](), policyRuleFields},
+		{reflect.TypeFor[PolicyRule](), ruleFields},
 	} {
 		got := bodyJSONFields(c.typ)
 		for i, n := range got {
