@@ -84,14 +84,15 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 	return rec, DropNone
 }
 
-// EnrichInto is Enrich writing the record into *rec (overwritten whole), so
-// that a caller handling one event at a time reuses one Record. raw, when
+// EnrichInto is Enrich writing the record into *rec (overwritten whole but
+// for rec.Text, where the summary goes), so that a caller handling one event
+// at a time reuses one Record. raw, when
 // raw.Bytes is not nil, is the event's exact bytes (audit.DecodeRaw): the
 // record keeps them, with the set of members the policy, redaction or
 // Truncate changed since (changes.go). It returns the drop reason, DropNone
 // for a record to ship.
 func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record.Raw) string {
-	*rec = record.Record{}
+	*rec = record.Record{Text: rec.Text}
 	if !en.shipStage(ev) {
 		return DropStage
 	}
@@ -142,7 +143,7 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record
 			rec.Raw.Bytes = nil // a path placed in no member: re-encode
 		}
 	}
-	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName})
+	summary.Fill(&v, &rec.Enrichment, summary.Place{Cluster: en.cfg.ClusterName, Node: en.cfg.NodeName}, &rec.Text)
 	return DropNone
 }
 

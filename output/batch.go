@@ -42,6 +42,7 @@ type record struct {
 	value   []byte
 	headers []header
 	index   int // position in the Write call's slice
+	group   int // destination (group)
 }
 
 // encodedSize is the record's size inside an uncompressed batch, at
@@ -103,10 +104,10 @@ func appendRecords(dst []byte, recs []*record) []byte {
 
 // batchEncoder builds record batches with one instance's codec.
 type batchEncoder struct {
-	code  int8           // Kafka's attribute bits for the codec; 0: none
-	codec compress.Codec // nil for none
-	bufs  sync.Pool      // *[]byte for uncompressed records
-	zbufs sync.Pool      // *[]byte for compressed output
+	code    int8           // Kafka's attribute bits for the codec; 0: none
+	codec   compress.Codec // nil for none
+	bufs    sync.Pool      // *[]byte for uncompressed records
+	batches sync.Pool      // *[]byte for finished batches (encode, release)
 }
 
 func newBatchEncoder(c Compression, level int) (*batchEncoder, error) {
@@ -160,8 +161,11 @@ func NewCodec(c Compression, level int) (compress.Codec, error) {
 const sizePrefix = 4
 
 // encode returns one v2 record batch holding recs, preceded by its int32
-// length as a produce request carries it: the batch is out[sizePrefix:].
-func (e *batchEncoder) encode(recs []*record, now time.Time) ([]byte, error) {
+// length as a produce request carries it: the batch is (*full)[sizePrefix:],
+// in a pooled buffer. Give it back with release once nothing reads it; a
+// batch never released is left to the collector (a timed-out request may
+// still hold it).
+func (e *batchEncoder) encode(recs []*record, now time.Time) (full *[]byte, err error) {
 	bp, _ := e.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -169,27 +173,29 @@ func (e *batchEncoder) encode(recs []*record, now time.Time) ([]byte, error) {
 	raw := appendRecords((*bp)[:0], recs)
 	defer func() { *bp = raw[:0]; e.bufs.Put(bp) }()
 
+	full, _ = e.batches.Get().(*[]byte)
+	if full == nil {
+		full = new([]byte)
+	}
+	out := append((*full)[:0], make([]byte, sizePrefix+recordBatchOverhead)...)
 	if e.codec == nil {
-		out := make([]byte, sizePrefix+recordBatchOverhead, sizePrefix+recordBatchOverhead+len(raw))
-		return e.finish(append(out, raw...), len(recs), now), nil
-	}
-	// Compress into a pooled buffer, then copy into one of the exact size:
-	// the batch is the caller's (a timed-out request may still hold it),
-	// and compressed batches are a fraction of the records' size.
-	zp, _ := e.zbufs.Get().(*[]byte)
-	if zp == nil {
-		zp = new([]byte)
-	}
-	z, err := AppendCompressed(e.codec, (*zp)[:0], raw)
-	if err != nil {
-		e.zbufs.Put(zp)
+		out = append(out, raw...)
+	} else if out, err = AppendCompressed(e.codec, out, raw); err != nil {
+		e.batches.Put(full)
 		return nil, fmt.Errorf("compress batch: %w", err)
 	}
-	out := make([]byte, sizePrefix+recordBatchOverhead+len(z))
-	copy(out[sizePrefix+recordBatchOverhead:], z)
-	*zp = z[:0]
-	e.zbufs.Put(zp)
-	return e.finish(out, len(recs), now), nil
+	*full = e.finish(out, len(recs), now)
+	return full, nil
+}
+
+// maxPooledBatch bounds the batch buffers kept for reuse.
+const maxPooledBatch = 8 << 20
+
+// release gives back a batch from encode, once nothing reads it any more.
+func (e *batchEncoder) release(full *[]byte) {
+	if cap(*full) <= maxPooledBatch {
+		e.batches.Put(full)
+	}
 }
 
 // finish fills in the size prefix and the batch header of full, whose

@@ -34,10 +34,11 @@ func TestBatchEncoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := e.encode(recs, time.UnixMilli(1_700_000_000_000))
+		fp, err := e.encode(recs, time.UnixMilli(1_700_000_000_000))
 		if err != nil {
 			t.Fatal(err)
 		}
+		full := *fp
 		if got := binary.BigEndian.Uint32(full); int(got) != len(full)-sizePrefix {
 			t.Fatalf("%s: size prefix %d for %d bytes", c, got, len(full)-sizePrefix)
 		}
@@ -80,10 +81,11 @@ func TestCompressionLevelsApplied(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := e.encode(recs, time.UnixMilli(0))
+			op, err := e.encode(recs, time.UnixMilli(0))
 			if err != nil {
 				t.Fatal(err)
 			}
+			out := *op
 			sizes[level] = len(out)
 			outs = append(outs, out)
 		}
@@ -131,9 +133,12 @@ func BenchmarkBatchEncode(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := e.encode(recs, time.Now()); err != nil {
+					full, err := e.encode(recs, time.Now())
+					if err != nil {
 						b.Error(err)
+						continue
 					}
+					e.release(full)
 				}
 			})
 		})

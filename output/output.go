@@ -111,28 +111,75 @@ func (r Router) Headers(m *Message) []kafka.Header {
 	return out
 }
 
-// records builds the records of msgs, in order: keys and header values
-// are carved from one buffer and the headers of all records share one
-// slice, so a write allocates a few times, not per message.
+// records builds the records of msgs, in order, in memory of their own.
 func (r Router) records(msgs []Message) []record {
+	return r.fill(new(recordSet), msgs)
+}
+
+// recordSet is the memory of one write's records: their keys and header
+// values carved from one buffer, the headers of all records in one slice,
+// and the records grouped by destination in one slice of pointers. The
+// Writer and the Batcher pool them, so a steady stream of writes allocates
+// none of it per flush.
+type recordSet struct {
+	recs []record
+	hdrs []header
+	buf  []byte
+	ptrs []*record
+}
+
+// maxPooledRecords bounds the records a pooled set keeps room for: an
+// unusually large write does not pin its memory.
+const maxPooledRecords = 1 << 16
+
+// release drops the set's references to a write's messages; it returns
+// false when the set is too large to keep.
+func (rs *recordSet) release() bool {
+	if cap(rs.recs) > maxPooledRecords {
+		return false
+	}
+	clear(rs.recs[:cap(rs.recs)])
+	clear(rs.hdrs[:cap(rs.hdrs)])
+	clear(rs.ptrs[:cap(rs.ptrs)])
+	return true
+}
+
+// recordSets pools recordSets: one per concurrent write.
+type recordSets struct{ pool sync.Pool }
+
+func (p *recordSets) get() *recordSet {
+	if rs, ok := p.pool.Get().(*recordSet); ok {
+		return rs
+	}
+	return new(recordSet)
+}
+
+func (p *recordSets) put(rs *recordSet) {
+	if rs.release() {
+		p.pool.Put(rs)
+	}
+}
+
+// fill builds the records of msgs into rs, in order.
+func (r Router) fill(rs *recordSet, msgs []Message) []record {
 	size := 1
 	for i := range msgs {
 		m := &msgs[i]
 		size += len(r.key(m)) + len(m.AuditID) + len(m.Severity) + len(m.Cluster) + len(contentType(m)) +
 			len(m.FormatVersion) + len(m.DeadLetter)
 	}
-	buf := make([]byte, 0, size) // never grows: every slice below is into it, and none is nil
+	buf := slices.Grow(rs.buf[:0], size) // never grows below: every slice is into it, and none is nil
 	carve := func(s string) []byte {
 		off := len(buf)
 		buf = append(buf, s...)
 		return buf[off:len(buf):len(buf)]
 	}
-	recs := make([]record, len(msgs))
-	hdrs := make([]header, 0, 6*len(msgs))
+	recs := slices.Grow(rs.recs[:0], len(msgs))[:len(msgs)]
+	hdrs := slices.Grow(rs.hdrs[:0], 6*len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		rec := &recs[i]
-		rec.index, rec.value = i, m.Value
+		*rec = record{index: i, value: m.Value}
 		if k := r.key(m); k != "" {
 			rec.key = carve(k)
 		}
@@ -149,7 +196,41 @@ func (r Router) records(msgs []Message) []record {
 		}
 		rec.headers = hdrs[from:len(hdrs):len(hdrs)]
 	}
+	rs.recs, rs.hdrs, rs.buf = recs, hdrs, buf
 	return recs
+}
+
+// group sorts recs by destination (dest gives each record's), in the order
+// destinations first appear and, within one, in the order of recs: the
+// groups are windows of rs.ptrs.
+func group[K comparable](rs *recordSet, recs []record, dest func(i int) K) (keys []K, groups [][]*record) {
+	at := map[K]int{}
+	var counts []int
+	for i := range recs {
+		k := dest(i)
+		g, ok := at[k]
+		if !ok {
+			g = len(keys)
+			at[k] = g
+			keys = append(keys, k)
+			counts = append(counts, 0)
+		}
+		recs[i].group = g
+		counts[g]++
+	}
+	ptrs := slices.Grow(rs.ptrs[:0], len(recs))[:len(recs)]
+	groups = make([][]*record, len(keys))
+	off := 0
+	for g, n := range counts {
+		groups[g] = ptrs[off : off : off+n]
+		off += n
+	}
+	for i := range recs {
+		g := recs[i].group
+		groups[g] = append(groups[g], &recs[i])
+	}
+	rs.ptrs = ptrs
+	return keys, groups
 }
 
 func contentType(m *Message) string {
@@ -172,6 +253,7 @@ type Writer struct {
 	auth   *watchedSASL  // nil without SASL
 	wire   *wireCounter  // bytes sent to the brokers (metrics)
 	sticky atomic.Uint32 // rotates the partition of unkeyed messages, one per write
+	sets   recordSets
 }
 
 // New builds a writer: codecs, TLS (certificates loaded now) and SASL. It
@@ -307,25 +389,21 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 		return w.fail(err)
 	}
 	sticky := int(w.sticky.Add(1))
-	groups := map[topicPartition][]*record{}
-	var order []topicPartition
-	recs := w.router.records(msgs)
-	for i := range msgs {
+	rs := w.sets.get()
+	// Every goroutine below is done with the records when Write returns.
+	defer w.sets.put(rs)
+	recs := w.router.fill(rs, msgs)
+	order, groups := group(rs, recs, func(i int) topicPartition {
 		t := w.router.Topic(&msgs[i])
-		r := &recs[i]
 		ps := parts[t]
 		p := ps[sticky%len(ps)]
-		if r.key != nil {
+		if k := recs[i].key; k != nil {
 			// Kafka's default partitioner hash (Java client, librdkafka's
 			// murmur2): other producers keyed alike agree on partitions.
-			p = kafka.Murmur2Balancer{Consistent: true}.Balance(kafka.Message{Key: r.key}, ps...)
+			p = kafka.Murmur2Balancer{Consistent: true}.Balance(kafka.Message{Key: k}, ps...)
 		}
-		tp := topicPartition{t, p}
-		if _, ok := groups[tp]; !ok {
-			order = append(order, tp)
-		}
-		groups[tp] = append(groups[tp], r)
-	}
+		return topicPartition{t, p}
+	})
 
 	// One goroutine per partition; the batches of a partition go in order.
 	errs := make([]error, len(order))
@@ -334,7 +412,7 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, b := range splitBatches(groups[tp], w.cfg.MaxMessageBytes) {
+			for _, b := range splitBatches(groups[gi], w.cfg.MaxMessageBytes) {
 				if err := w.send(ctx, tp, b, msgs); err != nil {
 					errs[gi] = fmt.Errorf("%s/%d: %w", tp.topic, tp.partition, err)
 					return
@@ -378,6 +456,7 @@ type Batcher struct {
 	cfg    Config
 	router Router
 	enc    *batchEncoder
+	sets   recordSets
 }
 
 // NewBatcher builds a Batcher from validated configuration.
@@ -393,19 +472,13 @@ func NewBatcher(c Config) (*Batcher, error) {
 // carries it, after its int32 length) and the size of its records before
 // compression.
 func (b *Batcher) Encode(msgs []Message, f func(topic string, batch []byte, records int) error) error {
-	recs := b.router.records(msgs)
-	var order []string
-	groups := map[string][]*record{}
-	for i := range recs {
-		t := b.router.Topic(&msgs[i])
-		if _, ok := groups[t]; !ok {
-			order = append(order, t)
-		}
-		groups[t] = append(groups[t], &recs[i])
-	}
+	rs := b.sets.get()
+	defer b.sets.put(rs)
+	recs := b.router.fill(rs, msgs)
+	order, groups := group(rs, recs, func(i int) string { return b.router.Topic(&msgs[i]) })
 	now := time.Now()
-	for _, t := range order {
-		for _, batch := range splitBatches(groups[t], b.cfg.MaxMessageBytes) {
+	for g, t := range order {
+		for _, batch := range splitBatches(groups[g], b.cfg.MaxMessageBytes) {
 			full, err := b.enc.encode(batch, now)
 			if err != nil {
 				return err
@@ -414,7 +487,9 @@ func (b *Batcher) Encode(msgs []Message, f func(topic string, batch []byte, reco
 			for i, r := range batch {
 				size += r.encodedSize(i)
 			}
-			if err := f(t, full[sizePrefix:], size); err != nil {
+			err = f(t, (*full)[sizePrefix:], size)
+			b.enc.release(full) // f keeps no view of it
+			if err != nil {
 				return err
 			}
 		}
@@ -425,11 +500,13 @@ func (b *Batcher) Encode(msgs []Message, f func(topic string, batch []byte, reco
 // send writes one batch to one partition. A batch the broker refuses as too
 // large is halved until the one message at fault is found and marked.
 func (w *Writer) send(ctx context.Context, tp topicPartition, recs []*record, msgs []Message) error {
-	batch, err := w.enc.encode(recs, time.Now())
+	full, err := w.enc.encode(recs, time.Now())
 	if err != nil {
 		return &Error{Kind: Permanent, Err: err}
 	}
+	batch := *full
 	if len(batch)-sizePrefix > w.cfg.MaxMessageBytes && len(recs) > 1 {
+		w.enc.release(full)
 		return w.halve(ctx, tp, recs, msgs)
 	}
 	resp, err := w.client.RawProduce(ctx, &kafka.RawProduceRequest{
@@ -438,8 +515,14 @@ func (w *Writer) send(ctx context.Context, tp topicPartition, recs []*record, ms
 		RequiredAcks: acks(w.cfg.RequiredAcks),
 		RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(batch)},
 	})
-	if err == nil && resp != nil && resp.Error != nil {
-		err = resp.Error
+	if err == nil {
+		// The request was written and answered: kafka-go holds no view of
+		// the batch any more. After an error it may (a request cancelled
+		// while being written), so the batch is left to the collector.
+		w.enc.release(full)
+		if resp != nil && resp.Error != nil {
+			err = resp.Error
+		}
 	}
 	if err == nil {
 		return nil

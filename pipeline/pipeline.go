@@ -143,6 +143,12 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	// no copy of its own.
 	chunk = append(sc.chunk[:0], chunk...)
 	rec := new(record.Record) // one event at a time: reused
+	// The summaries of the flush's events go into one buffer: messages
+	// keep them (dead-letter stubs quote them) until the broker acked.
+	if sc.text == nil {
+		sc.text = make([]byte, 0, 4096)
+	}
+	rec.Text = sc.text[:0]
 	r := flbchunk.NewReaderBuffer(chunk, p.cfg.Input.LogKey, sc.json)
 	for r.More() {
 		entry, err := r.Next()
@@ -159,7 +165,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
 		var envelope string
-		events, raws, envelope, err = audit.DecodeEnvelope(entry.JSON, events[:0], raws[:0])
+		events, raws, envelope, err = sc.arena.DecodeEnvelope(entry.JSON, events[:0], raws[:0])
 		if envelope != audit.EnvelopeNone && len(events) > 0 {
 			if res.Unwrapped == nil {
 				res.Unwrapped = map[string]int{}
@@ -214,7 +220,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		// The sink acknowledged every message and holds none of them any
 		// more: the buffers go back to the pool. After an error they do
 		// not (a timed-out write may still be reading them).
-		sc.msgs, sc.events, sc.raws, sc.buf, sc.chunk, sc.json = msgs, events, raws, buf, chunk, r.Buffer()
+		sc.msgs, sc.events, sc.raws, sc.buf, sc.chunk, sc.json, sc.text = msgs, events, raws, buf, chunk, r.Buffer(), rec.Text
 		defer p.putScratch(sc)
 	}
 	if err != nil {
@@ -290,6 +296,12 @@ type scratch struct {
 	buf    []byte
 	chunk  []byte // the copy of the chunk being flushed
 	json   []byte // its records transcoded to JSON (flbchunk.Reader)
+	text   []byte // the events' summaries (record.Record.Text)
+	// arena holds the parts and annotations of one record's events, reused
+	// by the next record: each record's events are enriched and encoded
+	// before the next is decoded, and messages keep only strings, which are
+	// views of chunk or json, not of the arena.
+	arena audit.Arena
 }
 
 // maxPooledBuf bounds the output buffer kept for reuse: an unusually large
@@ -306,10 +318,14 @@ func (p *Pipeline) putScratch(sc *scratch) {
 	if cap(sc.json) > maxPooledBuf {
 		sc.json = nil
 	}
+	if cap(sc.text) > maxPooledBuf {
+		sc.text = nil
+	}
 	// Drop the references to this flush's events and strings.
 	clear(sc.msgs[:cap(sc.msgs)])
 	clear(sc.events[:cap(sc.events)])
 	clear(sc.raws[:cap(sc.raws)])
+	sc.arena.Clear()
 	p.scratch.Put(sc)
 }
 

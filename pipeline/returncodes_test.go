@@ -109,3 +109,61 @@ func TestFlushKeepsNoViewOfTheChunk(t *testing.T) {
 	}
 	_ = p.Close(time.Second)
 }
+
+// checkingSink checks, when Write is called, that every message's fields
+// still say what its value says: the views a flush hands the sink (summaries
+// in the flush's text buffer, strings of the chunk) were not written over by
+// the events decoded and enriched after theirs.
+type checkingSink struct {
+	t      *testing.T
+	writes int
+}
+
+func (s *checkingSink) Write(_ context.Context, msgs []output.Message) error {
+	s.writes++
+	for i, m := range msgs {
+		var v struct {
+			AuditID    string `json:"auditID"`
+			User       struct{ Username string }
+			ObjectRef  struct{ Namespace string }
+			Enrichment struct {
+				Summary string `json:"summary"`
+			} `json:"enrichment"`
+		}
+		if err := json.Unmarshal(m.Value, &v); err != nil {
+			s.t.Fatalf("message %d: %v", i, err)
+		}
+		if m.AuditID != v.AuditID || m.User != v.User.Username || m.Namespace != v.ObjectRef.Namespace || m.Summary != v.Enrichment.Summary || m.Summary == "" {
+			s.t.Fatalf("write %d, message %d: fields %q %q %q %q, value says %q %q %q %q", s.writes, i,
+				m.AuditID, m.User, m.Namespace, m.Summary, v.AuditID, v.User.Username, v.ObjectRef.Namespace, v.Enrichment.Summary)
+		}
+	}
+	return nil
+}
+func (s *checkingSink) Close() error { return nil }
+
+func TestFlushViewsHoldUntilWrite(t *testing.T) {
+	cfg, err := conf.Load(conf.MapGetter{"brokers": "127.0.0.1:1", "topic": "audit", "format": "native", "message_key": "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &checkingSink{t: t}
+	p, err := pipeline.New(cfg, sink, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := readLines(t, "../testdata/lab-policy.audit.log")
+	for _, part := range [][][]byte{lines[:len(lines)/2], lines[len(lines)/2:], lines} {
+		var cw flbchunk.Writer
+		for _, l := range part {
+			cw.AddLine(time.Now(), "log", l)
+		}
+		if res := p.Flush(context.Background(), cw.Bytes()); res.Status != pipeline.OK || res.Shipped == 0 {
+			t.Fatalf("flush: %v %v shipped %d", res.Status, res.Err, res.Shipped)
+		}
+	}
+	if sink.writes != 3 {
+		t.Fatalf("%d writes", sink.writes)
+	}
+	_ = p.Close(time.Second)
+}

@@ -64,7 +64,7 @@ func (e *BadItemsError) Unwrap() error { return e.First }
 // Their strings and bodies are views of one private copy of the document
 // (bodies capped at their end), which stays alive while any of them is.
 func Decode(doc []byte, dst []auditv1.Event) ([]auditv1.Event, error) {
-	evs, _, _, err := decodeAny(doc, dst, nil, true)
+	evs, _, _, err := decodeAny(doc, dst, nil, true, nil)
 	return evs, err
 }
 
@@ -84,14 +84,14 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Ev
 	if raws == nil {
 		raws = []record.Raw{}
 	}
-	evs, raws, _, err := decodeAny(doc, dst, raws, true)
+	evs, raws, _, err := decodeAny(doc, dst, raws, true, nil)
 	return evs, raws, err
 }
 
 // decode is Decode (raws nil) and DecodeRaw; with fast false it uses
 // encoding/json only (the tests hold the fast path to giving exactly the
-// same results).
-func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]auditv1.Event, []record.Raw, error) {
+// same results); a, when not nil, holds the events' parts (see Arena).
+func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool, a *Arena) ([]auditv1.Event, []record.Raw, error) {
 	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
 	}
@@ -110,7 +110,7 @@ func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]au
 			raws = append(raws, record.Raw{})
 			spans = &raws[len(raws)-1].Spans
 		}
-		if ts, raw, ok := unmarshalEventRaw(doc, &ev, spans, raws != nil); ok {
+		if ts, raw, ok := unmarshalEventRaw(doc, &ev, spans, raws != nil, a); ok {
 			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
 				return dst, raws[:max(len(raws)-1, 0)], nil // a list without "items" (the fast path gives up on those)
 			}
@@ -153,7 +153,7 @@ func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]au
 				raws = append(raws, record.Raw{})
 				spans = &raws[len(raws)-1].Spans
 			}
-			ev, evRaw, err := decodeItem(raw, fast, spans)
+			ev, evRaw, err := decodeItem(raw, fast, spans, a)
 			if err != nil {
 				if raws != nil {
 					raws = raws[:len(raws)-1]
@@ -210,12 +210,12 @@ func single(dst []auditv1.Event, ev *auditv1.Event, v1beta1Timestamp json.RawMes
 // decodeItem decodes and checks one EventList item; errors wrap ErrNotAudit.
 // With spans not nil, it writes there where the item's top-level members
 // are (meant only with the item's own bytes).
-func decodeItem(raw json.RawMessage, fast bool, spans *[record.NumMembers]record.Span) (auditv1.Event, []byte, error) {
+func decodeItem(raw json.RawMessage, fast bool, spans *[record.NumMembers]record.Span, a *Arena) (auditv1.Event, []byte, error) {
 	var it wireItem
 	ts, own, ok := []byte(nil), []byte(nil), false
 	if fast {
 		// raw is encoding/json's copy, private to this item: its views are safe.
-		ts, own, ok = unmarshalEventRaw(raw, &it.Event, spans, true)
+		ts, own, ok = unmarshalEventRaw(raw, &it.Event, spans, true, a)
 	}
 	if ok {
 		it.Timestamp = ts

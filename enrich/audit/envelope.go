@@ -64,18 +64,18 @@ func DecodeEnvelope(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]audit
 	if raws == nil {
 		raws = []record.Raw{}
 	}
-	return decodeAny(doc, dst, raws, true)
+	return decodeAny(doc, dst, raws, true, nil)
 }
 
 // decodeAny decodes doc as an audit event or list, and when it is none
 // (ErrNotAudit, nothing decoded), as a cloud envelope.
-func decodeAny(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool) ([]auditv1.Event, []record.Raw, string, error) {
+func decodeAny(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool, a *Arena) ([]auditv1.Event, []record.Raw, string, error) {
 	n, nr := len(dst), len(raws)
-	dst, raws, err := decode(doc, dst, raws, fast)
+	dst, raws, err := decode(doc, dst, raws, fast, a)
 	if err == nil || len(dst) > n || badItems(err) || !errors.Is(err, ErrNotAudit) {
 		return dst, raws, EnvelopeNone, err
 	}
-	evs, kind, eerr := unwrap(doc, dst[:n], 0, fast)
+	evs, kind, eerr := unwrap(doc, dst[:n], 0, fast) // (envelopes: no arena)
 	if kind == EnvelopeNone {
 		return dst[:n], raws[:nr], EnvelopeNone, err // not an envelope: the event's error
 	}
@@ -204,7 +204,7 @@ func unwrap(doc []byte, dst []auditv1.Event, depth int, fast bool) ([]auditv1.Ev
 // inner decodes the audit event an envelope holds as a JSON string.
 func inner(dst []auditv1.Event, doc []byte, kind string, fast bool) ([]auditv1.Event, string, error) {
 	n := len(dst)
-	dst, _, err := decode(doc, dst, nil, fast)
+	dst, _, err := decode(doc, dst, nil, fast, nil)
 	var bad *BadItemsError
 	if err != nil && !errors.As(err, &bad) {
 		return dst[:n], kind, fmt.Errorf("%s envelope: %w", kind, err)

@@ -32,7 +32,7 @@ import (
 // exact error. TestUnmarshalEventMatchesEncodingJSON and
 // FuzzUnmarshalEvent hold it to that.
 func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
-	ts, _, ok := unmarshalEventRaw(doc, ev, nil, false)
+	ts, _, ok := unmarshalEventRaw(doc, ev, nil, false, nil)
 	return ts, ok
 }
 
@@ -44,8 +44,10 @@ func unmarshalEvent(doc []byte, ev *auditv1.Event) (timestamp []byte, ok bool) {
 // doc does not have keeps the zero Span); they are meant only with raw.
 // With alias, the event's strings and bodies are views of doc itself, not of
 // a private copy: doc must then stay unchanged while the event is used.
-func unmarshalEventRaw(doc []byte, ev *auditv1.Event, spans *[record.NumMembers]record.Span, alias bool) (timestamp, raw []byte, ok bool) {
-	d := fastDec{b: doc, spans: spans, alias: alias}
+// With an arena, the event's parts and annotations are in its memory (see
+// Arena).
+func unmarshalEventRaw(doc []byte, ev *auditv1.Event, spans *[record.NumMembers]record.Span, alias bool, a *Arena) (timestamp, raw []byte, ok bool) {
+	d := fastDec{b: doc, spans: spans, alias: alias, arena: a}
 	if ts, ok := d.event(ev); ok {
 		d.ws()
 		if d.i == len(d.b) {
@@ -94,6 +96,8 @@ type fastDec struct {
 	// spans, when not nil, receives the span of each member of the
 	// top-level object (depth 0: unmarshalEventRaw).
 	spans *[record.NumMembers]record.Span
+	// arena, when not nil, holds the event's parts and annotations map.
+	arena *Arena
 }
 
 type eventParts struct {
@@ -104,7 +108,11 @@ type eventParts struct {
 
 func (d *fastDec) eventParts() *eventParts {
 	if d.parts == nil {
-		d.parts = new(eventParts)
+		if d.arena != nil {
+			d.parts = d.arena.part()
+		} else {
+			d.parts = new(eventParts)
+		}
 	}
 	return d.parts
 }
@@ -464,7 +472,12 @@ func (d *fastDec) StringMap() (map[string]string, bool) {
 	if !d.eat('{') {
 		return nil, false
 	}
-	out := map[string]string{}
+	var out map[string]string
+	if d.arena != nil {
+		out = d.arena.stringMap()
+	} else {
+		out = map[string]string{}
+	}
 	if d.eat('}') {
 		return out, true
 	}

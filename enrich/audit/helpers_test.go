@@ -64,6 +64,6 @@ func publicCorpus(t testing.TB) string {
 
 // decodeEvents is decode without the exact bytes.
 func decodeEvents(doc []byte, dst []auditv1.Event, fast bool) ([]auditv1.Event, error) {
-	evs, _, _, err := decodeAny(doc, dst, nil, fast)
+	evs, _, _, err := decodeAny(doc, dst, nil, fast, nil)
 	return evs, err
 }

@@ -3,6 +3,7 @@ package summary
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -15,8 +16,10 @@ type Place struct {
 	Cluster, Node string
 }
 
-// Fill fills who, what, where and result, and the summary sentence.
-func Fill(v *audit.View, e *record.Enrichment, at Place) {
+// Fill fills who, what, where and result, and the summary sentence. With
+// text not nil and *text not nil, the sentence is appended to *text and is a
+// view of it (see record.Record.Text); else it has memory of its own.
+func Fill(v *audit.View, e *record.Enrichment, at Place, text *[]byte) {
 	ev := v.Event
 	e.Cluster, e.Node = at.Cluster, at.Node
 
@@ -85,7 +88,7 @@ func Fill(v *audit.View, e *record.Enrichment, at Place) {
 	if !ev.RequestReceivedTimestamp.IsZero() && !ev.StageTimestamp.IsZero() {
 		e.Result.LatencyMS = float64(ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp.Time).Microseconds()) / 1000
 	}
-	e.Summary = summary(ev, e)
+	e.Summary = summary(ev, e, text)
 }
 
 func firstExtra(v []string) string {
@@ -182,7 +185,7 @@ func singular(r string) string {
 // summary is the one-line sentence an analyst reads first, e.g.
 // alice exec'd "sh -c id" into pod web-1 in audit-lab from 10.0.0.7 (kubectl/v1.32.0): allowed, 101
 // It is built in a stack buffer: one allocation, the string itself.
-func summary(ev *auditv1.Event, e *record.Enrichment) string {
+func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 	var buf [256]byte
 	b := buf[:0]
 	who := e.Who.User
@@ -267,7 +270,13 @@ func summary(ev *auditv1.Event, e *record.Enrichment) string {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(e.Result.Code), 10)
 	}
-	return string(b)
+	if text == nil || *text == nil || len(b) == 0 {
+		return string(b)
+	}
+	// A view of text; a full text is replaced (append), never overwritten.
+	off := len(*text)
+	*text = append(*text, b...)
+	return unsafe.String(&(*text)[off], len(b))
 }
 
 // appendInNS appends " in <namespace>" when the request has one.

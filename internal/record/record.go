@@ -153,6 +153,13 @@ type Record struct {
 	// timestamp in the chunk); zero when unknown. ocsf ships it as the
 	// logger's logged_time.
 	Received time.Time
+	// Text, when not nil, is where the text made for the event (its
+	// summary) is appended, as a view, instead of into an allocation of its
+	// own. It outlives the event: enrichment keeps it, and the owner (the
+	// pipeline, once per flush) empties it when no text made earlier is
+	// used any more. Appending never writes over text made earlier (a full
+	// buffer is replaced, not overwritten).
+	Text []byte
 }
 
 // ServiceAccountPrefix starts the user name of every service account.

@@ -1,0 +1,81 @@
+package audit
+
+import (
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
+)
+
+// Arena is memory the decoder reuses from one document to the next: the
+// objectRef, responseStatus and first string-list elements of each event,
+// and its annotations map. Decode, DecodeRaw and DecodeEnvelope give each
+// event memory of its own; Arena.DecodeEnvelope puts the events of a
+// document into the arena's, and the next call through the same arena
+// reuses it. So the events of one call must no longer be used when the next
+// begins: a caller that decodes one record, enriches and encodes its events,
+// then decodes the next (the pipeline) allocates none of this per event.
+// What the events point to outside the arena is unaffected: their strings
+// are views of the document (or of buffers of their own), and stay valid as
+// long as the document does. The zero Arena is ready; an Arena is not safe
+// for concurrent use.
+type Arena struct {
+	parts []eventParts
+	np    int
+	maps  []map[string]string
+	nm    int
+}
+
+// DecodeEnvelope is the package's DecodeEnvelope with the events in the
+// arena's memory (see Arena).
+func (a *Arena) DecodeEnvelope(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Event, []record.Raw, string, error) {
+	a.np, a.nm = 0, 0
+	if raws == nil {
+		raws = []record.Raw{}
+	}
+	return decodeAny(doc, dst, raws, true, a)
+}
+
+// maxArenaMap bounds the annotations kept in a reused map: one event with
+// many annotations does not leave every later one a map that large.
+const maxArenaMap = 32
+
+// part returns zeroed eventParts for one event.
+func (a *Arena) part() *eventParts {
+	if a.np == len(a.parts) {
+		// A new, larger slab: the parts handed out in this call stay on
+		// the old one, the next call uses the new one only.
+		a.parts = make([]eventParts, max(4, 2*len(a.parts)))
+		a.np = 0
+	}
+	p := &a.parts[a.np]
+	a.np++
+	*p = eventParts{}
+	return p
+}
+
+// stringMap returns an empty map for one event's annotations.
+func (a *Arena) stringMap() map[string]string {
+	if a.nm == len(a.maps) {
+		a.maps = append(a.maps, nil)
+	}
+	m := a.maps[a.nm]
+	if m == nil || len(m) > maxArenaMap {
+		// (clearing a large map costs its size: a new one is cheaper)
+		m = map[string]string{}
+		a.maps[a.nm] = m
+	} else {
+		clear(m)
+	}
+	a.nm++
+	return m
+}
+
+// Clear drops the arena's references to the last events' strings (a pooled
+// arena then pins none of them); the memory stays for reuse.
+func (a *Arena) Clear() {
+	clear(a.parts)
+	for _, m := range a.maps {
+		clear(m)
+	}
+	a.np, a.nm = 0, 0
+}
