@@ -298,9 +298,10 @@ type scratch struct {
 	json   []byte // its records transcoded to JSON (flbchunk.Reader)
 	text   []byte // the events' summaries (record.Record.Text)
 	// arena holds the parts and annotations of one record's events, reused
-	// by the next record: each record's events are enriched and encoded
-	// before the next is decoded, and messages keep only strings, which are
-	// views of chunk or json, not of the arena.
+	// by the next record (each record's events are enriched and encoded
+	// before the next is decoded), and their escaped strings, decoded, for
+	// the whole flush: messages keep strings (a user name as the key), views
+	// of chunk, json or the arena's text, until the broker acked.
 	arena audit.Arena
 }
 

@@ -153,6 +153,12 @@ func TestFlushViewsHoldUntilWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := readLines(t, "../testdata/lab-policy.audit.log")
+	for i := 0; i < len(lines); i += 7 {
+		// Escaped user names and namespaces are decoded into memory of the
+		// flush's own, not views of the chunk.
+		l := bytes.Replace(lines[i], []byte(`"username":"`), []byte(`"username":"\u00e9t\u00e9-`), 1)
+		lines[i] = bytes.Replace(l, []byte(`"namespace":"`), []byte(`"namespace":"ns\u002d`), 1)
+	}
 	for _, part := range [][][]byte{lines[:len(lines)/2], lines[len(lines)/2:], lines} {
 		var cw flbchunk.Writer
 		for _, l := range part {

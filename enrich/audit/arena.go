@@ -7,22 +7,27 @@ import (
 )
 
 // Arena is memory the decoder reuses from one document to the next: the
-// objectRef, responseStatus and first string-list elements of each event,
-// and its annotations map. Decode, DecodeRaw and DecodeEnvelope give each
+// objectRef, responseStatus, body headers and first string-list elements of
+// each event, and its annotations map. Decode, DecodeRaw and DecodeEnvelope give each
 // event memory of its own; Arena.DecodeEnvelope puts the events of a
 // document into the arena's, and the next call through the same arena
 // reuses it. So the events of one call must no longer be used when the next
 // begins: a caller that decodes one record, enriches and encodes its events,
 // then decodes the next (the pipeline) allocates none of this per event.
-// What the events point to outside the arena is unaffected: their strings
-// are views of the document (or of buffers of their own), and stay valid as
-// long as the document does. The zero Arena is ready; an Arena is not safe
+// Their strings are views of the document, or, when escaped, of the arena's
+// text, which every call appends to and only Clear empties: strings stay
+// valid (as long as the document does) until Clear. The zero Arena is ready; an Arena is not safe
 // for concurrent use.
 type Arena struct {
 	parts []eventParts
 	np    int
 	maps  []map[string]string
 	nm    int
+	// text holds the events' escaped strings, decoded. Unlike the parts
+	// and maps, which hold no string of their own, it is not reused from
+	// one call to the next: strings outlive their events (a message keeps
+	// the user name as its key), so only Clear empties it.
+	text []byte
 }
 
 // DecodeEnvelope is the package's DecodeEnvelope with the events in the
@@ -70,12 +75,21 @@ func (a *Arena) stringMap() map[string]string {
 	return m
 }
 
+// maxArenaText bounds the decoded text a cleared arena keeps for reuse.
+const maxArenaText = 1 << 20
+
 // Clear drops the arena's references to the last events' strings (a pooled
-// arena then pins none of them); the memory stays for reuse.
+// arena then pins none of them) and empties its text: every string of the
+// events decoded since the last Clear must no longer be used. The memory
+// stays for reuse.
 func (a *Arena) Clear() {
 	clear(a.parts)
 	for _, m := range a.maps {
 		clear(m)
 	}
 	a.np, a.nm = 0, 0
+	if cap(a.text) > maxArenaText {
+		a.text = nil
+	}
+	a.text = a.text[:0]
 }

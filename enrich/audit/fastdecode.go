@@ -84,8 +84,8 @@ type fastDec struct {
 	// one allocation for most events instead of one or two per list.
 	lists []string
 	// parts holds the objectRef and responseStatus of the event, which
-	// nearly every event has, and the first string list elements: one
-	// allocation for all.
+	// nearly every event has, its bodies, and the first string list
+	// elements: one allocation for all (none in an Arena).
 	parts *eventParts
 	// skipped is set when a member that no field takes was skipped.
 	skipped bool
@@ -103,7 +103,10 @@ type fastDec struct {
 type eventParts struct {
 	ref    auditv1.ObjectReference
 	status metav1.Status
-	lists  [6]string
+	// details is the responseStatus's.
+	details metav1.StatusDetails
+	bodies  [2]runtime.Unknown // requestObject, responseObject
+	lists   [6]string
 }
 
 func (d *fastDec) eventParts() *eventParts {
@@ -310,10 +313,18 @@ func (d *fastDec) str() (string, bool) {
 // (1 byte, decoded to 3) could: the decoding then moves to a new array.
 func (d *fastDec) unquote(start int) (string, bool) {
 	var out []byte
+	base := 0           // where the string starts in out
 	inPlace := !d.alias // never write into a document the caller owns
-	if inPlace {
+	switch {
+	case inPlace:
 		out = d.copyDoc()[start:d.i] // the plain bytes so far are in place already
-	} else {
+	case d.arena != nil:
+		// Appended to the arena's text (a full text is replaced, never
+		// overwritten: the strings made before stay as they are).
+		base = len(d.arena.text)
+		out = append(d.arena.text, d.b[start:d.i]...)
+		defer func() { d.arena.text = out }()
+	default:
 		out = append(make([]byte, 0, d.i-start+16), d.b[start:d.i]...)
 	}
 	put := func(p ...byte) {
@@ -343,10 +354,10 @@ func (d *fastDec) unquote(start int) (string, bool) {
 		switch {
 		case c == '"':
 			d.i++
-			if len(out) == 0 {
+			if len(out) == base {
 				return "", true
 			}
-			return unsafe.String(&out[0], len(out)), true
+			return unsafe.String(&out[base], len(out)-base), true
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -761,17 +772,20 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 // unknown reads a *runtime.Unknown body: null gives nil, anything else what
 // its UnmarshalJSON makes of it, as with encoding/json (Raw the value's
 // bytes, here a view of the private copy capped at the value's end).
-func (d *fastDec) unknown(depth int) (*runtime.Unknown, bool) {
+// body reads the request (i 0) or response (i 1) object of the event.
+func (d *fastDec) body(i int) (*runtime.Unknown, bool) {
 	if d.null() {
 		return nil, true
 	}
 	d.ws()
 	start := d.i
-	if !d.skip(depth) {
+	if !d.skip(1) {
 		return nil, false
 	}
 	end := d.i
-	return &runtime.Unknown{Raw: d.copyDoc()[start:end:end], ContentType: runtime.ContentTypeJSON}, true
+	u := &d.eventParts().bodies[i]
+	*u = runtime.Unknown{Raw: d.copyDoc()[start:end:end], ContentType: runtime.ContentTypeJSON}
+	return u, true
 }
 
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
@@ -836,9 +850,9 @@ func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 			ev.ResponseStatus = &d.eventParts().status
 			ok = d.status(ev.ResponseStatus)
 		case 14: // requestObject
-			ev.RequestObject, ok = d.unknown(1)
+			ev.RequestObject, ok = d.body(0)
 		case 15: // responseObject
-			ev.ResponseObject, ok = d.unknown(1)
+			ev.ResponseObject, ok = d.body(1)
 		case 16: // requestReceivedTimestamp
 			ok = d.microTime(&ev.RequestReceivedTimestamp)
 		case 17: // stageTimestamp
@@ -917,7 +931,7 @@ func (d *fastDec) status(st *metav1.Status) bool {
 			if d.null() {
 				return true
 			}
-			st.Details = new(metav1.StatusDetails)
+			st.Details = &d.eventParts().details
 			ok = d.details(st.Details)
 		case 7:
 			var n int64

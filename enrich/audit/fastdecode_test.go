@@ -317,7 +317,7 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		}
 		// In an arena that earlier inputs used: the same event, nothing of
 		// theirs left in it.
-		arena.np, arena.nm = 0, 0
+		arena.Clear()
 		var e auditv1.Event
 		if _, _, ok := unmarshalEventRaw(doc, &e, nil, true, &arena); !ok || !reflect.DeepEqual(a, e) {
 			t.Fatalf("decode in an arena differs (%v):\n%+v\n%+v", ok, a, e)
@@ -422,6 +422,17 @@ func TestArenaDecodesAlike(t *testing.T) {
 			t.Fatalf("doc %d: the arena's events differ:\n%+v\n%+v", i, got, want)
 		}
 	}
+	// An escaped string stays as it was through later calls, until Clear.
+	esc, _, _, err := a.DecodeEnvelope([]byte(`{"auditID":"x","stage":"ResponseComplete","user":{"username":"caf\u00e9"}}`), nil, nil)
+	if err != nil || esc[0].User.Username != "café" {
+		t.Fatal(esc, err)
+	}
+	for range 100 {
+		a.DecodeEnvelope([]byte(`{"auditID":"y","stage":"ResponseComplete","user":{"username":"th\u00e9"}}`), nil, nil)
+	}
+	if esc[0].User.Username != "café" {
+		t.Fatalf("an escaped string changed with later calls: %q", esc[0].User.Username)
+	}
 	evs, _, _, err := a.DecodeEnvelope(list, nil, nil)
 	if err != nil || len(evs) != 2 {
 		t.Fatal(len(evs), err)
@@ -430,12 +441,16 @@ func TestArenaDecodesAlike(t *testing.T) {
 		evs[0].Annotations["k"] != "1" || evs[1].Annotations["k"] != "2" || len(evs[0].Annotations) != 1 {
 		t.Fatalf("the events of one list share memory: %+v %+v", evs[0], evs[1])
 	}
-	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"u","groups":["g"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"one"},"responseStatus":{"code":200},"annotations":{"k":"1"}}`)
+	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods?limit=1\u0026watch=true","responseStatus":{"code":404,"details":{"name":"x","kind":"pods"}},"user":{"username":"u","groups":["g"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"one"},"requestObject":{"a":1},"responseObject":{"b":[1,2]},"annotations":{"k":"1"}}`)
 	dst := make([]auditv1.Event, 0, 1)
 	raws := make([]record.Raw, 0, 1)
 	allocs := testing.AllocsPerRun(100, func() {
+		a.Clear()
 		dst, raws, _, _ = a.DecodeEnvelope(doc, dst[:0], raws[:0])
 	})
+	if ev := &dst[0]; ev.RequestURI != "/api/v1/pods?limit=1&watch=true" || ev.ResponseStatus.Details.Name != "x" || ev.RequestObject == nil {
+		t.Fatalf("decoded %+v", ev)
+	}
 	if allocs != 0 {
 		t.Fatalf("%v allocations per event in a warm arena", allocs)
 	}

@@ -112,58 +112,51 @@ func (r *Reader) entry() (Entry, error) {
 	return e, err
 }
 
-// record finds the audit document in the record map.
+// record finds the audit document in the record map: the value of the log
+// key (a string, or a map transcoded to JSON), else the record itself (tail
+// with a JSON parser). The record is transcoded while the log key is looked
+// for, in one pass: when the key turns up, what was transcoded is dropped.
 func (r *Reader) record() ([]byte, error) {
-	mapStart := r.off
 	n, err := r.mapLen()
 	if err != nil {
 		return nil, fmt.Errorf("record body: %w", err)
 	}
+	start := len(r.buf)
+	r.buf = append(r.buf, '{')
 	for i := 0; i < n; i++ {
-		if r.off < len(r.b) && !isStr(r.b[r.off]) { // non-string key: not ours
-			if err := r.skipPairs(1); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		key, err := r.str()
-		if err != nil {
-			return nil, err
-		}
-		if string(key) != r.logKey {
-			if err := r.skip(0); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		if r.off < len(r.b) && isStr(r.b[r.off]) {
-			v, err := r.str()
+			save := r.off
+			key, err := r.str()
 			if err != nil {
-				return nil, err
-			}
-			return v, r.skipPairs(n - i - 1)
-		}
-		if r.off < len(r.b) && isMap(r.b[r.off]) {
-			start := len(r.buf)
-			if r.buf, err = r.transcode(r.buf, 0); err != nil {
 				r.buf = r.buf[:start]
 				return nil, err
 			}
-			return r.buf[start:len(r.buf):len(r.buf)], r.skipPairs(n - i - 1)
+			if string(key) == r.logKey && r.off < len(r.b) && (isStr(r.b[r.off]) || isMap(r.b[r.off])) {
+				r.buf = r.buf[:start]
+				if isStr(r.b[r.off]) {
+					v, err := r.str()
+					if err != nil {
+						return nil, err
+					}
+					return v, r.skipPairs(n - i - 1)
+				}
+				if r.buf, err = r.transcode(r.buf, 0); err != nil {
+					r.buf = r.buf[:start]
+					return nil, err
+				}
+				return r.buf[start:len(r.buf):len(r.buf)], r.skipPairs(n - i - 1)
+			}
+			r.off = save
 		}
-		if err := r.skip(0); err != nil {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		if r.buf, err = r.transcodePair(r.buf, 1); err != nil {
+			r.buf = r.buf[:start]
 			return nil, err
 		}
 	}
-	// No log key: the record itself is the event (tail with a JSON parser).
-	end := r.off
-	r.off = mapStart
-	start := len(r.buf)
-	if r.buf, err = r.transcode(r.buf, 0); err != nil {
-		r.buf = r.buf[:start]
-		return nil, err
-	}
-	r.off = end
+	r.buf = append(r.buf, '}')
 	return r.buf[start:len(r.buf):len(r.buf)], nil
 }
 
@@ -439,6 +432,24 @@ func (r *Reader) skipN(n, depth int) error {
 	return nil
 }
 
+// transcodePair appends the next key and value of a map as a JSON member.
+func (r *Reader) transcodePair(dst []byte, depth int) ([]byte, error) {
+	var err error
+	if r.off < len(r.b) && isStr(r.b[r.off]) {
+		if dst, err = r.transcode(dst, depth); err != nil {
+			return dst, err
+		}
+	} else { // JSON keys are strings: quote whatever the key is
+		var key []byte
+		if key, err = r.transcode(nil, depth); err != nil {
+			return dst, err
+		}
+		dst = jsonx.Append(dst, key)
+	}
+	dst = append(dst, ':')
+	return r.transcode(dst, depth)
+}
+
 // transcode appends the next value as JSON.
 func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 	if depth > maxDepth {
@@ -487,19 +498,7 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if r.off < len(r.b) && isStr(r.b[r.off]) {
-				if dst, err = r.transcode(dst, depth+1); err != nil {
-					return dst, err
-				}
-			} else { // JSON keys are strings: quote whatever the key is
-				var key []byte
-				if key, err = r.transcode(nil, depth+1); err != nil {
-					return dst, err
-				}
-				dst = jsonx.Append(dst, key)
-			}
-			dst = append(dst, ':')
-			if dst, err = r.transcode(dst, depth+1); err != nil {
+			if dst, err = r.transcodePair(dst, depth+1); err != nil {
 				return dst, err
 			}
 		}

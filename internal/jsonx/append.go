@@ -37,7 +37,7 @@ func Append[S ~string | ~[]byte](dst []byte, s S) []byte { return AppendWith(dst
 // \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
 func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
 	dst = append(dst, '"')
-	i := 0
+	i := plainPrefix(s, t)
 	for i < len(s) && t[s[i]] {
 		i++
 	}
@@ -93,4 +93,17 @@ func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainPrefix returns how many leading bytes of s are plain for t, read
+// eight at a time, or 0 when t is neither NoHTML nor HTMLSafe (AppendWith's
+// loop then looks byte by byte).
+func plainPrefix[S ~string | ~[]byte](s S, t *Table) int {
+	switch t {
+	case NoHTML:
+		return scanText(s)
+	case HTMLSafe:
+		return ScanHTML(s, 0)
+	}
+	return 0
 }

@@ -88,10 +88,7 @@ func ScanSkip(b []byte, i int) int {
 // HTML-safe encoder escapes).
 func ScanHTML[S ~string | ~[]byte](b S, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		w := b[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if HTMLStop(x) != 0 {
+		if HTMLStop(word(b, i)) != 0 {
 			break
 		}
 	}
@@ -99,4 +96,25 @@ func ScanHTML[S ~string | ~[]byte](b S, i int) int {
 		i++
 	}
 	return i
+}
+
+// scanText is ScanString from the start of a string or byte slice.
+func scanText[S ~string | ~[]byte](b S) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if strStop(word(b, i)) != 0 {
+			break
+		}
+	}
+	for i < len(b) && strPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// word is the little-endian word of b[i:i+8] (one load).
+func word[S ~string | ~[]byte](b S, i int) uint64 {
+	w := b[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
