@@ -92,6 +92,14 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 // Truncate changed since (changes.go). It returns the drop reason, DropNone
 // for a record to ship.
 func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record.Raw) string {
+	return en.EnrichTapes(rec, ev, raw, nil)
+}
+
+// EnrichTapes is EnrichInto for an event whose bodies the decoder has read
+// into tapes already (audit.Arena.TapesOf): the rules and the redactor read
+// them there, and any body not read yet is read into them. They stay their
+// owner's. With tapes nil, the enricher uses tapes of its own.
+func (en *Enricher) EnrichTapes(rec *record.Record, ev *auditv1.Event, raw record.Raw, tapes *audit.Tapes) string {
 	*rec = record.Record{Text: rec.Text}
 	if !en.shipStage(ev) {
 		return DropStage
@@ -102,11 +110,13 @@ func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record
 		was.take(ev)
 	}
 	var v audit.View
-	tapes, _ := en.tapes.Get().(*audit.Tapes)
 	if tapes == nil {
-		tapes = new(audit.Tapes)
+		tapes, _ = en.tapes.Get().(*audit.Tapes)
+		if tapes == nil {
+			tapes = new(audit.Tapes)
+		}
+		defer en.putTapes(tapes)
 	}
-	defer en.putTapes(tapes)
 	v.UseTapes(tapes) // the rules' and the redactor's read of each body
 	audit.NewView(ev, &v)
 	rec.Enrichment.Level = string(ev.Level)

@@ -185,7 +185,9 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		}
 		for i := range events {
 			res.Events++
-			if drop := p.enr.EnrichInto(rec, &events[i], raws[i]); drop != enrich.DropNone {
+			// The decoder read the event's bodies into tapes as it passed
+			// them: the enricher reads them there.
+			if drop := p.enr.EnrichTapes(rec, &events[i], raws[i], sc.arena.TapesOf(&events[i])); drop != enrich.DropNone {
 				res.Dropped[drop]++
 				continue
 			}

@@ -8,7 +8,8 @@ import (
 
 // Arena is memory the decoder reuses from one document to the next: the
 // objectRef, responseStatus, body headers and first string-list elements of
-// each event, and its annotations map. Decode, DecodeRaw and DecodeEnvelope give each
+// each event, its annotations map, and the tapes of its bodies (which the
+// decoder reads while it passes them: TapesOf). Decode, DecodeRaw and DecodeEnvelope give each
 // event memory of its own; Arena.DecodeEnvelope puts the events of a
 // document into the arena's, and the next call through the same arena
 // reuses it. So the events of one call must no longer be used when the next
@@ -23,6 +24,10 @@ type Arena struct {
 	np    int
 	maps  []map[string]string
 	nm    int
+	// tapes holds the tapes of the events' bodies, read while decoding,
+	// one Tapes per event with a body (the first nt this call).
+	tapes []*Tapes
+	nt    int
 	// text holds the events' escaped strings, decoded. Unlike the parts
 	// and maps, which hold no string of their own, it is not reused from
 	// one call to the next: strings outlive their events (a message keeps
@@ -33,7 +38,7 @@ type Arena struct {
 // DecodeEnvelope is the package's DecodeEnvelope with the events in the
 // arena's memory (see Arena).
 func (a *Arena) DecodeEnvelope(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Event, []record.Raw, string, error) {
-	a.np, a.nm = 0, 0
+	a.np, a.nm, a.nt = 0, 0, 0
 	if raws == nil {
 		raws = []record.Raw{}
 	}
@@ -56,6 +61,32 @@ func (a *Arena) part() *eventParts {
 	a.np++
 	*p = eventParts{}
 	return p
+}
+
+// nextTapes returns empty tapes for one event's bodies.
+func (a *Arena) nextTapes() *Tapes {
+	if a.nt == len(a.tapes) {
+		a.tapes = append(a.tapes, new(Tapes))
+	}
+	t := a.tapes[a.nt]
+	a.nt++
+	t.Reset()
+	return t
+}
+
+// TapesOf returns the tapes the last call read ev's bodies into, for the
+// View that enriches ev (View.UseTapes), or nil when it read none. The tapes
+// are the arena's: the next call reuses them.
+func (a *Arena) TapesOf(ev *auditv1.Event) *Tapes {
+	for _, t := range a.tapes[:a.nt] {
+		if u := t.bodies[0].u; u != nil && u == ev.RequestObject {
+			return t
+		}
+		if u := t.bodies[1].u; u != nil && u == ev.ResponseObject {
+			return t
+		}
+	}
+	return nil
 }
 
 // stringMap returns an empty map for one event's annotations.
@@ -87,7 +118,10 @@ func (a *Arena) Clear() {
 	for _, m := range a.maps {
 		clear(m)
 	}
-	a.np, a.nm = 0, 0
+	for _, t := range a.tapes {
+		t.Reset()
+	}
+	a.np, a.nm, a.nt = 0, 0, 0
 	if cap(a.text) > maxArenaText {
 		a.text = nil
 	}

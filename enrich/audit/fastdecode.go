@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -96,8 +97,10 @@ type fastDec struct {
 	// spans, when not nil, receives the span of each member of the
 	// top-level object (depth 0: unmarshalEventRaw).
 	spans *[record.NumMembers]record.Span
-	// arena, when not nil, holds the event's parts and annotations map.
+	// arena, when not nil, holds the event's parts and annotations map,
+	// and tapes (taken from it on the first body) the tapes of its bodies.
 	arena *Arena
+	tapes *Tapes
 }
 
 type eventParts struct {
@@ -772,19 +775,38 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 // unknown reads a *runtime.Unknown body: null gives nil, anything else what
 // its UnmarshalJSON makes of it, as with encoding/json (Raw the value's
 // bytes, here a view of the private copy capped at the value's end).
-// body reads the request (i 0) or response (i 1) object of the event.
+// body reads the request (i 0) or response (i 1) object of the event. In an
+// arena, it reads the body into a tape (the one the View and the redactor
+// then use) instead of skipping it: one pass over its bytes.
 func (d *fastDec) body(i int) (*runtime.Unknown, bool) {
 	if d.null() {
 		return nil, true
 	}
 	d.ws()
 	start := d.i
-	if !d.skip(1) {
+	var bt *bodyTape
+	if d.arena != nil {
+		if d.tapes == nil {
+			d.tapes = d.arena.nextTapes()
+		}
+		bt = &d.tapes.bodies[i]
+		if n, err := bt.tape.ParsePrefix(d.b[start:], jsonx.BodyMaxDepth, jsonx.BodyMaxValues); err == nil {
+			d.i = start + n
+		} else if errors.Is(err, jsonx.ErrTooDeep) || errors.Is(err, jsonx.ErrTooLarge) {
+			bt = nil // skipped: the View reads it again, and meets the same limit
+		} else {
+			return nil, false // not JSON: encoding/json says why
+		}
+	}
+	if bt == nil && !d.skip(1) {
 		return nil, false
 	}
 	end := d.i
 	u := &d.eventParts().bodies[i]
 	*u = runtime.Unknown{Raw: d.copyDoc()[start:end:end], ContentType: runtime.ContentTypeJSON}
+	if bt != nil {
+		bt.u, bt.raw, bt.err = u, u.Raw, nil
+	}
 	return u, true
 }
 

@@ -3,9 +3,11 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +15,11 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/benchmix"
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx/jsonxtest"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/record"
 )
@@ -453,5 +457,48 @@ func TestArenaDecodesAlike(t *testing.T) {
 	}
 	if allocs != 0 {
 		t.Fatalf("%v allocations per event in a warm arena", allocs)
+	}
+}
+
+// In an arena the decoder reads each body into a tape as it passes it: the
+// View that enriches the event finds it there (no second read), the same
+// tape a fresh read gives. A body over the limits is skipped, and the View
+// meets the same limit on its own read.
+func TestArenaReadsBodiesOnce(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, jsonx.BodyMaxDepth+5) + "1" + strings.Repeat("}", jsonx.BodyMaxDepth+5)
+	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"a","stage":"ResponseComplete","verb":"create",` +
+		`"objectRef":{"resource":"secrets","namespace":"n"},"requestObject":{"kind":"Secret","data":{"k":"dmFsdWU="}},"responseObject":` + deep + `}`)
+	var a Arena
+	evs, _, _, err := a.DecodeEnvelope(doc, nil, nil)
+	if err != nil || len(evs) != 1 {
+		t.Fatal(len(evs), err)
+	}
+	ev := &evs[0]
+	tapes := a.TapesOf(ev)
+	if tapes == nil {
+		t.Fatal("no tapes for an event with a body")
+	}
+	var v View
+	v.UseTapes(tapes)
+	NewView(ev, &v)
+	got, err := v.BodyTape(ev.RequestObject)
+	if err != nil || got != &tapes.bodies[0].tape {
+		t.Fatalf("the View read the body again (%v)", err)
+	}
+	var fresh jsonx.Tape
+	if err := fresh.ParseLimits(ev.RequestObject.Raw, jsonx.BodyMaxDepth, jsonx.BodyMaxValues); err != nil ||
+		!slices.Equal(fresh.Toks, got.Toks) || !bytes.Equal(got.Src, ev.RequestObject.Raw) {
+		t.Fatalf("the decoder's tape differs from a fresh read (%v)", err)
+	}
+	if _, err := v.BodyTape(ev.ResponseObject); !errors.Is(err, jsonx.ErrTooDeep) {
+		t.Fatalf("a body over the limits: %v", err)
+	}
+	if string(ev.ResponseObject.Raw) != deep {
+		t.Fatal("the deep body was not kept whole")
+	}
+	// Another event's tapes are not this one's.
+	other := auditv1.Event{RequestObject: &runtime.Unknown{Raw: ev.RequestObject.Raw}}
+	if a.TapesOf(&other) != nil {
+		t.Fatal("tapes found for an event the arena did not decode")
 	}
 }

@@ -103,7 +103,7 @@ func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
 		// token by token.
 		t.Toks = make([]Token, 0, need)
 	}
-	t.Toks, t.stack, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues)
+	t.Toks, t.stack, _, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues, false)
 	t.stack = t.stack[:0]
 	if err != nil {
 		t.Toks = t.Toks[:0]
@@ -112,13 +112,37 @@ func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
 	return err
 }
 
+// ParsePrefix is ParseLimits of the JSON value src starts with (no space
+// before it), which may be followed by anything: it returns the value's
+// length n, and the tape is of src[:n] (Src). A decoder that meets a value
+// it would otherwise skip reads it into a tape in the same pass.
+func (t *Tape) ParsePrefix(src []byte, maxDepth, maxValues int) (n int, err error) {
+	if need := min(len(src), 1<<16)/4 + 4; cap(t.Toks) < need {
+		t.Toks = make([]Token, 0, need)
+	}
+	t.Toks, t.stack, n, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues, true)
+	t.stack = t.stack[:0]
+	if err != nil {
+		t.Toks = t.Toks[:0]
+		t.Src = nil
+		return 0, err
+	}
+	t.Src = src[:n]
+	return n, nil
+}
+
 func syntax(msg string, off int) error { return &SyntaxError{Msg: msg, Offset: off} }
 
 // parse appends the tokens of src to toks (its storage reused, as is
-// stack's), with everything in locals.
-func parse(src []byte, toks []Token, stack []open, maxDepth, maxValues int) ([]Token, []open, error) {
+// stack's), with everything in locals. With prefix, it stops at the end of
+// the first value and returns where that is; else the value must be all of
+// src but spaces.
+func parse(src []byte, toks []Token, stack []open, maxDepth, maxValues int, prefix bool) ([]Token, []open, int, error) {
 	if uint64(len(src)) >= math.MaxUint32 {
-		return toks, stack, syntax("document too large", 0)
+		if !prefix {
+			return toks, stack, 0, syntax("document too large", 0)
+		}
+		src = src[:math.MaxUint32-1] // offsets fit: a longer value fails as cut short
 	}
 	b := src
 	i := 0
@@ -130,14 +154,14 @@ func parse(src []byte, toks []Token, stack []open, maxDepth, maxValues int) ([]T
 	// ends.
 value:
 	if len(stack) > maxDepth {
-		return toks, stack, ErrTooDeep
+		return toks, stack, 0, ErrTooDeep
 	}
 	values++
 	if values > maxValues {
-		return toks, stack, ErrTooLarge
+		return toks, stack, 0, ErrTooLarge
 	}
 	if i >= len(b) {
-		return toks, stack, syntax("unexpected end of JSON input", i)
+		return toks, stack, 0, syntax("unexpected end of JSON input", i)
 	}
 	if len(stack) > 0 {
 		stack[len(stack)-1].n++
@@ -145,7 +169,7 @@ value:
 	switch c := b[i]; c {
 	case '{', '[':
 		if len(stack) >= MaxDepth {
-			return toks, stack, syntax("exceeded max depth", i)
+			return toks, stack, 0, syntax("exceeded max depth", i)
 		}
 		k := Kind(KindObject)
 		if c == '[' {
@@ -177,7 +201,7 @@ value:
 		} else {
 			var err error
 			if j, esc, err = scanStringTok(b, i); err != nil {
-				return toks, stack, err
+				return toks, stack, 0, err
 			}
 		}
 		toks = grow(toks)
@@ -197,7 +221,7 @@ value:
 		}
 		j, err := literal(b, i, lit)
 		if err != nil {
-			return toks, stack, tapeErr(err, i)
+			return toks, stack, 0, tapeErr(err, i)
 		}
 		toks = grow(toks)
 		tk := &toks[len(toks)-1]
@@ -210,9 +234,9 @@ value:
 		j, ok := ScanNumber(b, i)
 		if !ok {
 			if j >= len(b) {
-				return toks, stack, syntax("unexpected end of JSON input", j)
+				return toks, stack, 0, syntax("unexpected end of JSON input", j)
 			}
-			return toks, stack, syntax("invalid character in number", j)
+			return toks, stack, 0, syntax("invalid character in number", j)
 		}
 		toks = grow(toks)
 		tk := &toks[len(toks)-1]
@@ -224,17 +248,20 @@ value:
 	}
 	// A value ended at i.
 after:
+	if len(stack) == 0 && prefix {
+		return toks, stack, i, nil
+	}
 	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {
 		i++
 	}
 	if len(stack) == 0 {
 		if i != len(b) {
-			return toks, stack, syntax("invalid character after top-level value", i)
+			return toks, stack, 0, syntax("invalid character after top-level value", i)
 		}
-		return toks, stack, nil
+		return toks, stack, i, nil
 	}
 	if i >= len(b) {
-		return toks, stack, syntax("unexpected end of JSON input", i)
+		return toks, stack, 0, syntax("unexpected end of JSON input", i)
 	}
 	{
 		top := &toks[stack[len(stack)-1].tok]
@@ -251,7 +278,7 @@ after:
 		case c == '}' && top.Kind == KindObject, c == ']' && top.Kind == KindArray:
 			goto closeContainer
 		default:
-			return toks, stack, syntax("invalid character after value", i)
+			return toks, stack, 0, syntax("invalid character after value", i)
 		}
 	}
 closeContainer: // b[i] closes the innermost container
@@ -265,10 +292,10 @@ closeContainer: // b[i] closes the innermost container
 	}
 key: // an object key is at i (spaces skipped)
 	if i >= len(b) {
-		return toks, stack, syntax("unexpected end of JSON input", i)
+		return toks, stack, 0, syntax("unexpected end of JSON input", i)
 	}
 	if b[i] != '"' {
-		return toks, stack, syntax("invalid character looking for beginning of object key string", i)
+		return toks, stack, 0, syntax("invalid character looking for beginning of object key string", i)
 	}
 	{
 		j, esc := i+1, uint32(0)
@@ -280,7 +307,7 @@ key: // an object key is at i (spaces skipped)
 		} else {
 			var err error
 			if j, esc, err = scanStringTok(b, i); err != nil {
-				return toks, stack, err
+				return toks, stack, 0, err
 			}
 		}
 		toks = grow(toks)
@@ -296,10 +323,10 @@ key: // an object key is at i (spaces skipped)
 		i++
 	}
 	if i >= len(b) {
-		return toks, stack, syntax("unexpected end of JSON input", i)
+		return toks, stack, 0, syntax("unexpected end of JSON input", i)
 	}
 	if b[i] != ':' {
-		return toks, stack, syntax("invalid character after object key", i)
+		return toks, stack, 0, syntax("invalid character after object key", i)
 	}
 	i++
 	for i < len(b) && b[i] <= ' ' && IsSpace(b[i]) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,10 +208,52 @@ func FuzzTape(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2,{"b":null}],"c":"d\"e"}`, `[]`, `"\u00e9"`, `-1.5e+3`, `{"kind":"Pod","spec":{"containers":[{"image":"x"}]}}`, `[1,]`, "\"\xff\""} {
 		f.Add([]byte(s))
 	}
-	var tp Tape
+	var tp, pre Tape
 	f.Fuzz(func(t *testing.T, src []byte) {
 		checkTape(t, &tp, src)
+		checkPrefix(t, &tp, &pre, src)
 	})
+}
+
+// checkPrefix holds ParsePrefix to Parse: what it reads of src is a value
+// Parse reads into the same tokens, and a whole document's value followed
+// by anything is read up to its end exactly.
+func checkPrefix(t *testing.T, whole, pre *Tape, src []byte) {
+	t.Helper()
+	if n, err := pre.ParsePrefix(src, MaxDepth, 1<<30); err == nil {
+		if n <= 0 || n > len(src) || !bytes.Equal(pre.Src, src[:n]) {
+			t.Fatalf("%q: prefix of %d bytes, Src %q", src, n, pre.Src)
+		}
+		if err := whole.Parse(src[:n]); err != nil || !slices.Equal(whole.Toks, pre.Toks) {
+			t.Fatalf("%q: the prefix %q is read otherwise whole (%v)", src, src[:n], err)
+		}
+	}
+	v := bytes.Trim(src, " \t\r\n")
+	if whole.Parse(v) != nil {
+		return
+	}
+	n, err := pre.ParsePrefix(append(bytes.Clone(v), `,{"x":`...), MaxDepth, 1<<30)
+	if err != nil || n != len(v) || !slices.Equal(whole.Toks, pre.Toks) {
+		t.Fatalf("%q followed by more: %d bytes (%v), want %d", v, n, err, len(v))
+	}
+}
+
+func TestParsePrefix(t *testing.T) {
+	var whole, pre Tape
+	for _, s := range []string{`{"a":[1,2,{"b":null}],"c":"d\"e"}`, `[]`, `{}`, `"x"`, `123`, `-1.5e3`, `true`, `null`,
+		`{"a":1} {"b":2}`, `[1,2]]`, `{"a":"\u00e9"},"next":1}`, `1,2`, `{"a":`, `[1,`, ``, `   `, `{"a" 1}`} {
+		checkPrefix(t, &whole, &pre, []byte(s))
+	}
+	n, err := pre.ParsePrefix([]byte(`{"a":{"b":[1,2]}},"verb":"get"}`), MaxDepth, 1<<30)
+	if err != nil || n != 17 || pre.Toks[0].N != 1 || len(pre.Toks) != 7 {
+		t.Fatalf("%d %v %+v", n, err, pre.Toks)
+	}
+	if _, err := pre.ParsePrefix([]byte(`[[[[1]]]],`), 2, 100); err != ErrTooDeep {
+		t.Fatalf("depth: %v", err)
+	}
+	if _, err := pre.ParsePrefix([]byte(`[1,2,3],`), 10, 2); err != ErrTooLarge {
+		t.Fatalf("values: %v", err)
+	}
 }
 
 func BenchmarkTape(b *testing.B) {
