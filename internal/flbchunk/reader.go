@@ -464,7 +464,14 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		return strconv.AppendUint(dst, uint64(c), 10), nil
 	case c >= 0xe0:
 		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
-	case c&0xe0 == 0xa0, c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
+	case c&0xe0 == 0xa0: // fixstr: most keys and values, read here
+		n := int(c & 0x1f)
+		if n > len(r.b)-r.off {
+			return dst, errShort
+		}
+		r.off += n
+		return jsonx.Append(dst, r.b[r.off-n:r.off]), nil
+	case c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
 		r.off--
 		s, err := r.str()
 		if err != nil {

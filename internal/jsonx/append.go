@@ -37,7 +37,10 @@ func Append[S ~string | ~[]byte](dst []byte, s S) []byte { return AppendWith(dst
 // \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
 func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
 	dst = append(dst, '"')
-	i := plainPrefix(s, t)
+	i := 0
+	if len(s) >= 8 {
+		i = plainPrefix(s, t)
+	}
 	for i < len(s) && t[s[i]] {
 		i++
 	}
