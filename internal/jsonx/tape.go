@@ -96,19 +96,7 @@ func (t *Tape) Parse(src []byte) error {
 // maxDepth containers is ErrTooDeep, the value past maxValues (keys are
 // not values) is ErrTooLarge. The first problem met decides the error.
 func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
-	var err error
-	t.Src = src
-	if need := len(src)/4 + 4; cap(t.Toks) < need {
-		// One token per 4 bytes holds most documents: grown once, not
-		// token by token.
-		t.Toks = make([]Token, 0, need)
-	}
-	t.Toks, t.stack, _, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues, false)
-	t.stack = t.stack[:0]
-	if err != nil {
-		t.Toks = t.Toks[:0]
-		t.Src = nil
-	}
+	_, err := t.read(src, maxDepth, maxValues, false)
 	return err
 }
 
@@ -117,14 +105,19 @@ func (t *Tape) ParseLimits(src []byte, maxDepth, maxValues int) error {
 // length n, and the tape is of src[:n] (Src). A decoder that meets a value
 // it would otherwise skip reads it into a tape in the same pass.
 func (t *Tape) ParsePrefix(src []byte, maxDepth, maxValues int) (n int, err error) {
-	if need := min(len(src), 1<<16)/4 + 4; cap(t.Toks) < need {
+	return t.read(src, maxDepth, maxValues, true)
+}
+
+func (t *Tape) read(src []byte, maxDepth, maxValues int, prefix bool) (n int, err error) {
+	if need := min(len(src), 1<<20)/4 + 4; cap(t.Toks) < need {
+		// One token per 4 bytes holds most documents: grown once, not
+		// token by token.
 		t.Toks = make([]Token, 0, need)
 	}
-	t.Toks, t.stack, n, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues, true)
+	t.Toks, t.stack, n, err = parse(src, t.Toks[:0], t.stack[:0], maxDepth, maxValues, prefix)
 	t.stack = t.stack[:0]
 	if err != nil {
-		t.Toks = t.Toks[:0]
-		t.Src = nil
+		t.Toks, t.Src = t.Toks[:0], nil
 		return 0, err
 	}
 	t.Src = src[:n]
