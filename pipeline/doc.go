@@ -3,7 +3,7 @@
 // broker acknowledged every message of it.
 //
 //	chunk (msgpack) --flbchunk.Reader--> event JSON, no generic maps
-//	  --audit.DecodeRaw--> auditv1.Event (+ its exact bytes and member spans when it is v1 and complete)
+//	  --audit.Arena.DecodeEnvelope--> auditv1.Event (+ its exact bytes and member spans when it is v1 and complete, its bodies' tapes)
 //	  --enrich.Enricher--> stages -> policy re-level -> rules -> redact -> summary
 //	  --format.Append--> native (own bytes, changed members patched, + enrichment spliced) | ecs | ocsf
 //	  --oversize--> truncate bodies -> dead-letter stub on dlq_topic
@@ -15,6 +15,12 @@
 // re-encoded. Every record that is not shipped is counted with its reason
 // (FlushResult.Dropped, Stats): not_audit_event, stage_filtered,
 // policy_level_none, too_large, ...; nothing is lost silently.
+//
+// Memory: Flush copies the chunk once into a pooled buffer and everything
+// after is views of it: events (decoded into the scratch's audit.Arena,
+// reused record after record), summaries (one text buffer per flush),
+// messages and the writer's records (pooled by the writer). A Metadata
+// event costs well under one allocation.
 //
 // A Pipeline holds no state between flushes beyond its configuration, the
 // sink and pooled scratch buffers; flushes may run concurrently (Fluent

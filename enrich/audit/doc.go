@@ -33,4 +33,15 @@
 // for what that decoder gives up on (TestDecodeObjectMatchesEncodingJSON);
 // View.Object decodes it once per event, from the View's tapes. Command is
 // the command line of an exec, attach or ephemeral container.
+//
+// An Arena (Arena.DecodeEnvelope, the pipeline's) is memory the decoder
+// reuses from record to record: each event's objectRef, responseStatus,
+// status details, body headers and first list elements, its annotations
+// map, and the tapes of its bodies, which the decoder reads as it passes
+// them (jsonx.Tape.ParsePrefix) instead of skipping them; Arena.TapesOf
+// hands them to the View (found by the body's identity: a wrong pairing
+// would only cost a second read). Escaped strings are decoded into the
+// arena's text, which outlives the record (messages keep strings) and is
+// emptied only by Clear, once per flush. With an arena, a Metadata event
+// is decoded without an allocation.
 package audit

@@ -17,10 +17,13 @@
 // own semantics (encoding/json's: Tape.Str; the redactor's keeps invalid
 // UTF-8). A tape keeps no pointer but to its document.
 //
-// An audit event's body is read into a tape at most once, on first need,
-// and shared through audit.View (audit.Tapes, scratch owned by the
-// Enricher and reused from event to event): the rules' typed Body and
-// Object, the redactor's fast path and its tree are all built from it.
+// An audit event's body is read into a tape at most once and shared
+// through audit.View (audit.Tapes): the rules' typed Body and Object, the
+// redactor's fast path and its tree are all built from it. In the
+// pipeline the event decoder reads each body into its tape as it passes it
+// (Tape.ParsePrefix: a value followed by the rest of the document), so the
+// body's bytes are read once in all; elsewhere the View reads it on first
+// need, into tapes the Enricher reuses from event to event.
 // The policy's managedFields strip reads its own tape (it runs before the
 // View's readers, and changes the body it reads).
 //
@@ -28,8 +31,8 @@
 //
 //   - the tape: every reader of a request or response body (above);
 //   - the event decoder (enrich/audit fastdecode.go): one pass over each
-//     event document into auditv1.Event, its bodies kept as byte spans,
-//     not tokenized (the tape reads them when someone needs them); its
+//     event document into auditv1.Event, its bodies kept as byte spans and,
+//     with an audit.Arena, read into their tapes in the same pass; its
 //     byte-level body decoder (DecodeBody, ObjectName, StringMap) is what
 //     the Body falls back on when a body is beyond the tape's limits, and
 //     reads the small documents the summary and the formats ask for;
