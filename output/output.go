@@ -406,21 +406,27 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 	})
 
 	// One goroutine per partition; the batches of a partition go in order.
+	// A write to one partition (most: unkeyed messages go to one partition
+	// per write) runs on the caller's thread: no hand-off to another.
 	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for gi, tp := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, b := range splitBatches(groups[gi], w.cfg.MaxMessageBytes) {
-				if err := w.send(ctx, tp, b, msgs); err != nil {
-					errs[gi] = fmt.Errorf("%s/%d: %w", tp.topic, tp.partition, err)
-					return
-				}
+	sendAll := func(gi int) {
+		tp := order[gi]
+		for _, b := range splitBatches(groups[gi], w.cfg.MaxMessageBytes) {
+			if err := w.send(ctx, tp, b, msgs); err != nil {
+				errs[gi] = fmt.Errorf("%s/%d: %w", tp.topic, tp.partition, err)
+				return
 			}
-		}()
+		}
 	}
-	wg.Wait()
+	if len(order) == 1 {
+		sendAll(0)
+	} else {
+		var wg sync.WaitGroup
+		for gi := range order {
+			wg.Go(func() { sendAll(gi) })
+		}
+		wg.Wait()
+	}
 	if err := errors.Join(errs...); err != nil {
 		return w.fail(err)
 	}
