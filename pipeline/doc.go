@@ -16,8 +16,9 @@
 // (FlushResult.Dropped, Stats): not_audit_event, stage_filtered,
 // policy_level_none, too_large, ...; nothing is lost silently.
 //
-// Memory: Flush copies the chunk once into a pooled buffer and everything
-// after is views of it: events (decoded into the scratch's audit.Arena,
+// Memory: Flush copies each record's document (a log line) or transcodes it
+// (a parsed record) once into a pooled buffer, and everything after is views
+// of it: events (decoded into the scratch's audit.Arena,
 // reused record after record), summaries (one text buffer per flush),
 // messages and the writer's records (pooled by the writer). A Metadata
 // event costs well under one allocation.

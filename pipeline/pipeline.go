@@ -118,9 +118,10 @@ type FlushResult struct {
 }
 
 // Flush processes one chunk. It returns OK only after the sink acknowledged
-// every message built from it. chunk is read during the call only (Flush
-// copies it into a buffer it reuses flush after flush), so the caller may
-// free it once Flush returns: the plugin hands over Fluent Bit's own memory.
+// every message built from it. chunk is read during the call only (each
+// record's document is copied or transcoded into a buffer Flush reuses
+// flush after flush), so the caller may free it once Flush returns: the
+// plugin hands over Fluent Bit's own memory.
 func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	start := time.Now()
 	res := FlushResult{Dropped: map[string]int{}}
@@ -138,10 +139,6 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		sc = new(scratch)
 	}
 	msgs, events, raws, buf := sc.msgs[:0], sc.events[:0], sc.raws[:0], sc.buf[:0]
-	// Events and messages are views of this copy (and of the reader's
-	// transcoded documents) until the broker acked: audit.DecodeRaw makes
-	// no copy of its own.
-	chunk = append(sc.chunk[:0], chunk...)
 	rec := new(record.Record) // one event at a time: reused
 	// The summaries of the flush's events go into one buffer: messages
 	// keep them (dead-letter stubs quote them) until the broker acked.
@@ -149,7 +146,12 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		sc.text = make([]byte, 0, 4096)
 	}
 	rec.Text = sc.text[:0]
-	r := flbchunk.NewReaderBuffer(chunk, p.cfg.Input.LogKey, sc.json)
+	// Every record's document is copied (a log line) or transcoded (a
+	// parsed record) into the reader's buffer, and events and messages are
+	// views of it until the broker acked (the decoder makes no copy of its
+	// own): none is a view of the chunk, Fluent Bit's memory, which a write
+	// that timed out could outlive.
+	r := flbchunk.NewReaderCopy(chunk, p.cfg.Input.LogKey, sc.json)
 	for r.More() {
 		entry, err := r.Next()
 		if err != nil {
@@ -222,7 +224,7 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		// The sink acknowledged every message and holds none of them any
 		// more: the buffers go back to the pool. After an error they do
 		// not (a timed-out write may still be reading them).
-		sc.msgs, sc.events, sc.raws, sc.buf, sc.chunk, sc.json, sc.text = msgs, events, raws, buf, chunk, r.Buffer(), rec.Text
+		sc.msgs, sc.events, sc.raws, sc.buf, sc.json, sc.text = msgs, events, raws, buf, r.Buffer(), rec.Text
 		defer p.putScratch(sc)
 	}
 	if err != nil {
@@ -296,14 +298,13 @@ type scratch struct {
 	events []auditv1.Event
 	raws   []record.Raw // exact bytes of each event and where its members are, or none (audit.DecodeRaw)
 	buf    []byte
-	chunk  []byte // the copy of the chunk being flushed
-	json   []byte // its records transcoded to JSON (flbchunk.Reader)
+	json   []byte // the chunk's documents, copied or transcoded (flbchunk.NewReaderCopy)
 	text   []byte // the events' summaries (record.Record.Text)
 	// arena holds the parts and annotations of one record's events, reused
 	// by the next record (each record's events are enriched and encoded
 	// before the next is decoded), and their escaped strings, decoded, for
 	// the whole flush: messages keep strings (a user name as the key), views
-	// of chunk, json or the arena's text, until the broker acked.
+	// of json or of the arena's text, until the broker acked.
 	arena audit.Arena
 }
 
@@ -314,9 +315,6 @@ const maxPooledBuf = 32 << 20
 func (p *Pipeline) putScratch(sc *scratch) {
 	if cap(sc.buf) > maxPooledBuf {
 		sc.buf = nil
-	}
-	if cap(sc.chunk) > maxPooledBuf {
-		sc.chunk = nil
 	}
 	if cap(sc.json) > maxPooledBuf {
 		sc.json = nil

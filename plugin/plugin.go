@@ -158,8 +158,8 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 	if data == nil || length <= 0 {
 		return flbOK
 	}
-	// Fluent Bit's own memory, valid until we return: Flush copies it into
-	// a buffer it reuses (a fresh copy per flush cost page faults and GC).
+	// Fluent Bit's own memory, valid until we return: Flush copies what it
+	// keeps of it (each record's document) into a buffer it reuses.
 	chunk := unsafe.Slice((*byte)(data), int(length))
 	return flushCode(inst, inst.p.Flush(context.Background(), chunk))
 }

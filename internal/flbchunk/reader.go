@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,9 +34,10 @@ type Entry struct {
 	Time time.Time
 	// JSON is the audit document: the log key's string value, or the record
 	// (or the log key's map value) transcoded to JSON. It aliases the chunk or
-	// the reader's transcoding buffer, which only grows during the reader's
-	// life (documents are appended, never overwritten): valid while the
-	// chunk is and until the buffer is handed to another reader (Buffer).
+	// the reader's transcoding buffer (always the buffer: NewReaderCopy),
+	// which only grows during the reader's life (documents are appended,
+	// never overwritten): valid while the chunk is and until the buffer is
+	// handed to another reader (Buffer).
 	JSON []byte
 }
 
@@ -45,6 +47,7 @@ type Reader struct {
 	off    int
 	logKey string
 	buf    []byte // transcoded documents, appended one after the other
+	copy   bool   // log key strings are copied into buf too (NewReaderCopy)
 }
 
 // NewReader reads chunk; logKey names the field holding the event.
@@ -57,6 +60,15 @@ func NewReader(chunk []byte, logKey string) *Reader {
 // to the documents of the previous reader, allocates none.
 func NewReaderBuffer(chunk []byte, logKey string, buf []byte) *Reader {
 	return &Reader{b: chunk, logKey: logKey, buf: buf[:0]}
+}
+
+// NewReaderCopy is NewReaderBuffer that also copies each log key's string
+// into buf: every Entry.JSON is in buf, none is a view of chunk, which the
+// caller may reuse or free once Next returned. A chunk of records that
+// hold the event as a map (tail with a JSON parser) is then never copied:
+// only what is transcoded from it is kept.
+func NewReaderCopy(chunk []byte, logKey string, buf []byte) *Reader {
+	return &Reader{b: chunk, logKey: logKey, buf: slices.Grow(buf[:0], len(chunk)), copy: true}
 }
 
 // Buffer returns the transcoding buffer, for a later NewReaderBuffer.
@@ -137,6 +149,10 @@ func (r *Reader) record() ([]byte, error) {
 					v, err := r.str()
 					if err != nil {
 						return nil, err
+					}
+					if r.copy {
+						r.buf = append(r.buf, v...)
+						v = r.buf[start:len(r.buf):len(r.buf)]
 					}
 					return v, r.skipPairs(n - i - 1)
 				}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // A small msgpack builder, independent of Writer, so the decoder is
@@ -551,4 +552,47 @@ func FuzzChunkReader(f *testing.F) {
 			t.Fatalf("transcoded %q to invalid JSON %q", data, es[0].JSON)
 		}
 	})
+}
+
+// NewReaderCopy gives the documents NewReader gives, each in the reader's
+// buffer: none is a view of the chunk, which may be overwritten at once.
+func TestReaderCopyKeepsNoViewOfTheChunk(t *testing.T) {
+	var w Writer
+	line := `{"kind":"Event","auditID":"x"}`
+	for i := range 50 {
+		if i%2 == 0 {
+			w.AddLine(time.Unix(int64(i), 0), "log", []byte(line))
+		} else if err := w.AddJSON(time.Unix(int64(i), 0), []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chunk := bytes.Clone(w.Bytes())
+	want, err := readAll(chunk, "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReaderCopy(chunk, "log", nil)
+	var got []Entry
+	for r.More() {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := uintptr(unsafe.Pointer(&chunk[0])), uintptr(unsafe.Pointer(&chunk[len(chunk)-1]))
+		if p := uintptr(unsafe.Pointer(&e.JSON[0])); p >= lo && p <= hi {
+			t.Fatalf("entry %d is a view of the chunk", len(got))
+		}
+		got = append(got, e)
+	}
+	for i := range chunk {
+		chunk[i] = 'x'
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if !got[i].Time.Equal(want[i].Time) || string(got[i].JSON) != string(want[i].JSON) || !json.Valid(got[i].JSON) {
+			t.Fatalf("entry %d: %q, want %q", i, got[i].JSON, want[i].JSON)
+		}
+	}
 }
