@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -111,7 +110,7 @@ type depthMatcher struct {
 	agents   agentSet
 	commands glob.Set
 	contains []string // lower case
-	regexps  []*regexp.Regexp
+	regexps  []commandRegexp
 	caps     []string // normalised: upper case, no CAP_ prefix
 }
 
@@ -138,7 +137,7 @@ func compileDepth(d *DetectionMatch) (depthMatcher, error) {
 		m.contains = append(m.contains, strings.ToLower(s))
 	}
 	for _, s := range d.CommandRegex {
-		re, err := regexp.Compile(s)
+		re, err := compileCommandRegexp(s)
 		if err != nil {
 			return m, fmt.Errorf("command_regex: %v", err)
 		}
@@ -178,8 +177,17 @@ func (m *depthMatcher) matches(v *audit.View) bool {
 				return false
 			}
 		}
-		if len(m.regexps) > 0 && !slices.ContainsFunc(m.regexps, func(re *regexp.Regexp) bool { return re.MatchString(cmd) }) {
-			return false
+		if len(m.regexps) > 0 {
+			lower, asc, found := v.CommandLower(), ascii(cmd), false
+			for i := range m.regexps {
+				if m.regexps[i].match(cmd, lower, asc) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
 		}
 	}
 	if len(m.caps) > 0 {
