@@ -19,4 +19,9 @@
 // it to evaluating every rule), in rule order; the event's severity is the
 // highest of the matched rules, its techniques their union. Rules read the
 // event as logged, before redaction, and only name what matched.
+//
+// A command_regex runs only on a command line that holds one of its
+// required literals (prefilter.go: read from the regexp's syntax tree,
+// compared in lower case on ASCII command lines; other text always runs the
+// regexp, whose Unicode case folding decides).
 package rules
