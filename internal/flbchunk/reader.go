@@ -451,6 +451,15 @@ func (r *Reader) skipN(n, depth int) error {
 // transcodePair appends the next key and value of a map as a JSON member.
 func (r *Reader) transcodePair(dst []byte, depth int) ([]byte, error) {
 	var err error
+	if r.off < len(r.b) && r.b[r.off]&0xe0 == 0xa0 { // a fixstr key: most
+		n := int(r.b[r.off] & 0x1f)
+		if n >= len(r.b)-r.off {
+			return dst, errShort
+		}
+		r.off += 1 + n
+		dst = append(jsonx.Append(dst, r.b[r.off-n:r.off]), ':')
+		return r.transcode(dst, depth)
+	}
 	if r.off < len(r.b) && isStr(r.b[r.off]) {
 		if dst, err = r.transcode(dst, depth); err != nil {
 			return dst, err
@@ -476,10 +485,6 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		return dst, err
 	}
 	switch {
-	case c <= 0x7f:
-		return strconv.AppendUint(dst, uint64(c), 10), nil
-	case c >= 0xe0:
-		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
 	case c&0xe0 == 0xa0: // fixstr: most keys and values, read here
 		n := int(c & 0x1f)
 		if n > len(r.b)-r.off {
@@ -487,6 +492,10 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		}
 		r.off += n
 		return jsonx.Append(dst, r.b[r.off-n:r.off]), nil
+	case c <= 0x7f:
+		return strconv.AppendUint(dst, uint64(c), 10), nil
+	case c >= 0xe0:
+		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
 	case c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
 		r.off--
 		s, err := r.str()
