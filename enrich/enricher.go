@@ -86,11 +86,10 @@ func (en *Enricher) Enrich(ev *auditv1.Event) (*record.Record, string) {
 
 // EnrichInto is Enrich writing the record into *rec (overwritten whole but
 // for rec.Text, where the summary goes), so that a caller handling one event
-// at a time reuses one Record. raw, when
-// raw.Bytes is not nil, is the event's exact bytes (audit.DecodeRaw): the
-// record keeps them, with the set of members the policy, redaction or
-// Truncate changed since (changes.go). It returns the drop reason, DropNone
-// for a record to ship.
+// at a time reuses one Record. raw, when raw.Bytes is not nil, is the
+// event's exact bytes (audit.DecodeRaw): the record keeps them, with the set
+// of members the policy, redaction or Truncate changed since (changes.go).
+// It returns the drop reason, DropNone for a record to ship.
 func (en *Enricher) EnrichInto(rec *record.Record, ev *auditv1.Event, raw record.Raw) string {
 	return en.EnrichTapes(rec, ev, raw, nil)
 }

@@ -42,7 +42,7 @@ type record struct {
 	value   []byte
 	headers []header
 	index   int // position in the Write call's slice
-	group   int // destination (group)
+	group   int // its destination: an index into what group returns
 }
 
 // encodedSize is the record's size inside an uncompressed batch, at

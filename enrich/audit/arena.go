@@ -26,8 +26,9 @@ type Arena struct {
 	nm    int
 	// tapes holds the tapes of the events' bodies, read while decoding,
 	// one Tapes per event with a body (the first nt this call).
-	tapes []*Tapes
-	nt    int
+	tapes     []*Tapes
+	nt        int
+	lastTapes int // where TapesOf found the last
 	// text holds the events' escaped strings, decoded. Unlike the parts
 	// and maps, which hold no string of their own, it is not reused from
 	// one call to the next: strings outlive their events (a message keeps
@@ -38,7 +39,7 @@ type Arena struct {
 // DecodeEnvelope is the package's DecodeEnvelope with the events in the
 // arena's memory (see Arena).
 func (a *Arena) DecodeEnvelope(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Event, []record.Raw, string, error) {
-	a.np, a.nm, a.nt = 0, 0, 0
+	a.np, a.nm, a.nt, a.lastTapes = 0, 0, 0, 0
 	if raws == nil {
 		raws = []record.Raw{}
 	}
@@ -78,11 +79,13 @@ func (a *Arena) nextTapes() *Tapes {
 // View that enriches ev (View.UseTapes), or nil when it read none. The tapes
 // are the arena's: the next call reuses them.
 func (a *Arena) TapesOf(ev *auditv1.Event) *Tapes {
-	for _, t := range a.tapes[:a.nt] {
-		if u := t.bodies[0].u; u != nil && u == ev.RequestObject {
-			return t
-		}
-		if u := t.bodies[1].u; u != nil && u == ev.ResponseObject {
+	// Asked in decoding order (the events of a list one after the other),
+	// the search starts where the last one ended: no quadratic cost.
+	for k := range a.nt {
+		i := (a.lastTapes + k) % a.nt
+		t := a.tapes[i]
+		if u := t.bodies[0].u; u != nil && u == ev.RequestObject || t.bodies[1].u != nil && t.bodies[1].u == ev.ResponseObject {
+			a.lastTapes = i
 			return t
 		}
 	}
@@ -121,7 +124,7 @@ func (a *Arena) Clear() {
 	for _, t := range a.tapes {
 		t.Reset()
 	}
-	a.np, a.nm, a.nt = 0, 0, 0
+	a.np, a.nm, a.nt, a.lastTapes = 0, 0, 0, 0
 	if cap(a.text) > maxArenaText {
 		a.text = nil
 	}

@@ -501,4 +501,20 @@ func TestArenaReadsBodiesOnce(t *testing.T) {
 	if a.TapesOf(&other) != nil {
 		t.Fatal("tapes found for an event the arena did not decode")
 	}
+	// The events of a list: each its own tapes, asked in any order.
+	var items []string
+	for i := range 5 {
+		items = append(items, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"%d","stage":"ResponseComplete","verb":"get","responseObject":{"n":%d}}`, i, i))
+	}
+	list := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + strings.Join(items, ",") + `]}`
+	evs, _, _, err = a.DecodeEnvelope([]byte(list), nil, nil)
+	if err != nil || len(evs) != 5 {
+		t.Fatal(len(evs), err)
+	}
+	for _, i := range []int{0, 1, 2, 3, 4, 2, 0, 4} {
+		tp := a.TapesOf(&evs[i])
+		if tp == nil || tp.bodies[1].u != evs[i].ResponseObject || string(tp.bodies[1].tape.Src) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("event %d: tapes %v", i, tp)
+		}
+	}
 }

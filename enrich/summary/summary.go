@@ -184,7 +184,8 @@ func singular(r string) string {
 
 // summary is the one-line sentence an analyst reads first, e.g.
 // alice exec'd "sh -c id" into pod web-1 in audit-lab from 10.0.0.7 (kubectl/v1.32.0): allowed, 101
-// It is built in a stack buffer: one allocation, the string itself.
+// It is built in a stack buffer, then appended to text (see Fill) or copied
+// into a string of its own.
 func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 	var buf [256]byte
 	b := buf[:0]
