@@ -153,8 +153,11 @@ func ClientType(ua, client string) string {
 }
 
 func firstToken(s string) string {
-	if i := strings.IndexAny(s, " ;()"); i >= 0 {
-		return s[:i]
+	for i := 0; i < len(s); i++ { // (strings.IndexAny builds its byte set on every call)
+		switch s[i] {
+		case ' ', ';', '(', ')':
+			return s[:i]
+		}
 	}
 	return s
 }
