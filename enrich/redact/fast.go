@@ -409,7 +409,7 @@ func (s *prescan) argClean(v string, firstStr bool, flag *bool, prog *progArgs) 
 		return false
 	case w.flagValue(v) > 0:
 		return false
-	case firstStr && strings.ContainsAny(v, " \t\n") && len(v) >= minShape && !isRedacted(v):
+	case firstStr && blank(v) && len(v) >= minShape && !isRedacted(v):
 		if len(w.r.scanSpans(v, w.pdepth)) > 0 || len(w.shellWords(v)) > 0 {
 			return false
 		}

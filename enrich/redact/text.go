@@ -545,7 +545,7 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 		end += j + 1
 		off = end + 1
 		v := s[j+1 : end]
-		if len(v) < 4 || !credValue(v) || strings.ContainsAny(v, " \t\n") {
+		if len(v) < 4 || !credValue(v) || blank(v) {
 			continue
 		}
 		before := strings.ToLower(s[max(0, j-80):j])
@@ -698,4 +698,16 @@ func webhookPath(s string, i int, hook string) (from, to int, ok bool) {
 		return 0, 0, false
 	}
 	return a + 1, c, true
+}
+
+// blank reports whether s holds a space, a tab or a newline, in one pass
+// (strings.ContainsAny builds its byte set on every call).
+func blank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n':
+			return true
+		}
+	}
+	return false
 }

@@ -588,7 +588,7 @@ func (w *walker) array(n *node, hint string) bool {
 				n.dirty = true
 				w.record()
 				c = true
-			} else if n.vals[0].kind == kStr && strings.ContainsAny(v.str, " \t\n") && len(v.str) >= minShape && !isRedacted(v.str) {
+			} else if n.vals[0].kind == kStr && blank(v.str) && len(v.str) >= minShape && !isRedacted(v.str) {
 				if out, ok := w.scanCmd(v.str); ok {
 					v.setStr(out)
 					n.dirty = true
@@ -983,7 +983,7 @@ func (w *walker) replaceSpans(s string, sp []span) (string, bool) {
 // redis-cli -a x, curl -u user:x.
 func (w *walker) scanCmd(s string) (string, bool) {
 	sp := w.r.scanSpans(s, w.pdepth)
-	if strings.ContainsAny(s, " \t\n") {
+	if blank(s) {
 		sp = merge(append(sp, w.shellWords(s)...))
 	}
 	return w.replaceSpans(s, sp)
