@@ -405,9 +405,10 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 		return topicPartition{t, p}
 	})
 
-	// One goroutine per partition; the batches of a partition go in order.
-	// A write to one partition (most: unkeyed messages go to one partition
-	// per write) runs on the caller's thread: no hand-off to another.
+	// The partitions are written in parallel, the batches of a partition in
+	// order. The first partition's go on the caller's thread (Fluent Bit's
+	// output worker): a write to one partition (most: unkeyed messages go to
+	// one partition per write) hands nothing to another thread.
 	errs := make([]error, len(order))
 	sendAll := func(gi int) {
 		tp := order[gi]
@@ -418,15 +419,12 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 			}
 		}
 	}
-	if len(order) == 1 {
-		sendAll(0)
-	} else {
-		var wg sync.WaitGroup
-		for gi := range order {
-			wg.Go(func() { sendAll(gi) })
-		}
-		wg.Wait()
+	var wg sync.WaitGroup
+	for gi := 1; gi < len(order); gi++ {
+		wg.Go(func() { sendAll(gi) })
 	}
+	sendAll(0)
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return w.fail(err)
 	}
