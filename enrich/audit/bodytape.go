@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 	"unsafe"
@@ -14,8 +13,9 @@ import (
 // decodeBodyTape is DecodeBody over a tape read from raw without error: it
 // fills *b (the zero body) exactly as json.Unmarshal(raw, b) would, giving
 // up (false) where DecodeBody does, and then the caller goes the way of
-// ParseBody. Its strings are views of one private copy of raw, as
-// DecodeBody's are.
+// ParseBody. Its strings are views of raw itself (the tape's Src: the event's
+// body), as the event's strings are views of its document: nothing writes
+// into a body (redaction and re-levelling replace it whole).
 func decodeBodyTape(tp *jsonx.Tape, b *Body) bool {
 	d := bodyTapeDec{objDec: objDec{tp}}
 	return d.fields(0, bodyFields, func(f, v int) bool {
@@ -43,14 +43,13 @@ func decodeBodyTape(tp *jsonx.Tape, b *Body) bool {
 
 type bodyTapeDec struct {
 	objDec
-	own []byte // the private copy of the document, on first need
 	// lists holds the elements of the body's string lists (rule verbs and
 	// resources), each list a capacity-bounded window of it: one
 	// allocation for a Role's rules instead of two per rule.
 	lists []string
 }
 
-// str is objDec.str with a view of the private copy.
+// str is objDec.str with a view of the body.
 func (d *bodyTapeDec) str(v int, s *string) bool {
 	tk := d.tp.Toks[v]
 	switch tk.Kind {
@@ -69,20 +68,14 @@ func (d *bodyTapeDec) str(v int, s *string) bool {
 		*s = ""
 		return true
 	}
-	if d.own == nil {
-		d.own = bytes.Clone(d.tp.Src)
-	}
-	*s = unsafe.String(&d.own[tk.Start+1], tk.End-tk.Start-2)
+	*s = unsafe.String(&d.tp.Src[tk.Start+1], tk.End-tk.Start-2)
 	return true
 }
 
-// raw is a json.RawMessage, a view of the private copy.
+// raw is a json.RawMessage, a view of the body (capped at its end).
 func (d *bodyTapeDec) raw(v int, m *json.RawMessage) bool {
-	if d.own == nil {
-		d.own = bytes.Clone(d.tp.Src)
-	}
 	tk := d.tp.Toks[v]
-	*m = d.own[tk.Start:tk.End:tk.End]
+	*m = d.tp.Src[tk.Start:tk.End:tk.End]
 	return true
 }
 

@@ -518,3 +518,36 @@ func TestArenaReadsBodiesOnce(t *testing.T) {
 		}
 	}
 }
+
+// The Body read from the decoder's tape is views of the event's own body
+// (no copy), and stays as it was when the body is replaced, as redaction
+// and re-levelling do (they never write into a body).
+func TestBodyIsViewsOfTheBody(t *testing.T) {
+	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a","stage":"ResponseComplete","verb":"create",` +
+		`"objectRef":{"resource":"roles","namespace":"n","apiGroup":"rbac.authorization.k8s.io"},` +
+		`"requestObject":{"kind":"Role","metadata":{"name":"reader"},"rules":[{"verbs":["get","list"],"resources":["secrets"]}],"data":{"k":"v"}}}`)
+	var a Arena
+	evs, _, _, err := a.DecodeEnvelope(doc, nil, nil)
+	if err != nil || len(evs) != 1 {
+		t.Fatal(len(evs), err)
+	}
+	ev := &evs[0]
+	var v View
+	v.UseTapes(a.TapesOf(ev))
+	NewView(ev, &v)
+	b := v.Body()
+	raw := ev.RequestObject.Raw
+	lo, hi := uintptr(unsafe.Pointer(&raw[0])), uintptr(unsafe.Pointer(&raw[len(raw)-1]))
+	for _, s := range []string{b.Kind, b.Metadata.Name, b.Rules[0].Verbs[1], b.Rules[0].Resources[0], unsafe.String(unsafe.SliceData(b.Data), len(b.Data))} {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); s == "" || p < lo || p > hi {
+			t.Fatalf("%q is not a view of the event's body", s)
+		}
+	}
+	if cap(b.Data) != len(b.Data) {
+		t.Fatal("data is not capped at its end")
+	}
+	ev.RequestObject.Raw = []byte(`{"kind":"Role","metadata":{"name":"` + strings.Repeat("x", len(raw)) + `"}}`)
+	if b.Kind != "Role" || b.Metadata.Name != "reader" || b.Rules[0].Verbs[1] != "list" || string(b.Data) != `{"k":"v"}` {
+		t.Fatalf("the Body changed with the replaced body: %+v", b)
+	}
+}
