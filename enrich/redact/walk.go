@@ -13,7 +13,12 @@ type walker struct {
 	pdepth int // depth of encoded payloads this walk is inside of
 	root   string
 	hint   string // kind of the body when it does not say
-	// segs is where the walk is; rendered only when a redaction is listed.
+	// lits (the first nlits) and segs after them are where the walk is;
+	// rendered only when a redaction is listed. The literal start of a path
+	// (at) is held in the walker itself: most events are walked no deeper,
+	// and then cost no allocation.
+	lits  [3]pseg
+	nlits int
 	segs  []pseg
 	ghost int // how many next pushes are scaffolding (JSON patch paths)
 	out   []string
@@ -31,9 +36,20 @@ type pseg struct {
 
 func (w *walker) at(lits ...string) {
 	w.segs = w.segs[:0]
-	for _, l := range lits {
-		w.segs = append(w.segs, pseg{key: l, index: -1, lit: true})
+	w.nlits = len(lits) // (at most len(w.lits): every caller names one to three)
+	for i, l := range lits {
+		w.lits[i] = pseg{key: l, index: -1, lit: true}
 	}
+}
+
+// path is the number of steps of the current path; seg is step i of it.
+func (w *walker) path() int { return w.nlits + len(w.segs) }
+
+func (w *walker) seg(i int) *pseg {
+	if i < w.nlits {
+		return &w.lits[i]
+	}
+	return &w.segs[i-w.nlits]
 }
 
 func (w *walker) push(key string) {
@@ -59,7 +75,8 @@ func (w *walker) record() {
 		return
 	}
 	var b strings.Builder
-	for _, s := range w.segs {
+	for i := range w.path() {
+		s := w.seg(i)
 		switch {
 		case s.hide:
 		case s.lit:
@@ -92,7 +109,8 @@ func (w *walker) userPath() bool {
 
 func (w *walker) matchPath(p []patSeg, from int) bool {
 	k := 0
-	for _, s := range w.segs[from:] {
+	for i := from; i < w.path(); i++ {
+		s := w.seg(i)
 		if s.noRaw {
 			continue
 		}
@@ -253,7 +271,7 @@ func (w *walker) jsonPatch(n *node) bool {
 		w.pushIndex(i)
 		w.push("value")
 		// redact_paths see the patched path, not [i].value.
-		w.segs[len(w.segs)-1].noRaw, w.segs[len(w.segs)-2].noRaw = true, true
+		w.seg(w.path()-1).noRaw, w.seg(w.path()-2).noRaw = true, true
 		w.ghost = len(segs)
 		var c bool
 		if len(segs) == 0 {
