@@ -239,6 +239,7 @@ func asciiOrValid(s []byte) bool { return utf8.Valid(s) }
 // (Reset between them); it is not safe for concurrent use.
 type Tapes struct {
 	bodies [2]bodyTape // requestObject, responseObject
+	body   Body        // the View's Body, when the View has these tapes
 }
 
 type bodyTape struct {
@@ -254,6 +255,7 @@ const maxPooledTokens = 1 << 16
 
 // Reset forgets the bodies read (no reference to them stays).
 func (t *Tapes) Reset() {
+	t.body = Body{}
 	for i := range t.bodies {
 		b := &t.bodies[i]
 		b.tape.Src, b.u, b.raw, b.err = nil, nil, nil, nil

@@ -77,7 +77,13 @@ func (v *View) Images() []string {
 // first use and then shared by every rule and the summary.
 func (v *View) Body() *Body {
 	if v.parsed == nil {
-		v.parsed = new(Body)
+		if v.tapes != nil {
+			// The event's scratch holds it (no allocation); reset with it.
+			v.parsed = &v.tapes.body
+			*v.parsed = Body{}
+		} else {
+			v.parsed = new(Body)
+		}
 		v.parseBody(v.parsed)
 	}
 	return v.parsed
