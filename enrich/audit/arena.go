@@ -9,16 +9,16 @@ import (
 // Arena is memory the decoder reuses from one document to the next: the
 // objectRef, responseStatus, body headers and first string-list elements of
 // each event, its annotations map, and the tapes of its bodies (which the
-// decoder reads while it passes them: TapesOf). Decode, DecodeRaw and DecodeEnvelope give each
-// event memory of its own; Arena.DecodeEnvelope puts the events of a
-// document into the arena's, and the next call through the same arena
-// reuses it. So the events of one call must no longer be used when the next
-// begins: a caller that decodes one record, enriches and encodes its events,
-// then decodes the next (the pipeline) allocates none of this per event.
-// Their strings are views of the document, or, when escaped, of the arena's
-// text, which every call appends to and only Clear empties: strings stay
-// valid (as long as the document does) until Clear. The zero Arena is ready; an Arena is not safe
-// for concurrent use.
+// decoder reads while it passes them: TapesOf). Decode, DecodeRaw and
+// DecodeEnvelope give each event memory of its own; Arena.DecodeEnvelope
+// puts the events of a document into the arena's, and the next call through
+// the same arena reuses it. So the events of one call must no longer be used
+// when the next begins: a caller that decodes one record, enriches and
+// encodes its events, then decodes the next (the pipeline) allocates none of
+// this per event. Their strings are views of the document, or, when escaped,
+// of the arena's text, which every call appends to and only Clear empties:
+// strings stay valid (as long as the document does) until Clear. The zero
+// Arena is ready; an Arena is not safe for concurrent use.
 type Arena struct {
 	parts []eventParts
 	np    int
@@ -99,7 +99,7 @@ func (a *Arena) stringMap() map[string]string {
 	}
 	m := a.maps[a.nm]
 	if m == nil || len(m) > maxArenaMap {
-		// (clearing a large map costs its size: a new one is cheaper)
+		// (a map grown large stays large: a new one is cheaper to clear)
 		m = map[string]string{}
 		a.maps[a.nm] = m
 	} else {
@@ -118,8 +118,12 @@ const maxArenaText = 1 << 20
 // stays for reuse.
 func (a *Arena) Clear() {
 	clear(a.parts)
-	for _, m := range a.maps {
-		clear(m)
+	for i, m := range a.maps {
+		if len(m) > maxArenaMap {
+			a.maps[i] = nil // (stringMap makes a small one)
+		} else {
+			clear(m)
+		}
 	}
 	for _, t := range a.tapes {
 		t.Reset()

@@ -772,12 +772,13 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 	return ok && t.UnmarshalJSON(raw) == nil
 }
 
-// unknown reads a *runtime.Unknown body: null gives nil, anything else what
-// its UnmarshalJSON makes of it, as with encoding/json (Raw the value's
-// bytes, here a view of the private copy capped at the value's end).
-// body reads the request (i 0) or response (i 1) object of the event. In an
-// arena, it reads the body into a tape (the one the View and the redactor
-// then use) instead of skipping it: one pass over its bytes.
+// body reads the request (i 0) or response (i 1) object of the event, a
+// *runtime.Unknown: null gives nil, anything else what its UnmarshalJSON
+// makes of it, as with encoding/json (Raw the value's bytes, here a view of
+// the document, or of the private copy, capped at the value's end). In an
+// arena (with the document aliased: the tape's bytes are then the body's
+// own), it reads the body into a tape, the one the View and the redactor
+// then use, instead of skipping it: one pass over its bytes.
 func (d *fastDec) body(i int) (*runtime.Unknown, bool) {
 	if d.null() {
 		return nil, true
@@ -785,7 +786,7 @@ func (d *fastDec) body(i int) (*runtime.Unknown, bool) {
 	d.ws()
 	start := d.i
 	var bt *bodyTape
-	if d.arena != nil {
+	if d.arena != nil && d.alias {
 		if d.tapes == nil {
 			d.tapes = d.arena.nextTapes()
 		}
