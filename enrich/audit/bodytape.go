@@ -2,8 +2,6 @@ package audit
 
 import (
 	"encoding/json"
-	"unicode/utf8"
-	"unsafe"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -47,29 +45,6 @@ type bodyTapeDec struct {
 	// resources), each list a capacity-bounded window of it: one
 	// allocation for a Role's rules instead of two per rule.
 	lists []string
-}
-
-// str is objDec.str with a view of the body.
-func (d *bodyTapeDec) str(v int, s *string) bool {
-	tk := d.tp.Toks[v]
-	switch tk.Kind {
-	case jsonx.KindString:
-	case jsonx.KindNull:
-		return true
-	default:
-		return false
-	}
-	if tk.N != 0 || !asciiOrValid(d.tp.Src[tk.Start+1:tk.End-1]) {
-		b := jsonx.AppendUnquote(nil, d.tp.Raw(v))
-		*s = unsafe.String(unsafe.SliceData(b), len(b))
-		return true
-	}
-	if tk.End-tk.Start == 2 {
-		*s = ""
-		return true
-	}
-	*s = unsafe.String(&d.tp.Src[tk.Start+1], tk.End-tk.Start-2)
-	return true
 }
 
 // raw is a json.RawMessage, a view of the body (capped at its end).
@@ -228,9 +203,6 @@ func (d *bodyTapeDec) containers(v int, out *[]Container) bool {
 	*out = cs
 	return true
 }
-
-// asciiOrValid: s is valid UTF-8 (a string encoding/json keeps as it is).
-func asciiOrValid(s []byte) bool { return utf8.Valid(s) }
 
 // Tapes is the scratch an event's bodies are read into, once each: a tape
 // per body, read with the redactor's limits (jsonx.BodyMaxDepth and
