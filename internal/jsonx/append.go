@@ -1,6 +1,9 @@
 package jsonx
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // Table marks the ASCII bytes that are written as they are; every other
 // byte is escaped (or, from 0x80, checked as UTF-8).
@@ -36,7 +39,6 @@ func Append[S ~string | ~[]byte](dst []byte, s S) []byte { return AppendWith(dst
 // \t, \u00XX for other control bytes (and for bytes t does not mark plain),
 // \ufffd for each invalid UTF-8 byte, \u2028 and \u2029.
 func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
-	dst = append(dst, '"')
 	i := 0
 	if len(s) >= 8 {
 		i = plainPrefix(s, t)
@@ -44,10 +46,15 @@ func AppendWith[S ~string | ~[]byte](dst []byte, s S, t *Table) []byte {
 	for i < len(s) && t[s[i]] {
 		i++
 	}
-	if i == len(s) {
-		dst = append(dst, s...)
-		return append(dst, '"')
+	if i == len(s) { // plain, as most strings are: grow once, copy once
+		n := len(dst)
+		dst = slices.Grow(dst, len(s)+2)[:n+len(s)+2]
+		dst[n] = '"'
+		copy(dst[n+1:], s)
+		dst[n+1+len(s)] = '"'
+		return dst
 	}
+	dst = append(dst, '"')
 	start := 0
 	for i < len(s) {
 		b := s[i]

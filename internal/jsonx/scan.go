@@ -1,6 +1,9 @@
 package jsonx
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Word-at-a-time scanning of JSON string contents: the decoders, the
 // compactor, the encoder and the redactor's parser skip runs of bytes that
@@ -38,6 +41,12 @@ func HTMLStop(x uint64) uint64 {
 		swarZero((x|swarLo*2)^(swarLo*0x3e)) | x&swarHi
 }
 
+// firstByte is the index of the first byte of a word in a *Stop function's
+// set, from its non-zero result: the lowest flag is always exact (a
+// subtraction borrows upwards only from a byte in the set, so only the flags
+// above the first can be spurious).
+func firstByte(x uint64) int { return bits.TrailingZeros64(x) >> 3 }
+
 // Byte tables: true for the bytes that need no attention.
 var (
 	strPlain  = plainTable(func(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' && c < 0x80 })
@@ -59,8 +68,8 @@ func plainTable(plain func(byte) bool) (t [256]bool) {
 // a non-ASCII byte (len(b) if none).
 func ScanString(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		if strStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
-			break
+		if x := strStop(binary.LittleEndian.Uint64(b[i:])); x != 0 {
+			return i + firstByte(x)
 		}
 	}
 	for i < len(b) && strPlain[b[i]] {
@@ -74,8 +83,8 @@ func ScanString(b []byte, i int) int {
 // control byte.
 func ScanSkip(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		if skipStop(binary.LittleEndian.Uint64(b[i:])) != 0 {
-			break
+		if x := skipStop(binary.LittleEndian.Uint64(b[i:])); x != 0 {
+			return i + firstByte(x)
 		}
 	}
 	for i < len(b) && skipPlain[b[i]] {
@@ -88,8 +97,8 @@ func ScanSkip(b []byte, i int) int {
 // HTML-safe encoder escapes).
 func ScanHTML[S ~string | ~[]byte](b S, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		if HTMLStop(word(b, i)) != 0 {
-			break
+		if x := HTMLStop(word(b, i)); x != 0 {
+			return i + firstByte(x)
 		}
 	}
 	for i < len(b) && htmlPlain[b[i]] {
@@ -102,9 +111,16 @@ func ScanHTML[S ~string | ~[]byte](b S, i int) int {
 func scanText[S ~string | ~[]byte](b S) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		if strStop(word(b, i)) != 0 {
-			break
+		if x := strStop(word(b, i)); x != 0 {
+			return i + firstByte(x)
 		}
+	}
+	if i < len(b) && len(b) >= 8 {
+		// The tail, in one word overlapping the last one read.
+		if x := strStop(word(b, len(b)-8)); x != 0 {
+			return len(b) - 8 + firstByte(x)
+		}
+		return len(b)
 	}
 	for i < len(b) && strPlain[b[i]] {
 		i++

@@ -8,8 +8,9 @@ import (
 )
 
 // Each word test is non-zero exactly when a byte of the word is not plain
-// in its table: every byte value in every position, among plain bytes, and
-// random words.
+// in its table, and its lowest flag marks the first such byte: every byte
+// value in every position, among plain bytes (and among bytes of the set,
+// which may flag the bytes above them), and random words.
 func TestSWARMatchesTables(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -21,12 +22,20 @@ func TestSWARMatchesTables(t *testing.T) {
 		{"html", HTMLStop, &htmlPlain},
 	} {
 		check := func(w [8]byte) {
-			want := false
-			for _, b := range w {
-				want = want || !c.plain[b]
+			first := -1
+			for i, b := range w {
+				if !c.plain[b] {
+					first = i
+					break
+				}
 			}
-			if got := c.stop(binary.LittleEndian.Uint64(w[:])) != 0; got != want {
+			want := first >= 0
+			x := c.stop(binary.LittleEndian.Uint64(w[:]))
+			if got := x != 0; got != want {
 				t.Fatalf("%s: %x: stop %v, table %v", c.name, w, got, want)
+			}
+			if want && firstByte(x) != first { // the scanners return it
+				t.Fatalf("%s: %x: first byte in the set %d, firstByte %d", c.name, w, first, firstByte(x))
 			}
 		}
 		for _, fill := range []byte{'a', 0x7f, 0x20, 0xff, 0x00, 0x80} {
@@ -89,6 +98,11 @@ func TestScanners(t *testing.T) {
 		}
 		if got, want := ScanHTML(string(b), from), ref(&htmlPlain); got != want {
 			t.Fatalf("ScanHTML(string %q, %d) = %d, want %d", b, from, got, want)
+		}
+		if from == 0 {
+			if got, want := scanText(b), ref(&strPlain); got != want {
+				t.Fatalf("scanText(%q) = %d, want %d", b, got, want)
+			}
 		}
 	}
 }
