@@ -458,6 +458,14 @@ func (r *Reader) transcodePair(dst []byte, depth int) ([]byte, error) {
 		}
 		r.off += 1 + n
 		dst = append(jsonx.Append(dst, r.b[r.off-n:r.off]), ':')
+		if r.off < len(r.b) && r.b[r.off]&0xe0 == 0xa0 { // and a fixstr value
+			n = int(r.b[r.off] & 0x1f)
+			if n >= len(r.b)-r.off {
+				return dst, errShort
+			}
+			r.off += 1 + n
+			return jsonx.Append(dst, r.b[r.off-n:r.off]), nil
+		}
 		return r.transcode(dst, depth)
 	}
 	if r.off < len(r.b) && isStr(r.b[r.off]) {
