@@ -105,3 +105,29 @@ func decodeNumbers(b []byte) (any, error) {
 	err := d.Decode(&v)
 	return v, err
 }
+
+// Keys that share a slot of the key cache (same length, same first and last
+// 8 bytes) keep their own verdicts, however their look-ups interleave.
+func TestKeyCacheCollisions(t *testing.T) {
+	r, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"APP_CONF_PASSWORD_SETTING", "APP_CONF_PASSXORD_SETTING", "APP_CONF_TOKEN___SETTING",
+		"spec.db.password.override", "spec.db.passxord.override", "pass", "name", "pwd", "uid", "db.password", "db.passxord"}
+	if keyHash(keys[0]) != keyHash(keys[1]) || keyHash(keys[3]) != keyHash(keys[4]) {
+		t.Fatal("the test keys no longer share a hash: choose others")
+	}
+	for round := 0; round < 3; round++ {
+		for i := range keys {
+			for _, k := range []string{keys[i], keys[len(keys)-1-i]} {
+				if got, want := r.classifyKey(k), r.classify(k); got != want {
+					t.Fatalf("round %d: classifyKey(%q) = %v, classify %v", round, k, got, want)
+				}
+			}
+		}
+	}
+	if r.classify(keys[0]) == r.classify(keys[1]) {
+		t.Fatal("the colliding keys should differ in verdict")
+	}
+}

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"sync/atomic"
 )
@@ -17,8 +18,11 @@ import (
 // values (the key of a `password=...` assignment in config text, which may
 // be a run of base64) are classified without it, so that no part of a value
 // stays in memory past its event.
+//
+// The slot is chosen by keyHash, unkeyed: the key in the slot is compared,
+// so keys made to collide only miss the cache (and are classified, as
+// without one); nothing depends on the hash being secret.
 type keyCache struct {
-	seed  maphash.Seed
 	slots [keyCacheSlots]atomic.Pointer[keyEntry]
 }
 
@@ -32,7 +36,34 @@ const (
 	maxCachedKeyLn = 64
 )
 
-func newKeyCache() *keyCache { return &keyCache{seed: maphash.MakeSeed()} }
+func newKeyCache() *keyCache { return new(keyCache) }
+
+// keyHash mixes a key's length with its first and last 8 bytes (or all of
+// a shorter key): cheaper than maphash for the short names object keys are,
+// and keys differing only in the middle, rare among them, just share slots.
+func keyHash(k string) uint64 {
+	n := len(k)
+	var h uint64
+	switch {
+	case n >= 8:
+		h = le64(k[:8]) ^ bits.RotateLeft64(le64(k[n-8:]), 31)
+	case n >= 4:
+		h = le32(k[:4]) | le32(k[n-4:])<<32
+	case n > 0:
+		h = uint64(k[0]) | uint64(k[n/2])<<8 | uint64(k[n-1])<<16
+	}
+	h = (h ^ uint64(n)<<57) * 0x9e3779b97f4a7c15
+	return h ^ h>>32
+}
+
+func le64(s string) uint64 {
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint64 {
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
 
 // classifyKey is classify for an object key, through the cache.
 func (r *Redactor) classifyKey(key string) keyVerdict {
@@ -40,7 +71,7 @@ func (r *Redactor) classifyKey(key string) keyVerdict {
 	if c == nil || len(key) > maxCachedKeyLn {
 		return r.classify(key)
 	}
-	h := maphash.String(c.seed, key)
+	h := keyHash(key)
 	i := h & (keyCacheSlots - 1)
 	// Two candidate slots: i and its neighbour, so that two hot keys that
 	// collide do not evict each other forever.
