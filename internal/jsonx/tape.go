@@ -185,10 +185,7 @@ value:
 		}
 		goto key
 	case '"':
-		j, esc := i+1, uint32(0)
-		for end := min(len(b), j+16); j < end && skipPlain[b[j]]; {
-			j++ // a short plain string, here; anything else: scanStringTok
-		}
+		j, esc := ScanSkip(b, i+1), uint32(0) // a plain string ends at j
 		if j < len(b) && b[j] == '"' {
 			j++
 		} else {
@@ -294,10 +291,7 @@ key: // an object key is at i (spaces skipped)
 		return toks, stack, 0, syntax("invalid character looking for beginning of object key string", i)
 	}
 	{
-		j, esc := i+1, uint32(0)
-		for end := min(len(b), j+16); j < end && skipPlain[b[j]]; {
-			j++ // a short plain string, here; anything else: scanStringTok
-		}
+		j, esc := ScanSkip(b, i+1), uint32(0) // a plain string ends at j
 		if j < len(b) && b[j] == '"' {
 			j++
 		} else {
@@ -352,12 +346,7 @@ func tapeErr(err error, off int) error {
 // scanStringTok checks the string at b[i] (its opening quote): the offset
 // past its closing quote, and 1 when it holds an escape.
 func scanStringTok(b []byte, i int) (int, uint32, error) {
-	i++
-	// Most strings (keys, short values) end within a few bytes: a byte
-	// loop first, 8 bytes at a time past that.
-	for end := min(len(b), i+16); i < end && skipPlain[b[i]]; {
-		i++
-	}
+	i = ScanSkip(b, i+1) // 8 bytes at a time, the stop byte from its word
 	if i < len(b) && b[i] == '"' {
 		return i + 1, 0, nil
 	}
@@ -441,10 +430,7 @@ func (t *Tape) Member(k int, key string) int {
 func AppendUnquote(dst, lit []byte) []byte {
 	s := lit[1 : len(lit)-1]
 	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && strPlain[s[j]] {
-			j++
-		}
+		j := ScanString(s, i)
 		dst = append(dst, s[i:j]...)
 		i = j
 		if i >= len(s) {
