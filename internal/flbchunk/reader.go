@@ -500,6 +500,16 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		}
 		r.off += n
 		return jsonx.Append(dst, r.b[r.off-n:r.off]), nil
+	case c == 0xd9: // str8: the longer strings (URIs, user agents, reasons)
+		if r.off >= len(r.b) {
+			return dst, errShort
+		}
+		n := int(r.b[r.off])
+		if n >= len(r.b)-r.off {
+			return dst, errShort
+		}
+		r.off += 1 + n
+		return jsonx.Append(dst, r.b[r.off-n:r.off]), nil
 	case c <= 0x7f:
 		return strconv.AppendUint(dst, uint64(c), 10), nil
 	case c >= 0xe0:
