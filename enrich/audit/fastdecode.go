@@ -182,6 +182,10 @@ func (d *fastDec) peek() byte {
 }
 
 func (d *fastDec) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c { // compact JSON: no space to skip
+		d.i++
+		return true
+	}
 	if d.peek() == c {
 		d.i++
 		return true
