@@ -39,6 +39,9 @@ type Entry struct {
 	// never overwritten): valid while the chunk is and until the buffer is
 	// handed to another reader (Buffer).
 	JSON []byte
+	// Decoded: the record was read by the Reader's MapDecoder, which
+	// decoded what JSON holds as it wrote it.
+	Decoded bool
 }
 
 // Reader iterates over the records of one chunk.
@@ -48,7 +51,21 @@ type Reader struct {
 	logKey string
 	buf    []byte // transcoded documents, appended one after the other
 	copy   bool   // log key strings are copied into buf too (NewReaderCopy)
+	dec    MapDecoder
 }
+
+// A MapDecoder reads a record map (tail with a JSON parser) while it
+// transcodes it: it appends the record to buf as JSON exactly as the
+// Reader would (Cursor.Transcode, jsonx.Append for strings), and returns
+// the grown buffer and how many bytes of rec, the chunk from the record map
+// on, the map took. With ok false (a record it does not handle, or a
+// member named by the log key) the Reader transcodes the record itself, and
+// what the decoder appended is dropped.
+type MapDecoder func(buf, rec []byte) (out []byte, n int, ok bool)
+
+// SetMapDecoder has the records whose first key is not the log key read by
+// d: their Entry then says Decoded.
+func (r *Reader) SetMapDecoder(d MapDecoder) { r.dec = d }
 
 // NewReader reads chunk; logKey names the field holding the event.
 func NewReader(chunk []byte, logKey string) *Reader {
@@ -120,8 +137,29 @@ func (r *Reader) entry() (Entry, error) {
 	} else if e.Time, err = r.timestamp(); err != nil {
 		return e, err
 	}
+	if r.dec != nil && r.off < len(r.b) && isMap(r.b[r.off]) && !r.logKeyFirst() {
+		start := len(r.buf)
+		if out, n, ok := r.dec(r.buf, r.b[r.off:]); ok && n > 0 && n <= len(r.b)-r.off && len(out) >= start {
+			r.buf, r.off = out, r.off+n
+			e.JSON, e.Decoded = out[start:len(out):len(out)], true
+			return e, nil
+		}
+		r.buf = r.buf[:start]
+	}
 	e.JSON, err = r.record()
 	return e, err
+}
+
+// logKeyFirst reports whether the record map at r.off starts with the log
+// key (tail without a parser: {"log": line}).
+func (r *Reader) logKeyFirst() bool {
+	save := r.off
+	defer func() { r.off = save }()
+	if n, err := r.mapLen(); err != nil || n == 0 {
+		return false
+	}
+	k, err := r.str()
+	return err == nil && string(k) == r.logKey
 }
 
 // record finds the audit document in the record map: the value of the log
@@ -601,4 +639,51 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		return append(dst, "null"...), nil
 	}
 	return dst, fmt.Errorf("invalid type 0x%02x", c)
+}
+
+// Cursor reads msgpack values one after the other, for a MapDecoder: the
+// Reader's own readers, so that what it transcodes is what the Reader would.
+type Cursor struct{ r Reader }
+
+// NewCursor reads b from its start.
+func NewCursor(b []byte) Cursor { return Cursor{r: Reader{b: b}} }
+
+// Off is the offset of the next value.
+func (c *Cursor) Off() int { return c.r.off }
+
+// MapLen reads a map header.
+func (c *Cursor) MapLen() (int, bool) {
+	n, err := c.r.mapLen()
+	return n, err == nil
+}
+
+// ArrayLen reads an array header.
+func (c *Cursor) ArrayLen() (int, bool) {
+	n, err := c.r.arrayLen()
+	return n, err == nil
+}
+
+// IsStr reports whether the next value is a str or bin.
+func (c *Cursor) IsStr() bool { return c.r.off < len(c.r.b) && isStr(c.r.b[c.r.off]) }
+
+// Nil consumes a nil if one is next.
+func (c *Cursor) Nil() bool {
+	if c.r.off < len(c.r.b) && c.r.b[c.r.off] == 0xc0 {
+		c.r.off++
+		return true
+	}
+	return false
+}
+
+// Str reads a str or bin value, a view of the cursor's bytes.
+func (c *Cursor) Str() ([]byte, bool) {
+	s, err := c.r.str()
+	return s, err == nil
+}
+
+// Transcode appends the next value as JSON, as the Reader writes a member's
+// value of a record map (depth 1).
+func (c *Cursor) Transcode(dst []byte) ([]byte, bool) {
+	dst, err := c.r.transcode(dst, 1)
+	return dst, err == nil
 }

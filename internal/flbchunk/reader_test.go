@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/kube-audit-kafka/kube-audit-kafka/internal/jsonx"
 )
 
 // A small msgpack builder, independent of Writer, so the decoder is
@@ -209,7 +211,7 @@ func TestV2Metadata(t *testing.T) {
 	} {
 		es, err := readAll(cat(fixarr(2), hdr, body), "log")
 		if err != nil || len(es) != 1 || string(es[0].JSON) != `{"a":1}` {
-			t.Errorf("%s: %v %q", name, err, es)
+			t.Errorf("%s: %v %+v", name, err, es)
 		}
 	}
 	if _, err := readAll(cat(fixarr(2), fixarr(0), body), "log"); !errors.Is(err, ErrMalformed) {
@@ -593,6 +595,65 @@ func TestReaderCopyKeepsNoViewOfTheChunk(t *testing.T) {
 	for i := range got {
 		if !got[i].Time.Equal(want[i].Time) || string(got[i].JSON) != string(want[i].JSON) || !json.Valid(got[i].JSON) {
 			t.Fatalf("entry %d: %q, want %q", i, got[i].JSON, want[i].JSON)
+		}
+	}
+}
+
+// A MapDecoder is asked for record maps that do not start with the log key;
+// what it gives back is taken, and when it declines (or answers nonsense)
+// the Reader's own transcoding stands, whatever it appended.
+func TestMapDecoder(t *testing.T) {
+	var w Writer
+	w.AddLine(time.Unix(1, 0), "log", []byte(`{"a":1}`))
+	if err := w.AddJSON(time.Unix(2, 0), []byte(`{"b":"x","log2":[1]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddJSON(time.Unix(3, 0), []byte(`{"c":null}`)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := readAll(w.Bytes(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, answer := range []string{"decline", "nonsense", "take"} {
+		r := NewReader(w.Bytes(), "log")
+		var asked []string
+		r.SetMapDecoder(func(buf, rec []byte) ([]byte, int, bool) {
+			c := NewCursor(rec)
+			n, _ := c.MapLen()
+			out := append(buf, '{')
+			for i := 0; i < n; i++ {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				k, _ := c.Str()
+				asked = append(asked, string(k))
+				out = append(jsonx.Append(out, k), ':')
+				out, _ = c.Transcode(out)
+			}
+			out = append(out, '}')
+			switch answer {
+			case "decline":
+				return append(out, "junk"...), 0, false
+			case "nonsense":
+				return out, len(rec) + 1, true
+			}
+			return out, c.Off(), true
+		})
+		for i := range want {
+			e, err := r.Next()
+			if err != nil || string(e.JSON) != string(want[i].JSON) || !e.Time.Equal(want[i].Time) {
+				t.Fatalf("%s: record %d: %q %v, want %q", answer, i, e.JSON, err, want[i].JSON)
+			}
+			if e.Decoded != (answer == "take" && i > 0) {
+				t.Fatalf("%s: record %d: Decoded %v", answer, i, e.Decoded)
+			}
+		}
+		if r.More() {
+			t.Fatalf("%s: records left", answer)
+		}
+		if strings.Join(asked, ",") != "b,log2,c" {
+			t.Fatalf("%s: asked for keys %v (never for a {log: line} record)", answer, asked)
 		}
 	}
 }
