@@ -250,8 +250,28 @@ func BenchmarkFlushCodec(b *testing.B) {
 	}
 }
 
+// BenchmarkFlushParsed is BenchmarkFlush with each event as tail's JSON
+// parser hands it over, a record map: decoded while it is transcoded
+// (audit.Arena.DecodeRecord).
+func BenchmarkFlushParsed(b *testing.B) {
+	benchFlushForm(b, "default", benchmix.Default(), "zstd", true)
+}
+
 func benchFlush(b *testing.B, name string, mcfg benchmix.Config, codec string) {
+	benchFlushForm(b, name, mcfg, codec, false)
+}
+
+func benchFlushForm(b *testing.B, name string, mcfg benchmix.Config, codec string, parsed bool) {
 	f := mix(b, name, mcfg, benchChunkEvents)
+	if parsed {
+		var cw flbchunk.Writer
+		for i, e := range f.events {
+			if err := cw.AddJSON(mcfg.Start.Add(time.Duration(i)*time.Millisecond), e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		f = &fixture{events: f.events, stats: f.stats, chunk: cw.Bytes()}
+	}
 	cfg := benchConfig(b, codec)
 	sink := newBatchSink(cfg.Output)
 	p, err := pipeline.New(cfg, sink, quietLog())

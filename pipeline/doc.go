@@ -4,6 +4,7 @@
 //
 //	chunk (msgpack) --flbchunk.Reader--> event JSON, no generic maps
 //	  --audit.Arena.DecodeEnvelope--> auditv1.Event (+ its exact bytes and member spans when it is v1 and complete, its bodies' tapes)
+//	    (a record map, from tail's JSON parser: --audit.Arena.DecodeRecord--> the same, decoded while transcoded)
 //	  --enrich.Enricher--> stages -> policy re-level -> rules -> redact -> summary
 //	  --format.Append--> native (own bytes, changed members patched, + enrichment spliced) | ecs | ocsf
 //	  --oversize--> truncate bodies -> dead-letter stub on dlq_topic

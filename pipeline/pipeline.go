@@ -152,6 +152,14 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 	// own): none is a view of the chunk, Fluent Bit's memory, which a write
 	// that timed out could outlive.
 	r := flbchunk.NewReaderCopy(chunk, p.cfg.Input.LogKey, sc.json)
+	// A record map (tail's JSON parser) is decoded while it is transcoded.
+	logKey := p.cfg.Input.LogKey
+	r.SetMapDecoder(func(buf, m []byte) ([]byte, int, bool) {
+		var n int
+		var ok bool
+		buf, n, events, raws, ok = sc.arena.DecodeRecord(buf, m, logKey, events[:0], raws[:0])
+		return buf, n, ok
+	})
 	for r.More() {
 		entry, err := r.Next()
 		if err != nil {
@@ -167,7 +175,9 @@ func (p *Pipeline) Flush(ctx context.Context, chunk []byte) FlushResult {
 		res.Records++
 		p.stats.addBytesIn(len(entry.JSON))
 		var envelope string
-		events, raws, envelope, err = sc.arena.DecodeEnvelope(entry.JSON, events[:0], raws[:0])
+		if !entry.Decoded { // (else DecodeRecord did, above)
+			events, raws, envelope, err = sc.arena.DecodeEnvelope(entry.JSON, events[:0], raws[:0])
+		}
 		if envelope != audit.EnvelopeNone && len(events) > 0 {
 			if res.Unwrapped == nil {
 				res.Unwrapped = map[string]int{}

@@ -91,6 +91,34 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Ev
 // decode is Decode (raws nil) and DecodeRaw; with fast false it uses
 // encoding/json only (the tests hold the fast path to giving exactly the
 // same results); a, when not nil, holds the events' parts (see Arena).
+// finishFast appends ev, decoded by the fast path (from JSON or from a
+// record map), to dst as decode does: checked and normalised, with its
+// bytes raw (nil: not its own) in the Raw that raws, when not nil, holds
+// last for it (its spans written by the decoder).
+func finishFast(dst []auditv1.Event, raws []record.Raw, ev *auditv1.Event, ts, raw []byte) ([]auditv1.Event, []record.Raw, error) {
+	if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
+		return dst, raws[:max(len(raws)-1, 0)], nil // a list without "items" (the fast path gives up on those)
+	}
+	if ev.APIVersion != auditV1 || ev.Kind != "Event" || !exactLevel(ev.Level) || ts != nil {
+		// normalise changes it (or may: a v1beta1 timestamp in a
+		// v1 event): the bytes no longer say it
+		raw = nil
+	}
+	n := len(dst)
+	dst, err := single(dst, ev, ts)
+	if raws != nil {
+		switch {
+		case len(dst) == n:
+			raws = raws[:len(raws)-1]
+		case raw == nil:
+			raws[len(raws)-1] = record.Raw{} // no spans without the bytes
+		default:
+			raws[len(raws)-1].Bytes = raw
+		}
+	}
+	return dst, raws, err
+}
+
 func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool, a *Arena) ([]auditv1.Event, []record.Raw, error) {
 	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
@@ -111,27 +139,7 @@ func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool, a *Ar
 			spans = &raws[len(raws)-1].Spans
 		}
 		if ts, raw, ok := unmarshalEventRaw(doc, &ev, spans, raws != nil, a); ok {
-			if ev.Kind == "EventList" && auditAPIVersion(ev.APIVersion) {
-				return dst, raws[:max(len(raws)-1, 0)], nil // a list without "items" (the fast path gives up on those)
-			}
-			if ev.APIVersion != auditV1 || ev.Kind != "Event" || !exactLevel(ev.Level) || ts != nil {
-				// normalise changes it (or may: a v1beta1 timestamp in a
-				// v1 event): the bytes no longer say it
-				raw = nil
-			}
-			n := len(dst)
-			dst, err := single(dst, &ev, ts)
-			if raws != nil {
-				switch {
-				case len(dst) == n:
-					raws = raws[:len(raws)-1]
-				case raw == nil:
-					raws[len(raws)-1] = record.Raw{} // no spans without the bytes
-				default:
-					raws[len(raws)-1].Bytes = raw
-				}
-			}
-			return dst, raws, err
+			return finishFast(dst, raws, &ev, ts, raw)
 		}
 		if raws != nil {
 			raws = raws[:len(raws)-1]

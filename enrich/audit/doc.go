@@ -44,4 +44,13 @@
 // arena's text, which outlives the record (messages keep strings) and is
 // emptied only by Clear, once per flush. With an arena, a Metadata event
 // is decoded without an allocation.
+//
+// Arena.DecodeRecord reads an event that Fluent Bit's JSON parser turned
+// into a record map (msgpack) as it transcodes it to JSON (msgpack.go, an
+// flbchunk.MapDecoder): the top-level members, user, objectRef, source IPs,
+// annotations, responseStatus and times from the msgpack values, the rest
+// (bodies, into their tapes; status details; rare members) by the fast
+// decoder from the JSON it has just written. It writes exactly the bytes
+// flbchunk's transcoder writes and decodes what DecodeEnvelope decodes from
+// them, or gives the record back (TestDecodeRecordMatches, FuzzDecodeRecord).
 package audit

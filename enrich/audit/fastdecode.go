@@ -818,80 +818,84 @@ func (d *fastDec) body(i int) (*runtime.Unknown, bool) {
 func (d *fastDec) event(ev *auditv1.Event) ([]byte, bool) {
 	var ts []byte
 	// fields records the spans of these members (depth 0) in d.spans.
-	ok := d.fields(eventFieldsExtra, 0, func(k int) bool {
-		var ok bool
-		switch k { // the index in eventFieldsExtra
-		case 0: // kind
-			ev.Kind, ok = d.str()
-		case 1: // apiVersion
-			ev.APIVersion, ok = d.str()
-		case 2: // level
-			var s string
-			s, ok = d.str()
-			ev.Level = auditv1.Level(s)
-		case 3: // auditID
-			var s string
-			s, ok = d.str()
-			ev.AuditID = types.UID(s)
-		case 4: // stage
-			var s string
-			s, ok = d.str()
-			ev.Stage = auditv1.Stage(s)
-		case 5: // requestURI
-			ev.RequestURI, ok = d.str()
-		case 6: // verb
-			ev.Verb, ok = d.str()
-		case 7: // user
-			ok = d.null() || d.user(&ev.User, 1)
-		case 8: // impersonatedUser
-			if d.null() {
-				return true
-			}
-			ev.ImpersonatedUser = new(authnv1.UserInfo)
-			ok = d.user(ev.ImpersonatedUser, 1)
-		case 9: // authenticationMetadata
-			if d.null() {
-				return true
-			}
-			m := new(auditv1.AuthenticationMetadata)
-			ev.AuthenticationMetadata = m
-			ok = d.fields(authnMetaFields, 1, func(int) bool {
-				var ok bool
-				m.ImpersonationConstraint, ok = d.str()
-				return ok
-			})
-		case 10: // sourceIPs
-			ev.SourceIPs, ok = d.strings()
-		case 11: // userAgent
-			ev.UserAgent, ok = d.str()
-		case 12: // objectRef
-			if d.null() {
-				return true
-			}
-			ev.ObjectRef = &d.eventParts().ref
-			ok = d.objectRef(ev.ObjectRef)
-		case 13: // responseStatus
-			if d.null() {
-				return true
-			}
-			ev.ResponseStatus = &d.eventParts().status
-			ok = d.status(ev.ResponseStatus)
-		case 14: // requestObject
-			ev.RequestObject, ok = d.body(0)
-		case 15: // responseObject
-			ev.ResponseObject, ok = d.body(1)
-		case 16: // requestReceivedTimestamp
-			ok = d.microTime(&ev.RequestReceivedTimestamp)
-		case 17: // stageTimestamp
-			ok = d.microTime(&ev.StageTimestamp)
-		case 18: // annotations
-			ev.Annotations, ok = d.StringMap()
-		case 19: // timestamp, v1beta1: not an Event field, returned raw
-			ts, ok = d.raw(1)
-		}
-		return ok // "items" and anything unhandled: give up
-	})
+	ok := d.fields(eventFieldsExtra, 0, func(k int) bool { return d.member(k, ev, &ts) })
 	return ts, ok
+}
+
+// member reads the value of the event's member k (its index in
+// eventFieldsExtra) into ev; a v1beta1 timestamp into *ts.
+func (d *fastDec) member(k int, ev *auditv1.Event, ts *[]byte) bool {
+	var ok bool
+	switch k { // the index in eventFieldsExtra
+	case 0: // kind
+		ev.Kind, ok = d.str()
+	case 1: // apiVersion
+		ev.APIVersion, ok = d.str()
+	case 2: // level
+		var s string
+		s, ok = d.str()
+		ev.Level = auditv1.Level(s)
+	case 3: // auditID
+		var s string
+		s, ok = d.str()
+		ev.AuditID = types.UID(s)
+	case 4: // stage
+		var s string
+		s, ok = d.str()
+		ev.Stage = auditv1.Stage(s)
+	case 5: // requestURI
+		ev.RequestURI, ok = d.str()
+	case 6: // verb
+		ev.Verb, ok = d.str()
+	case 7: // user
+		ok = d.null() || d.user(&ev.User, 1)
+	case 8: // impersonatedUser
+		if d.null() {
+			return true
+		}
+		ev.ImpersonatedUser = new(authnv1.UserInfo)
+		ok = d.user(ev.ImpersonatedUser, 1)
+	case 9: // authenticationMetadata
+		if d.null() {
+			return true
+		}
+		m := new(auditv1.AuthenticationMetadata)
+		ev.AuthenticationMetadata = m
+		ok = d.fields(authnMetaFields, 1, func(int) bool {
+			var ok bool
+			m.ImpersonationConstraint, ok = d.str()
+			return ok
+		})
+	case 10: // sourceIPs
+		ev.SourceIPs, ok = d.strings()
+	case 11: // userAgent
+		ev.UserAgent, ok = d.str()
+	case 12: // objectRef
+		if d.null() {
+			return true
+		}
+		ev.ObjectRef = &d.eventParts().ref
+		ok = d.objectRef(ev.ObjectRef)
+	case 13: // responseStatus
+		if d.null() {
+			return true
+		}
+		ev.ResponseStatus = &d.eventParts().status
+		ok = d.status(ev.ResponseStatus)
+	case 14: // requestObject
+		ev.RequestObject, ok = d.body(0)
+	case 15: // responseObject
+		ev.ResponseObject, ok = d.body(1)
+	case 16: // requestReceivedTimestamp
+		ok = d.microTime(&ev.RequestReceivedTimestamp)
+	case 17: // stageTimestamp
+		ok = d.microTime(&ev.StageTimestamp)
+	case 18: // annotations
+		ev.Annotations, ok = d.StringMap()
+	case 19: // timestamp, v1beta1: not an Event field, returned raw
+		*ts, ok = d.raw(1)
+	}
+	return ok // "items" and anything unhandled: give up
 }
 
 func (d *fastDec) user(u *authnv1.UserInfo, depth int) bool {
