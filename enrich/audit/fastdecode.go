@@ -918,26 +918,30 @@ func (d *fastDec) user(u *authnv1.UserInfo, depth int) bool {
 func (d *fastDec) objectRef(r *auditv1.ObjectReference) bool {
 	return d.fields(objectRefFields, 1, func(k int) bool {
 		s, ok := d.str()
-		switch k {
-		case 0:
-			r.Resource = s
-		case 1:
-			r.Namespace = s
-		case 2:
-			r.Name = s
-		case 3:
-			r.UID = types.UID(s)
-		case 4:
-			r.APIGroup = s
-		case 5:
-			r.APIVersion = s
-		case 6:
-			r.ResourceVersion = s
-		case 7:
-			r.Subresource = s
-		}
+		*objectRefField(r, k) = s
 		return ok
 	})
+}
+
+// objectRefField is the field of r named objectRefFields[k].
+func objectRefField(r *auditv1.ObjectReference, k int) *string {
+	switch k {
+	case 0:
+		return &r.Resource
+	case 1:
+		return &r.Namespace
+	case 2:
+		return &r.Name
+	case 3:
+		return (*string)(&r.UID)
+	case 4:
+		return &r.APIGroup
+	case 5:
+		return &r.APIVersion
+	case 6:
+		return &r.ResourceVersion
+	}
+	return &r.Subresource
 }
 
 func (d *fastDec) status(st *metav1.Status) bool {

@@ -8,7 +8,6 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/flbchunk"
@@ -20,9 +19,10 @@ import (
 // input parsed into a record map (its JSON parser): in one pass over the
 // msgpack record rec it appends the record to buf as JSON, exactly as
 // flbchunk.Reader transcodes it, and decodes the event from what it reads
-// (for the top-level strings; the other members from the JSON it has just
-// written, by the fast decoder), instead of transcoding first and decoding
-// the JSON after. It returns the grown buffer, the bytes of rec the map
+// (the top-level strings, user, objectRef, source IPs, annotations,
+// responseStatus and times; bodies, status details and rare members by the
+// fast decoder from the JSON it has just written), instead of transcoding
+// first and decoding the JSON after. It returns the grown buffer, the bytes of rec the map
 // took, and the event appended to dst and its Raw to raws, whose strings
 // and bodies are views of the JSON (doc: out[len(buf):]) as with
 // DecodeEnvelope.
@@ -402,24 +402,7 @@ func (m *mpDec) user(u *authnv1.UserInfo) bool {
 func (m *mpDec) objectRef(r *auditv1.ObjectReference) bool {
 	return m.fields(objectRefFields, func(k int) bool {
 		s, ok := m.str()
-		switch k {
-		case 0:
-			r.Resource = s
-		case 1:
-			r.Namespace = s
-		case 2:
-			r.Name = s
-		case 3:
-			r.UID = types.UID(s)
-		case 4:
-			r.APIGroup = s
-		case 5:
-			r.APIVersion = s
-		case 6:
-			r.ResourceVersion = s
-		case 7:
-			r.Subresource = s
-		}
+		*objectRefField(r, k) = s
 		return ok
 	})
 }
