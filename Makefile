@@ -34,7 +34,7 @@ test: build lint
 # against its baseline and against compression alone, and the soak (which
 # runs once: one iteration is 10,000 flushes). See README "Performance".
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 1s ./enrich/... ./output/... ./pipeline/...
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 1s ./internal/jsonx/ ./enrich/... ./output/... ./pipeline/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
