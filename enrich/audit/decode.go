@@ -88,9 +88,6 @@ func DecodeRaw(doc []byte, dst []auditv1.Event, raws []record.Raw) ([]auditv1.Ev
 	return evs, raws, err
 }
 
-// decode is Decode (raws nil) and DecodeRaw; with fast false it uses
-// encoding/json only (the tests hold the fast path to giving exactly the
-// same results); a, when not nil, holds the events' parts (see Arena).
 // finishFast appends ev, decoded by the fast path (from JSON or from a
 // record map), to dst as decode does: checked and normalised, with its
 // bytes raw (nil: not its own) in the Raw that raws, when not nil, holds
@@ -119,6 +116,9 @@ func finishFast(dst []auditv1.Event, raws []record.Raw, ev *auditv1.Event, ts, r
 	return dst, raws, err
 }
 
+// decode is Decode (raws nil) and DecodeRaw; with fast false it uses
+// encoding/json only (the tests hold the fast path to giving exactly the
+// same results); a, when not nil, holds the events' parts (see Arena).
 func decode(doc []byte, dst []auditv1.Event, raws []record.Raw, fast bool, a *Arena) ([]auditv1.Event, []record.Raw, error) {
 	if len(doc) == 0 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		doc = bytes.TrimSpace(doc) // (nothing to trim when it starts with '{' and ends with '}')
