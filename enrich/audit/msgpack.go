@@ -54,50 +54,14 @@ func (a *Arena) DecodeRecord(buf, rec []byte, logKey string, dst []auditv1.Event
 // mapEvent transcodes and decodes the record map at rec's start (see
 // DecodeRecord); ts and raw as unmarshalEventRaw returns them.
 func (a *Arena) mapEvent(buf, rec []byte, logKey string, ev *auditv1.Event, spans *[record.NumMembers]record.Span) (out []byte, n int, ts, raw []byte, ok bool) {
-	m := mpDec{c: flbchunk.NewCursor(rec), d: fastDec{alias: true, arena: a}}
-	members, ok := m.c.MapLen()
-	if !ok {
-		return nil, 0, nil, nil, false
-	}
 	start, capacity := len(buf), cap(buf)
-	m.out = append(buf, '{')
-	var seen uint64
-	next := 0
-	for i := 0; i < members; i++ {
-		if i > 0 {
-			m.out = append(m.out, ',')
-		}
-		keyAt := len(m.out) - start
-		key, ok := m.key()
-		if !ok || string(key) == logKey {
-			return nil, 0, nil, nil, false
-		}
-		valueAt := len(m.out) - start
-		idx := fieldIndex(eventFieldsExtra, key, next)
-		switch {
-		case idx < 0:
-			if !m.unknown(eventFieldsExtra, key) {
-				return nil, 0, nil, nil, false
-			}
-		case seen&(1<<idx) != 0:
-			return nil, 0, nil, nil, false // repeated: encoding/json merges
-		default:
-			seen |= 1 << idx
-			next = idx + 1
-			if !m.member(idx, ev, &ts) {
-				return nil, 0, nil, nil, false
-			}
-			if idx < len(spans) {
-				spans[idx] = record.Span{Key: uint32(keyAt), Value: uint32(valueAt), End: uint32(len(m.out) - start)}
-			}
-		}
-		if cap(m.out) != capacity {
-			return nil, 0, nil, nil, false // grown: the views made are of the old array
-		}
-	}
-	out = append(m.out, '}')
-	if cap(out) != capacity || len(out)-start > math.MaxUint32 {
+	m := mpDec{c: flbchunk.NewCursor(rec), out: buf, d: fastDec{alias: true, arena: a}, top: top{logKey, spans, start}}
+	if !m.fields(eventFieldsExtra, func(idx int) bool { return m.member(idx, ev, &ts) }) {
 		return nil, 0, nil, nil, false
+	}
+	out = m.out
+	if cap(out) != capacity || len(out)-start > math.MaxUint32 {
+		return nil, 0, nil, nil, false // grown: the views made are of the old array
 	}
 	if !m.d.skipped {
 		raw = out[start:len(out):len(out)]
@@ -114,6 +78,15 @@ type mpDec struct {
 	c   flbchunk.Cursor
 	out []byte
 	d   fastDec
+	top top
+}
+
+// top is what the event's own map needs: no member named logKey (the
+// Reader reads that record), and the span of each member, from start.
+type top struct {
+	logKey string
+	spans  *[record.NumMembers]record.Span
+	start  int
 }
 
 // member reads the event's member idx (its index in eventFieldsExtra)
@@ -255,8 +228,12 @@ func (m *mpDec) unknown(names []string, key []byte) bool {
 	return ok
 }
 
-// fields is fastDec.fields for a map.
+// fields is fastDec.fields for a map. The first call reads the event's
+// map: it stops at the log key and records the spans of the members (its
+// depth 0).
 func (m *mpDec) fields(names []string, set func(int) bool) bool {
+	t := m.top
+	m.top = top{}
 	n, ok := m.c.MapLen()
 	if !ok {
 		return false
@@ -268,10 +245,12 @@ func (m *mpDec) fields(names []string, set func(int) bool) bool {
 		if i > 0 {
 			m.out = append(m.out, ',')
 		}
+		keyAt := len(m.out) - t.start
 		key, ok := m.key()
-		if !ok {
+		if !ok || t.spans != nil && string(key) == t.logKey {
 			return false
 		}
+		valueAt := len(m.out) - t.start
 		idx := fieldIndex(names, key, next)
 		switch {
 		case idx < 0:
@@ -285,6 +264,9 @@ func (m *mpDec) fields(names []string, set func(int) bool) bool {
 			next = idx + 1
 			if !set(idx) {
 				return false
+			}
+			if t.spans != nil && idx < len(t.spans) {
+				t.spans[idx] = record.Span{Key: uint32(keyAt), Value: uint32(valueAt), End: uint32(len(m.out) - t.start)}
 			}
 		}
 	}
