@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -69,9 +70,11 @@ func bytesLen(b []byte) int {
 	return varintLen(int64(len(b))) + len(b)
 }
 
+// varintLen is the length of v as binary.AppendVarint writes it: 7 bits
+// of its zigzag encoding per byte.
 func varintLen(v int64) int {
-	var buf [binary.MaxVarintLen64]byte
-	return binary.PutVarint(buf[:], v)
+	u := uint64(v<<1) ^ uint64(v>>63)
+	return (bits.Len64(u|1) + 6) / 7
 }
 
 func appendBytes(dst, b []byte) []byte {

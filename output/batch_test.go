@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,19 @@ func TestRecordsOfAWrite(t *testing.T) {
 		// Appending to one record's headers cannot overwrite the next's.
 		if h := got[0].headers; cap(h) != len(h) {
 			t.Fatalf("headers slice has spare capacity %d", cap(h)-len(h))
+		}
+	}
+}
+
+// TestVarintLen: varintLen is the length binary.AppendVarint writes.
+func TestVarintLen(t *testing.T) {
+	vals := []int64{0, -1, 1, 63, 64, -64, -65, 8191, 8192, math.MaxInt64, math.MinInt64}
+	for s := range 64 {
+		vals = append(vals, 1<<s, 1<<s-1, -(1 << s), -(1<<s)-1)
+	}
+	for _, v := range vals {
+		if got, want := varintLen(v), len(binary.AppendVarint(nil, v)); got != want {
+			t.Errorf("varintLen(%d) = %d, want %d", v, got, want)
 		}
 	}
 }
