@@ -509,6 +509,13 @@ func appendCopies(dst []byte, o *jsonObj, e *record.Enrichment, plain *jsonx.Tab
 // appendFloat64 writes f as encoding/json writes a float64 (ES6 number
 // formatting); NaN and infinities are an error, as they are there.
 func appendFloat64(dst []byte, f float64) ([]byte, error) {
+	if n := math.Round(f * 1000); f != 0 && math.Abs(n) < 1<<40 && n/1000 == f {
+		// Thousandths (latency_ms is whole microseconds): f is the double
+		// nearest n/1000, and no other decimal that short is within half
+		// an ulp of it, so n/1000 without trailing zeros is the shortest
+		// decimal strconv would search for.
+		return appendMilli(dst, int64(n)), nil
+	}
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return dst, fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
 	}
@@ -526,6 +533,24 @@ func appendFloat64(dst []byte, f float64) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// appendMilli writes n/1000 in decimal, without trailing zeros.
+func appendMilli(dst []byte, n int64) []byte {
+	if n < 0 {
+		dst = append(dst, '-')
+		n = -n
+	}
+	dst = strconv.AppendInt(dst, n/1000, 10)
+	if frac := n % 1000; frac != 0 {
+		digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		end := 4
+		for digits[end-1] == '0' {
+			end--
+		}
+		dst = append(dst, digits[:end]...)
+	}
+	return dst
 }
 
 // appendJSONString writes s as json.Marshal writes a string (HTML-safe).

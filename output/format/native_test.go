@@ -545,3 +545,36 @@ func TestFormatsMatchMapEncoding(t *testing.T) {
 	}
 	checkLines(t, "lab", readLines(t, labLog))
 }
+
+// TestAppendFloat64 holds appendFloat64, and its path for thousandths
+// (latency_ms), to what encoding/json writes.
+func TestAppendFloat64(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	vals := []float64{0.001, -0.001, 0.01, 0.1, 1, 10, 3.216, 0.461, 1.72, 999.999, 1000, 1e-7, 1e21, 123456789.012, -42.5, 5e-324, math.MaxFloat64, 1 << 40, (1 << 40) / 1000.0}
+	for range 200000 {
+		n := rng.Int63n(1 << 42)
+		if rng.Intn(4) == 0 {
+			n = rng.Int63n(100000)
+		}
+		if rng.Intn(8) == 0 {
+			n = -n
+		}
+		vals = append(vals, float64(n)/1000, float64(n)/100, float64(n)/10000, rng.Float64()*float64(n))
+	}
+	for _, f := range vals {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendFloat64(nil, f)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("appendFloat64(%v) = %q, %v; encoding/json %q", f, got, err, want)
+		}
+	}
+	if _, err := appendFloat64(nil, math.NaN()); err == nil {
+		t.Error("NaN: no error")
+	}
+	if got, _ := appendFloat64(nil, math.Copysign(0, -1)); string(got) != "-0" {
+		t.Errorf("-0: %q", got)
+	}
+}
