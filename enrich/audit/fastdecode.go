@@ -755,9 +755,7 @@ func (d *fastDec) microTime(t *metav1.MicroTime) bool {
 	if d.peek() == '"' {
 		d.i++
 		s := d.i
-		for d.i < len(d.b) && d.b[d.i] != '"' && d.b[d.i] != '\\' && d.b[d.i] >= 0x20 && d.b[d.i] < utf8.RuneSelf {
-			d.i++
-		}
+		d.i = jsonx.ScanString(d.b, s)
 		if d.i < len(d.b) && d.b[d.i] == '"' {
 			pt, ok := parseMicroUTC(d.b[s:d.i])
 			if !ok {
