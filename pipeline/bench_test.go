@@ -444,6 +444,71 @@ func BenchmarkFlushRatios(b *testing.B) {
 	b.ReportMetric(flush.Seconds()/compress.Seconds(), "flush/compress")
 }
 
+// BenchmarkFlushClasses says where a flush costs more than compressing its
+// output: per class of event (the mix's Metadata events; events with bodies
+// of 1-6 KB; list responses of 100-300 KB; the whole mix), one flush and one
+// compression of that flush's output in every iteration, in turns first,
+// each run with the caches the other left, as in a real flush.
+func BenchmarkFlushClasses(b *testing.B) {
+	bodies := benchmix.Default()
+	bodies.Metadata, bodies.Request, bodies.LargeEvery = 0, 0.15, 0
+	lists := benchmix.Default()
+	lists.LargeEvery = 1
+	for _, c := range []struct {
+		name string
+		mix  benchmix.Config
+		n    int
+	}{
+		{"metadata", benchmix.MetadataOnly(), benchChunkEvents},
+		{"bodies", bodies, 300},
+		{"lists", lists, 4},
+		{"mix", benchmix.Default(), benchChunkEvents},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := mix(b, "classes-"+c.name, c.mix, c.n)
+			cfg := benchConfig(b, "zstd")
+			var capture captureSink
+			cp, err := pipeline.New(cfg, &capture, quietLog())
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if res := cp.Flush(ctx, f.chunk); res.Status != pipeline.OK || res.Shipped != len(f.events) {
+				b.Fatalf("flush: %v shipped %d of %d: %v", res.Status, res.Shipped, len(f.events), res.Err)
+			}
+			p, err := pipeline.New(cfg, newBatchSink(cfg.Output), quietLog())
+			if err != nil {
+				b.Fatal(err)
+			}
+			comp := newCompressSink(cfg.Output)
+			run := [2]func(){
+				func() { p.Flush(ctx, f.chunk) },
+				func() {
+					if err := comp.Write(ctx, capture.msgs); err != nil {
+						b.Fatal(err)
+					}
+				},
+			}
+			run[0]()
+			run[1]()
+			var spent [2]time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for k := range 2 {
+					j := (i + k) % 2
+					t := cpuTime()
+					run[j]()
+					spent[j] += cpuTime() - t
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(spent[0].Seconds()*1e6/n/float64(len(f.events)), "flush-cpu-µs/event")
+			b.ReportMetric(spent[1].Seconds()*1e6/n/float64(len(f.events)), "compress-cpu-µs/event")
+			b.ReportMetric(spent[0].Seconds()/spent[1].Seconds(), "flush/compress")
+		})
+	}
+}
+
 // flushOutput is what one flush of the benchmark chunk hands to the sink.
 func flushOutput(b *testing.B, codec string) ([]output.Message, *conf.Config, *fixture) {
 	f := mix(b, "default", benchmix.Default(), benchChunkEvents)
