@@ -34,6 +34,9 @@ type Arena struct {
 	// one call to the next: strings outlive their events (a message keeps
 	// the user name as its key), so only Clear empties it.
 	text []byte
+	// spans: the member spans DecodeRecord records (a local array would
+	// escape through the decoder's closures: one allocation per record).
+	spans [record.NumMembers]record.Span
 }
 
 // DecodeEnvelope is the package's DecodeEnvelope with the events in the

@@ -37,12 +37,12 @@ import (
 func (a *Arena) DecodeRecord(buf, rec []byte, logKey string, dst []auditv1.Event, raws []record.Raw) (out []byte, n int, events []auditv1.Event, raws2 []record.Raw, ok bool) {
 	a.np, a.nm, a.nt, a.lastTapes = 0, 0, 0, 0
 	var ev auditv1.Event
-	var spans [record.NumMembers]record.Span
-	out, n, ts, raw, ok := a.mapEvent(buf, rec, logKey, &ev, &spans)
+	a.spans = [record.NumMembers]record.Span{}
+	out, n, ts, raw, ok := a.mapEvent(buf, rec, logKey, &ev, &a.spans)
 	if !ok {
 		return buf, 0, dst, raws, false
 	}
-	raws = append(raws, record.Raw{Spans: spans})
+	raws = append(raws, record.Raw{Spans: a.spans})
 	nd, nr := len(dst), len(raws)
 	dst, raws, err := finishFast(dst, raws, &ev, ts, raw)
 	if err != nil || len(dst) != nd+1 || len(raws) != nr {

@@ -178,3 +178,37 @@ func FuzzDecodeRecord(f *testing.F) {
 		compareRecords(t, chunk, true)
 	})
 }
+
+// A warm arena decodes a record map without allocating (the member spans
+// once escaped: one allocation per record).
+func TestDecodeRecordAllocs(t *testing.T) {
+	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"a","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/namespaces/one/pods/x","responseStatus":{"metadata":{},"code":200},"user":{"username":"u","groups":["g"]},"sourceIPs":["10.0.0.1"],"userAgent":"kubectl/v1.32.4","objectRef":{"resource":"pods","namespace":"one","name":"x"},"requestObject":{"a":1},"responseObject":{"b":[1,2]},"requestReceivedTimestamp":"2026-11-22T02:00:00.000001Z","stageTimestamp":"2026-11-22T02:00:00.003217Z","annotations":{"authorization.k8s.io/decision":"allow"}}`)
+	chunk, n := recordChunk([][]byte{doc})
+	if n != 1 {
+		t.Fatal("not an object")
+	}
+	var rec []byte
+	r := flbchunk.NewReaderCopy(chunk, "log", nil)
+	r.SetMapDecoder(func(buf, m []byte) ([]byte, int, bool) {
+		rec = bytes.Clone(m)
+		return buf, 0, false
+	})
+	if _, err := r.Next(); err != nil || rec == nil {
+		t.Fatal(err)
+	}
+	var a Arena
+	buf := make([]byte, 0, 4*len(doc))
+	dst := make([]auditv1.Event, 0, 1)
+	raws := make([]record.Raw, 0, 1)
+	var ok bool
+	allocs := testing.AllocsPerRun(100, func() {
+		a.Clear()
+		_, _, dst, raws, ok = a.DecodeRecord(buf[:0], rec, "log", dst[:0], raws[:0])
+	})
+	if !ok || len(dst) != 1 || dst[0].ObjectRef.Name != "x" || dst[0].RequestObject == nil {
+		t.Fatalf("not decoded: %v %+v", ok, dst)
+	}
+	if allocs != 0 {
+		t.Fatalf("%v allocations per record in a warm arena", allocs)
+	}
+}
