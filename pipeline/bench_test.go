@@ -385,7 +385,11 @@ func BenchmarkFlushBaseline(b *testing.B) {
 // the two ratios (baseline/flush, flush/compress). On a shared machine
 // whose speed drifts by tens of percent from one second to the next, ratios
 // taken within one iteration hold better than ratios of separate runs.
-// Times are the process's CPU time (getrusage), the collector's included.
+// Times are the process's CPU time (getrusage), the collector's included:
+// the baseline's garbage is collected during whatever runs next, and its
+// cache misses are left to it too, so flush/compress comes out lower here
+// than from separate runs (BenchmarkFlushClasses/mix has flush and
+// compression alone, in turns).
 func BenchmarkFlushRatios(b *testing.B) {
 	f := mix(b, "default", benchmix.Default(), benchChunkEvents)
 	cfg := benchConfig(b, "zstd")
