@@ -23,9 +23,18 @@ func swarZero(v uint64) uint64 { return (v - swarLo) & ^v & swarHi }
 // swarLess is non-zero when a byte of x is below n (n <= 128).
 func swarLess(x uint64, n byte) uint64 { return (x - swarLo*uint64(n)) & ^x & swarHi }
 
+// swarNe has the top bit of each ASCII byte of x set when the byte is not
+// c (an ASCII byte): (b^c)+0x7f reaches 0x80 unless b == c, and never
+// carries. A non-ASCII byte may carry into the bytes above it: the
+// functions below that use it stop at non-ASCII bytes anyway, so the bytes
+// below their first stop are ASCII and the first stop is exact.
+func swarNe(x uint64, c byte) uint64 { return (x ^ swarLo*uint64(c)) + swarLo*0x7f }
+
 // strStop: the end quote, a backslash, a control byte or a non-ASCII byte.
+// (x + 0x60 per byte has the top bit of an ASCII byte set when it is not a
+// control byte.)
 func strStop(x uint64) uint64 {
-	return swarLess(x, 0x20) | swarZero(x^(swarLo*'"')) | swarZero(x^(swarLo*'\\')) | x&swarHi
+	return (x | ^(swarNe(x, '"') & swarNe(x, '\\') & (x + swarLo*0x60))) & swarHi
 }
 
 // skipStop: the end quote, a backslash or a control byte.
@@ -37,8 +46,7 @@ func skipStop(x uint64) uint64 {
 // ScanHTML stops at: strStop plus '<', '>' and '&' (0x3c|2 == 0x3e|2, and
 // 0x22|4 == 0x26|4 covers '"' and '&').
 func HTMLStop(x uint64) uint64 {
-	return swarLess(x, 0x20) | swarZero((x|swarLo*4)^(swarLo*0x26)) | swarZero(x^(swarLo*'\\')) |
-		swarZero((x|swarLo*2)^(swarLo*0x3e)) | x&swarHi
+	return (x | ^(swarNe(x|swarLo*4, 0x26) & swarNe(x, '\\') & swarNe(x|swarLo*2, 0x3e) & (x + swarLo*0x60))) & swarHi
 }
 
 // firstByte is the index of the first byte of a word in a *Stop function's
