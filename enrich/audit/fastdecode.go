@@ -186,6 +186,11 @@ func (d *fastDec) eat(c byte) bool {
 		d.i++
 		return true
 	}
+	return d.eatSpaced(c)
+}
+
+// eatSpaced is eat past spaces (out of eat, which is inlined).
+func (d *fastDec) eatSpaced(c byte) bool {
 	if d.peek() == c {
 		d.i++
 		return true
@@ -219,16 +224,27 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 			return false
 		}
 		keyAt := d.i
-		key, ok := d.plainKey()
-		if !ok || !d.eat(':') {
-			return false
-		}
+		// The names from next on are tried against the bytes as they are
+		// (a quoted name, then the closing quote): no scan for the end of
+		// the key in the usual case.
 		idx := -1
+		var key []byte
 		for j := next; j < len(names); j++ {
-			if names[j] == string(key) {
-				idx = j
+			if e := keyAt + 1 + len(names[j]); e < len(d.b) && d.b[e] == '"' && string(d.b[keyAt+1:e]) == names[j] {
+				idx, key, d.i = j, d.b[keyAt+1:e], e+1
 				break
 			}
+		}
+		if idx < 0 {
+			var ok bool
+			if key, ok = d.plainKey(); !ok {
+				return false
+			}
+		}
+		if d.i < len(d.b) && d.b[d.i] == ':' { // eat(':'), inlined by hand
+			d.i++
+		} else if !d.eatSpaced(':') {
+			return false
 		}
 		if idx < 0 {
 			for j := 0; j < next; j++ {
@@ -266,7 +282,11 @@ func (d *fastDec) fields(names []string, depth int, set func(int) bool) bool {
 				d.spans[idx] = record.Span{Key: uint32(keyAt), Value: uint32(valueAt), End: uint32(d.i)}
 			}
 		}
-		if d.eat(',') {
+		if d.i < len(d.b) && d.b[d.i] == ',' { // eat(','), inlined by hand
+			d.i++
+			continue
+		}
+		if d.eatSpaced(',') {
 			continue
 		}
 		return d.eat('}')
