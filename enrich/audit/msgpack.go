@@ -203,15 +203,14 @@ func (m *mpDec) null() bool {
 	return true
 }
 
-// key reads a member's key, which must be plain (as fastDec.plainKey),
-// and appends it with its colon.
-func (m *mpDec) key() ([]byte, bool) {
-	key, ok := m.c.Str()
-	if !ok || jsonx.ScanString(key, 0) != len(key) {
-		return nil, false
+// plainKey appends key and its colon; false for a key that is not plain
+// ASCII without escapes (the fast decoder's keys).
+func (m *mpDec) plainKey(key []byte) bool {
+	if jsonx.ScanString(key, 0) != len(key) {
+		return false
 	}
 	m.out = append(jsonx.Append(m.out, key), ':')
-	return key, true
+	return true
 }
 
 // unknown appends the value of a member no field of names takes; false
@@ -246,12 +245,17 @@ func (m *mpDec) fields(names []string, set func(int) bool) bool {
 			m.out = append(m.out, ',')
 		}
 		keyAt := len(m.out) - t.start
-		key, ok := m.key()
+		key, ok := m.c.Str()
 		if !ok || t.spans != nil && string(key) == t.logKey {
 			return false
 		}
-		valueAt := len(m.out) - t.start
 		idx := fieldIndex(names, key, next)
+		if idx >= 0 { // a field's name: plain, written as it is
+			m.out = append(append(append(m.out, '"'), key...), '"', ':')
+		} else if !m.plainKey(key) {
+			return false
+		}
+		valueAt := len(m.out) - t.start
 		switch {
 		case idx < 0:
 			if !m.unknown(names, key) {
@@ -392,13 +396,13 @@ func (m *mpDec) objectRef(r *auditv1.ObjectReference) bool {
 // fieldIndex is the index of key in names, looked for from next first
 // (writers keep struct order), or -1.
 func fieldIndex(names []string, key []byte, next int) int {
-	for j := next; j < len(names); j++ {
-		if names[j] == string(key) {
+	for j := next; j < len(names); j++ { // (no name is empty: n[0] is there)
+		if n := names[j]; len(n) == len(key) && n[0] == key[0] && n == string(key) {
 			return j
 		}
 	}
 	for j := 0; j < next && j < len(names); j++ {
-		if names[j] == string(key) {
+		if n := names[j]; len(n) == len(key) && n[0] == key[0] && n == string(key) {
 			return j
 		}
 	}
