@@ -451,11 +451,21 @@ func (s *prescan) lastApplied(v string) bool {
 
 // strClean: str in walk.go would leave the string s as it is.
 func (w *walker) strClean(s string) bool {
-	if len(s) < minShape || isRedacted(s) {
+	if len(s) < minShape || isRedacted(s) || inert(s) {
+		return true // (an inert string holds no quote and no brace)
+	}
+	// The cache first: it holds no docker config (scanMissed).
+	h, hit := w.r.cleanSum(s, w.pdepth)
+	if hit {
 		return true
 	}
-	if strings.Contains(s, `"auths"`) || (s[0] == '{' && dockerAuthJSON(s)) {
+	if dockerConfigText(s) {
 		return false
 	}
-	return len(w.r.scanSpans(s, w.pdepth)) == 0
+	return len(w.r.scanMissed(s, w.pdepth, h)) == 0
+}
+
+// dockerConfigText: s may be a docker config (the walk reads its auths).
+func dockerConfigText(s string) bool {
+	return strings.Contains(s, `"auths"`) || (len(s) > 0 && s[0] == '{' && dockerAuthJSON(s))
 }

@@ -19,20 +19,32 @@ const minShape = 8
 // scanSpans returns the ranges of s that hold a secret, merged and sorted.
 // One pass: each byte selects the few shapes that can start there.
 func (r *Redactor) scanSpans(s string, depth int) []span {
-	if len(s) < minShape {
+	if len(s) < minShape || inert(s) {
+		return nil // inert: unique (times, versions, uids), not worth remembering
+	}
+	h, hit := r.cleanSum(s, depth)
+	if hit {
 		return nil
 	}
-	var h uint64
+	return r.scanMissed(s, depth, h)
+}
+
+// cleanSum is s's hash in the clean cache (0 when s is not one to
+// remember) and whether the cache holds it.
+func (r *Redactor) cleanSum(s string, depth int) (uint64, bool) {
 	if c := r.clean; c != nil && depth == 0 && len(s) >= minCleanLen && len(s) <= maxCleanLen {
-		if h = c.sum(s); c.has(h) {
-			return nil
-		}
+		h := c.sum(s)
+		return h, c.has(h)
 	}
-	if inert(s) {
-		return nil // unique (times, versions, uids): not worth remembering
-	}
+	return 0, false
+}
+
+// scanMissed is scanSpans for a string the cache does not hold (h from
+// cleanSum). A clean string is remembered unless it looks like a docker
+// config: strClean asks the cache before its own test for those.
+func (r *Redactor) scanMissed(s string, depth int, h uint64) []span {
 	sp := r.shapes(s, depth)
-	if h != 0 && len(sp) == 0 {
+	if h != 0 && len(sp) == 0 && !dockerConfigText(s) {
 		r.clean.add(h)
 	}
 	return sp
