@@ -51,8 +51,8 @@ func HTMLStop(x uint64) uint64 {
 
 // firstByte is the index of the first byte of a word in a *Stop function's
 // set, from its non-zero result: the lowest flag is always exact (a
-// subtraction borrows upwards only from a byte in the set, so only the flags
-// above the first can be spurious).
+// subtraction borrows, and an addition carries, upwards only from a byte in
+// the set, so only the flags above the first can be spurious).
 func firstByte(x uint64) int { return bits.TrailingZeros64(x) >> 3 }
 
 // Byte tables: true for the bytes that need no attention.
