@@ -552,7 +552,7 @@ func (r *Reader) transcode(dst []byte, depth int) ([]byte, error) {
 		return strconv.AppendUint(dst, uint64(c), 10), nil
 	case c >= 0xe0:
 		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
-	case c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
+	case c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6: // (str8: above)
 		r.off--
 		s, err := r.str()
 		if err != nil {
