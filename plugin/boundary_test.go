@@ -417,6 +417,14 @@ func TestBoundaryTwoInstances(t *testing.T) {
 	if !strings.Contains(run.stderr, "[kube_audit_kafka#1] started") || !strings.Contains(run.stderr, "[kube_audit_kafka#2] started") {
 		t.Errorf("instances not named #1 and #2 in their logs")
 	}
+	// The stop line accounts for every record: here one event each, all
+	// shipped (the garbage chunk held no record).
+	for i, n := range []int{len(la), len(lb)} {
+		want := fmt.Sprintf("[kube_audit_kafka#%d] stopped records=%d events=%d shipped=%d ", i+1, n, n, n)
+		if !strings.Contains(run.stderr, want) {
+			t.Errorf("no stop line %q", want)
+		}
+	}
 
 	for _, tc := range []struct {
 		topic, cluster, other string

@@ -206,7 +206,10 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		inst.log.Warn("shutdown: " + err.Error())
 	}
 	s := inst.p.Stats().Snapshot()
-	inst.log.Info("stopped", "records", s.Records, "shipped", s.Shipped, "dropped", s.Dropped, "retries", s.Retries)
+	// events: what the records held (an EventList holds many, a record
+	// that is no audit event none); shipped and dropped count events, and
+	// records dropped whole.
+	inst.log.Info("stopped", "records", s.Records, "events", s.Events, "shipped", s.Shipped, "dropped", s.Dropped, "retries", s.Retries)
 	return flbOK
 }
 
