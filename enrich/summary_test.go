@@ -2,8 +2,10 @@ package enrich
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
@@ -42,6 +44,40 @@ func TestSummaries(t *testing.T) {
 		if rec.Enrichment.Summary != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, rec.Enrichment.Summary, c.want)
 		}
+	}
+}
+
+// TestSummaryBoundsLongParts: a client chooses the length of its user
+// agent, URL and exec command, an identity provider that of a user name;
+// the sentence cuts each part (at a character, marked …) and keeps its end,
+// the outcome. The fields beside it keep the whole values.
+func TestSummaryBoundsLongParts(t *testing.T) {
+	en := newEnricher(t, Config{Stages: allStages})
+	long := strings.Repeat("é", 50_000) // two bytes a character: a cut could split one
+	ev := lab(t, and(user("system:anonymous"), uri("/version")))
+	ev.User.Username = "u" + long
+	ev.RequestURI = "/x" + long
+	ev.UserAgent = "tool" + long + "/v1 (linux)"
+	ev.SourceIPs = []string{"10.0.0.1" + long}
+	exec := lab(t, and(res("create", "pods", "exec"), func(ev *auditv1.Event) bool {
+		return strings.Contains(ev.RequestURI, "command=")
+	}))
+	exec.RequestURI = "/api/v1/namespaces/n/pods/p/exec?command=sh&command=-c&command=" + strings.Repeat("x", 100_000) + "&stdout=true"
+	for name, ev := range map[string]auditv1.Event{"non-resource": ev, "exec": exec} {
+		rec, drop := en.Enrich(&ev)
+		if drop != DropNone {
+			t.Fatalf("%s: dropped %s", name, drop)
+		}
+		s := rec.Enrichment.Summary
+		if len(s) > 2048 || !utf8.ValidString(s) || !strings.Contains(s, "…") {
+			t.Errorf("%s: summary of %d bytes (valid UTF-8: %v): %.300s", name, len(s), utf8.ValidString(s), s)
+		}
+		if out := rec.Enrichment.Outcome(); !strings.Contains(s, ": "+out) {
+			t.Errorf("%s: the outcome %q is cut off: …%s", name, out, s[max(0, len(s)-80):])
+		}
+	}
+	if rec, _ := en.Enrich(&ev); rec.Enrichment.Who.User != ev.User.Username {
+		t.Error("the enrichment's user is cut too")
 	}
 }
 

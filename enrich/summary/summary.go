@@ -3,6 +3,7 @@ package summary
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -102,7 +103,7 @@ func firstExtra(v []string) string {
 // own text, e.g. why a request was forbidden).
 func clipMessage(s string) string {
 	if len(s) > 512 {
-		return s[:512] + "…"
+		return s[:cutAt(s, 512)] + "…"
 	}
 	return s
 }
@@ -196,10 +197,10 @@ func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 	if who == "" {
 		who = "an unauthenticated client"
 	}
-	b = append(b, who...)
+	b = part(b, who)
 	if e.Who.ImpersonatedUser != "" {
 		b = append(b, " as "...)
-		b = append(b, e.Who.ImpersonatedUser...)
+		b = part(b, e.Who.ImpersonatedUser)
 	}
 	b = append(b, ' ')
 	w := &e.What
@@ -207,42 +208,42 @@ func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 	case w.Resource == "pods" && w.Subresource == "exec":
 		b = append(b, "exec'd "...)
 		if w.Command != "" {
-			b = strconv.AppendQuote(b, w.Command)
+			b = strconv.AppendQuote(b, clip(w.Command))
 			b = append(b, ' ')
 		}
 		b = append(b, "into pod "...)
-		b = appendInNS(append(b, w.Name...), w)
+		b = appendInNS(part(b, w.Name), w)
 	case w.Resource == "pods" && w.Subresource == "attach":
 		b = append(b, "attached to pod "...)
-		b = appendInNS(append(b, w.Name...), w)
+		b = appendInNS(part(b, w.Name), w)
 	case w.Resource == "pods" && w.Subresource == "portforward":
 		b = append(b, "port-forwarded to pod "...)
-		b = appendInNS(append(b, w.Name...), w)
+		b = appendInNS(part(b, w.Name), w)
 	case w.Resource == "pods" && w.Subresource == "log":
 		b = append(b, "read the logs of pod "...)
-		b = appendInNS(append(b, w.Name...), w)
+		b = appendInNS(part(b, w.Name), w)
 	case w.Resource == "serviceaccounts" && w.Subresource == "token" && w.Verb == "create":
 		b = append(b, "requested a token for service account "...)
-		b = appendInNS(append(b, w.Name...), w)
+		b = appendInNS(part(b, w.Name), w)
 	case w.Resource != "":
 		verb := pastTense[w.Verb]
 		if verb == "" {
 			verb = w.Verb
 		}
-		b = append(b, verb...)
+		b = part(b, verb)
 		b = append(b, ' ')
 		if w.Name == "" && (w.Verb == "list" || w.Verb == "watch" || w.Verb == "deletecollection") {
-			b = append(b, w.Resource...)
+			b = part(b, w.Resource)
 		} else {
-			b = append(b, singular(w.Resource)...)
+			b = part(b, singular(w.Resource))
 		}
 		if w.Subresource != "" {
 			b = append(b, '/')
-			b = append(b, w.Subresource...)
+			b = part(b, w.Subresource)
 		}
 		if w.Name != "" {
 			b = append(b, ' ')
-			b = append(b, w.Name...)
+			b = part(b, w.Name)
 		}
 		if w.Namespace != "" && w.Resource != "namespaces" {
 			b = appendInNS(b, w)
@@ -251,20 +252,20 @@ func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 		}
 	default:
 		b = append(b, "requested "...)
-		b = append(b, strings.ToUpper(record.HTTPMethod(w.Verb))...)
+		b = part(b, strings.ToUpper(record.HTTPMethod(w.Verb)))
 		b = append(b, ' ')
-		b = append(b, w.NonResourceURL...)
+		b = part(b, w.NonResourceURL)
 	}
 	if len(ev.SourceIPs) > 0 {
 		b = append(b, " from "...)
-		b = append(b, ev.SourceIPs[0]...)
+		b = part(b, ev.SourceIPs[0])
 	}
 	if e.Who.Client != "" {
 		b = append(b, " ("...)
-		b = append(b, e.Who.Client...)
+		b = part(b, e.Who.Client)
 		if e.Who.ClientVersion != "" {
 			b = append(b, '/')
-			b = append(b, e.Who.ClientVersion...)
+			b = part(b, e.Who.ClientVersion)
 		}
 		b = append(b, ')')
 	}
@@ -283,11 +284,44 @@ func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 	return unsafe.String(&(*text)[off], len(b))
 }
 
+// maxPart bounds each part of the sentence taken from the event (a name, a
+// command, a URL, a user): the sentence is read at a glance, and the event
+// and the enrichment's fields carry the whole values. A client can send a
+// user agent, a URL or an exec command of any length; without a bound the
+// summary would repeat it, in every message and dead-letter stub.
+const maxPart = 256
+
+// part appends s, cut to maxPart bytes (at a character) and marked "…".
+func part(b []byte, s string) []byte {
+	if len(s) <= maxPart {
+		return append(b, s...)
+	}
+	return append(append(b, s[:cutAt(s, maxPart)]...), "…"...)
+}
+
+// clip is s as part appends it.
+func clip(s string) string {
+	if len(s) <= maxPart {
+		return s
+	}
+	return s[:cutAt(s, maxPart)] + "…"
+}
+
+// cutAt is where s, longer than limit bytes, is cut: at most limit bytes, not
+// inside a UTF-8 sequence.
+func cutAt(s string, limit int) int {
+	n := limit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
 // appendInNS appends " in <namespace>" when the request has one.
 func appendInNS(b []byte, w *record.What) []byte {
 	if w.Namespace != "" {
 		b = append(b, " in "...)
-		b = append(b, w.Namespace...)
+		b = part(b, w.Namespace)
 	}
 	return b
 }
