@@ -140,6 +140,10 @@ func TestCLIShapes(t *testing.T) {
 		{[]string{"openssl", "pkcs12", "-passout", "pass:0penSslPw", "-in", "/tls/tls.key"}, []string{"0penSslPw"}, []string{"/tls/tls.key"}},
 		{[]string{"htpasswd", "-Bbc", "/auth/htpasswd", "admin", "Htp4sswd"}, []string{"Htp4sswd"}, []string{"admin", "/auth/htpasswd"}},
 		{[]string{"htpasswd", "-nb", "admin", "Htp4sswdN"}, []string{"Htp4sswdN"}, []string{"admin"}},
+		// A positional password that looks like openssl's pass:<password>
+		// goes whole, as it does once redacted (redacting twice = once).
+		{[]string{"htpasswd", "-b", "/auth/f", "admin", "pass:Htp4ssP"}, []string{"Htp4ssP", "pass:"}, []string{"admin", "/auth/f"}},
+		{[]string{"rabbitmqctl", "add_user", "admin", "pass:R4bbitPw"}, []string{"R4bbitPw", "pass:"}, []string{"admin"}},
 		{[]string{"kubectl", "create", "secret", "generic", "x", "--from-literal=api-key=L1ter4lV"}, []string{"L1ter4lV"}, []string{"api-key"}},
 		{[]string{"sshpass", "-p", "Sshp4ss", "ssh", "host"}, []string{"Sshp4ss"}, []string{"host"}},
 		{[]string{"kube-apiserver", "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key", "--token-auth-file=/etc/kubernetes/tokens.csv"}, nil, []string{"/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/tokens.csv"}},

@@ -675,10 +675,6 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 			return false, eq + 1
 		}
 	}
-	// Any program: openssl's pass:<password> (also -passin/-passout).
-	if len(a) > 5 && strings.HasPrefix(a, "pass:") && credValue(a[5:]) {
-		return false, 5
-	}
 	// Any program: ... set <credential key> <value>.
 	if a == "set" || strings.HasSuffix(a, "-set") {
 		p.set = 1
@@ -756,6 +752,12 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 				return false, len("--from-literal=") + eq + 1
 			}
 		}
+	}
+	// Any program: openssl's pass:<password> (also -passin/-passout). After
+	// the programs' own rules: a positional password (htpasswd -b file user
+	// pass:x) is counted and goes whole, as it would once redacted.
+	if len(a) > 5 && strings.HasPrefix(a, "pass:") && credValue(a[5:]) {
+		return false, 5
 	}
 	return false, 0
 }
