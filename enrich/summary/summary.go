@@ -77,7 +77,7 @@ func Fill(v *audit.View, e *record.Enrichment, at Place, text *[]byte) {
 		e.Result.Code, e.Result.Status, e.Result.Reason = s.Code, s.Status, string(s.Reason)
 		e.Result.Message = clipMessage(s.Message)
 	}
-	e.Result.Decision = ev.Annotations[audit.AnnotationDecision]
+	e.Result.Decision = v.Decision // (read by NewView)
 	e.Result.DecisionReason = ev.Annotations[audit.AnnotationReason]
 	e.Result.PodSecurityViolations = ev.Annotations[audit.AnnotationPSAViolations]
 	switch {
@@ -163,12 +163,44 @@ func firstToken(s string) string {
 	return s
 }
 
-// pastTense turns a verb into what the summary says.
-var pastTense = map[string]string{
-	"get": "read", "list": "listed", "watch": "watched", "create": "created", "update": "updated",
-	"patch": "patched", "delete": "deleted", "deletecollection": "deleted all", "proxy": "proxied",
-	"impersonate": "impersonated", "bind": "bound", "escalate": "escalated", "approve": "approved",
-	"post": "posted to", "put": "put", "head": "requested", "options": "requested",
+// pastTense turns a verb into what the summary says ("" for a verb it does
+// not know: the summary then says the verb).
+func pastTense(verb string) string {
+	switch verb {
+	case "get":
+		return "read"
+	case "list":
+		return "listed"
+	case "watch":
+		return "watched"
+	case "create":
+		return "created"
+	case "update":
+		return "updated"
+	case "patch":
+		return "patched"
+	case "delete":
+		return "deleted"
+	case "deletecollection":
+		return "deleted all"
+	case "proxy":
+		return "proxied"
+	case "impersonate":
+		return "impersonated"
+	case "bind":
+		return "bound"
+	case "escalate":
+		return "escalated"
+	case "approve":
+		return "approved"
+	case "post":
+		return "posted to"
+	case "put":
+		return "put"
+	case "head", "options":
+		return "requested"
+	}
+	return ""
 }
 
 // singular turns a plural resource name into its singular for a sentence.
@@ -226,7 +258,7 @@ func summary(ev *auditv1.Event, e *record.Enrichment, text *[]byte) string {
 		b = append(b, "requested a token for service account "...)
 		b = appendInNS(part(b, w.Name), w)
 	case w.Resource != "":
-		verb := pastTense[w.Verb]
+		verb := pastTense(w.Verb)
 		if verb == "" {
 			verb = w.Verb
 		}
