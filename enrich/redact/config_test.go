@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -190,6 +191,27 @@ func TestManyRedactionsCapped(t *testing.T) {
 	}
 	if strings.Contains(string(e.ResponseObject.Raw), "YWJjZGVmZ2hpams=") {
 		t.Fatal("a value past the listing cap was not redacted")
+	}
+}
+
+// A credential key of any length (a request body's keys are the client's
+// to choose) has its value redacted — keys over 128 bytes were taken for no
+// credential key and their values shipped — and is named in its redaction
+// path cut at 256 bytes, at a character, marked …: the enrichment does not
+// repeat it whole.
+func TestLongKeyPathsBounded(t *testing.T) {
+	r, _ := redact.New(redact.Config{})
+	key := "db_password_" + strings.Repeat("é", 50_000)
+	body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{key: "Hunter2Hunter2x"}})
+	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
+		RequestObject: &runtime.Unknown{Raw: body}}
+	res := r.Event(e)
+	if strings.Contains(string(e.RequestObject.Raw), "Hunter2Hunter2x") || len(res.Redactions) != 1 {
+		t.Fatalf("not redacted: %d paths", len(res.Redactions))
+	}
+	p := res.Redactions[0]
+	if !strings.HasPrefix(p, "requestObject.data[") || len(p) > 400 || !strings.Contains(p, "…") || !utf8.ValidString(p) {
+		t.Errorf("path of %d bytes: %.120s…", len(p), p)
 	}
 }
 

@@ -69,11 +69,11 @@ var notCredSuffixes = [...][]byte{
 // client-secret, token, auth (docker config), BASIC_AUTH, DB_PWD... but not
 // secretName, secretRef, bearerTokenFile nor PWD (the working directory).
 func credentialKey(key string) bool {
-	var buf [128]byte
-	if len(key) > len(buf) || !credStem(key) {
-		return false // no real credential key is that long
+	if !credStem(key) {
+		return false
 	}
-	n := normKey(buf[:0], key)
+	var buf [128]byte
+	n := normKey(buf[:0], key) // (a longer key, rare, is normalised on the heap)
 	if len(n) < 3 {
 		return false
 	}
@@ -226,10 +226,7 @@ var credEnds = [...][]byte{
 // password: 123456), not a setting about one.
 func numericSecret(k string) bool {
 	var buf [128]byte
-	if len(k) > len(buf) {
-		return false
-	}
-	n := normKey(buf[:0], k)
+	n := normKey(buf[:0], k) // (a longer key, rare, is normalised on the heap)
 	for _, w := range credEnds {
 		if bytes.HasSuffix(n, w) {
 			return true

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/kube-audit-kafka/kube-audit-kafka/enrich/audit"
 	"github.com/kube-audit-kafka/kube-audit-kafka/internal/fielderr"
@@ -37,6 +38,8 @@ const (
 	MaxNodes     = jsonx.BodyMaxValues
 	// MaxPaths is how many redaction paths an event lists; more are counted.
 	MaxPaths = 100
+	// maxPathKey bounds a key named in a redaction path (cut, marked …).
+	maxPathKey = 256
 )
 
 // Redactor redacts audit events in place.
@@ -502,6 +505,15 @@ func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
 
 // seg renders a key as a path segment: .key, or ["key.with/dots"].
 func seg(k string) string {
+	if len(k) > maxPathKey {
+		// A request body's keys are the client's to choose: a path names
+		// the key, it does not carry it whole (the body keeps it).
+		n := maxPathKey
+		for n > 0 && !utf8.RuneStart(k[n]) {
+			n--
+		}
+		k = k[:n] + "…"
+	}
 	plain := k != ""
 	for i := 0; i < len(k); i++ {
 		c := k[i]
