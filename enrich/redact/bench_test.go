@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,4 +155,23 @@ func BenchmarkRedact(b *testing.B) {
 			r.Event(&e)
 		}
 	})
+}
+
+// BenchmarkRedactHostile: a ConfigMap whose one value is a megabyte of one
+// unit repeated, each unit a scanner's trigger (see TestHostileStrings);
+// the time per byte must not grow with the length.
+func BenchmarkRedactHostile(b *testing.B) {
+	r, err := redact.New(redact.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, unit := range []string{"password", "sig=", "Pwd= ", "sk_live_", "<password>", "value: ", "password: "} {
+		for _, size := range []int{1 << 16, 1 << 20} {
+			s := strings.Repeat(unit, size/len(unit))
+			body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": s}})
+			tmpl := auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete,
+				ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"}, RequestObject: &runtime.Unknown{Raw: body}}
+			b.Run(fmt.Sprintf("%s/%dKiB", strings.TrimSpace(unit), size>>10), func(b *testing.B) { run(b, r, tmpl) })
+		}
+	}
 }

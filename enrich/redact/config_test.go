@@ -268,6 +268,12 @@ func TestHostileStrings(t *testing.T) {
 	for _, unit := range []string{
 		"-----BEGIN CERTIFICATE-----", "-----BEGIN X-----", "-----BEGIN ", "AKIA", "xglpat-", "glpat-", "LS0tLS1CRUdJT", "eyJhbGciOi.",
 		"eyJ", "a=", "password: ", "password=", "https://a:", "Bearer ", "ghp_", "xoxb-", "://", "\\u00e9", "hooks.slack.com/services/",
+		// Each of these once took time quadratic in the string's length
+		// (a megabyte: a minute and more), since each occurrence re-read
+		// the whole word or string: a directive word made of "pass", a SAS
+		// "sig=" key asking the whole string for sv=, a Pwd= asking it for
+		// ';'. BenchmarkRedactHostile measures them.
+		"password", "pass", "sig=", "Pwd= ", "sk_live_", "<password>", "value: ",
 	} {
 		s := strings.Repeat(unit, n/len(unit))
 		body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": s}})

@@ -61,7 +61,8 @@ func (r *Redactor) shapes(s string, depth int) []span {
 		return []span{{0, len(s)}}
 	}
 	var sp []span
-	certEnd := true // an END CERTIFICATE line may still follow
+	certEnd := true     // an END CERTIFICATE line may still follow
+	var whole wholeText // what the assignments ask of s as a whole
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !scanStart[c] {
@@ -129,20 +130,20 @@ func (r *Redactor) shapes(s string, depth int) []span {
 				continue
 			}
 			if (i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '\t')) || (i > 0 && (s[i-1] == '"' || s[i-1] == '\'')) {
-				if from, to, ok := r.assignment(s, i); ok {
+				if from, to, ok := r.assignment(s, i, &whole); ok {
 					sp = append(sp, span{from, to})
 					i = to - 1
 				}
 			} else if i+1 < len(s) && i > 0 && isKeyChar(s[i-1]) && s[i+1] != ':' && s[i+1] != '/' {
 				// "apikey:xyz" (a header written without a blank, as in
 				// Kong's add.headers): only when the key starts a word.
-				if from, to, ok := r.tightAssignment(s, i); ok {
+				if from, to, ok := r.tightAssignment(s, i, &whole); ok {
 					sp = append(sp, span{from, to})
 					i = to - 1
 				}
 			}
 		case '=':
-			if from, to, ok := r.assignment(s, i); ok {
+			if from, to, ok := r.assignment(s, i, &whole); ok {
 				sp = append(sp, span{from, to})
 				i = to - 1
 			}
@@ -503,7 +504,7 @@ func isKeyChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == 
 // `password: x` in YAML, `"token": "x"` in JSON text, `--password=x`,
 // `PASSWORD=x` in a command. The key goes through the key rules, so
 // secretName: x stays.
-func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
+func (r *Redactor) assignment(s string, p int, whole *wholeText) (from, to int, ok bool) {
 	ke := p
 	for ke > 0 && (s[ke-1] == ' ' || s[ke-1] == '\t') {
 		ke--
@@ -518,12 +519,12 @@ func (r *Redactor) assignment(s string, p int) (from, to int, ok bool) {
 	if ke-ks < 3 {
 		return 0, 0, false
 	}
-	return r.assignValue(s, ks, ke, p)
+	return r.assignValue(s, ks, ke, p, whole)
 }
 
 // tightAssignment: key:value with no blank nor quote around the ':' at p,
 // the key starting a word.
-func (r *Redactor) tightAssignment(s string, p int) (from, to int, ok bool) {
+func (r *Redactor) tightAssignment(s string, p int, whole *wholeText) (from, to int, ok bool) {
 	ks := p
 	for ks > 0 && p-ks <= 128 && isKeyChar(s[ks-1]) {
 		ks--
@@ -531,14 +532,41 @@ func (r *Redactor) tightAssignment(s string, p int) (from, to int, ok bool) {
 	if p-ks < 3 || ks > 0 && !strings.ContainsRune(" \t\n\r\"',[{;(", rune(s[ks-1])) {
 		return 0, 0, false
 	}
-	return r.assignValue(s, ks, p, p)
+	return r.assignValue(s, ks, p, p, whole)
+}
+
+// wholeText remembers what a string holds as a whole, asked by the
+// assignments in it: each is looked for once per string, so that a string
+// of many "sig=" or "pwd=" keys is read in linear time.
+type wholeText struct{ asked, holds uint8 }
+
+const (
+	wholeSAS       uint8 = 1 << iota // sv= or sp=: an Azure shared access signature
+	wholeSemicolon                   // ';': a connection string
+)
+
+func (t *wholeText) has(s string, what uint8) bool {
+	if t.asked&what == 0 {
+		t.asked |= what
+		var in bool
+		switch what {
+		case wholeSAS:
+			in = strings.Contains(s, "sv=") || strings.Contains(s, "sp=")
+		case wholeSemicolon:
+			in = strings.IndexByte(s, ';') >= 0
+		}
+		if in {
+			t.holds |= what
+		}
+	}
+	return t.holds&what != 0
 }
 
 // assignValue: the value after the separator at p of key s[ks:ke], when
 // the key names a credential, or names the value of a name/value record
 // whose name does (value: next to name: DB_PASSWORD), or is the Pwd of a
 // connection string.
-func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) {
+func (r *Redactor) assignValue(s string, ks, ke, p int, whole *wholeText) (from, to int, ok bool) {
 	key := s[ks:ke]
 	if v := r.classify(key); v != keyCred && v != keyUser && !headerCred(key) {
 		switch {
@@ -546,8 +574,8 @@ func (r *Redactor) assignValue(s string, ks, ke, p int) (from, to int, ok bool) 
 			if !r.namedRecord(s, ks, p) {
 				return 0, 0, false
 			}
-		case strings.EqualFold(key, "pwd") && (ks == 0 || s[ks-1] == ';' || s[ks-1] == ' ') && strings.IndexByte(s, ';') >= 0:
-		case key == "sig" && (strings.Contains(s, "sv=") || strings.Contains(s, "sp=")):
+		case strings.EqualFold(key, "pwd") && (ks == 0 || s[ks-1] == ';' || s[ks-1] == ' ') && whole.has(s, wholeSemicolon):
+		case key == "sig" && whole.has(s, wholeSAS):
 			// The signature of an Azure shared access signature URL.
 		default:
 			return 0, 0, false

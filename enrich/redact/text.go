@@ -35,9 +35,11 @@ func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 				}
 				j += off
 				off = j + len(word)
-				if from, to, ok := directive(s, j); ok {
+				if from, to, we, ok := directive(s, j); ok {
 					sp = append(sp, span{from, to})
 					off = to
+				} else if we > off {
+					off = we // the word's other occurrences read the same word
 				}
 			}
 		}
@@ -100,22 +102,24 @@ func directiveWord(w string) (anywhere, known bool) {
 }
 
 // directive: the value of a configuration directive whose word contains
-// the text at j.
-func directive(s string, j int) (from, to int, ok bool) {
+// the text at j; we is where that word ends (a caller looking for the text
+// again skips to it: each occurrence in the word would read the same word,
+// and reading it anew each time is quadratic in a word made of them).
+func directive(s string, j int) (from, to, we int, ok bool) {
 	ws := j
 	for ws > 0 && (isAlnum(s[ws-1]) || s[ws-1] == '-' || s[ws-1] == '_') {
 		ws--
 	}
-	we := j
+	we = j
 	for we < len(s) && (isAlnum(s[we]) || s[we] == '-' || s[we] == '_') {
 		we++
 	}
 	if we >= len(s) || (s[we] != ' ' && s[we] != '\t') {
-		return 0, 0, false
+		return 0, 0, we, false
 	}
 	anywhere, known := directiveWord(s[ws:we])
 	if !known {
-		return 0, 0, false
+		return 0, 0, we, false
 	}
 	if !anywhere {
 		// At the start of a line, or after "login NAME " (netrc).
@@ -124,7 +128,7 @@ func directive(s string, j int) (from, to int, ok bool) {
 			ls--
 		}
 		if ls > 0 && s[ls-1] != '\n' && !afterNetrcLogin(s[:ws]) {
-			return 0, 0, false
+			return 0, 0, we, false
 		}
 	}
 	from = we
@@ -146,9 +150,9 @@ func directive(s string, j int) (from, to int, ok bool) {
 	}
 	v := s[from:to]
 	if v == "" || !credValue(v) {
-		return 0, 0, false
+		return 0, 0, we, false
 	}
-	return from, to, true
+	return from, to, we, true
 }
 
 // afterNetrcLogin: the text before ends with "login NAME " (or "machine
