@@ -215,6 +215,22 @@ func TestLongKeyPathsBounded(t *testing.T) {
 	}
 }
 
+// A name/value record whose name is long and names a credential has its
+// value redacted, as an object's key of any length does (names over 128
+// bytes were taken for none and their values shipped).
+func TestLongRecordName(t *testing.T) {
+	r, _ := redact.New(redact.Config{})
+	for _, name := range []string{"db_password_" + strings.Repeat("x", 300), "the " + strings.Repeat("very ", 40) + "password"} {
+		body, _ := json.Marshal(map[string]any{"kind": "Foo", "spec": map[string]any{"params": []any{map[string]any{"name": name, "value": "Hunter2Hunter2x"}}}})
+		e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "foos"},
+			RequestObject: &runtime.Unknown{Raw: body}}
+		r.Event(e)
+		if strings.Contains(string(e.RequestObject.Raw), "Hunter2Hunter2x") {
+			t.Errorf("name of %d bytes: value shipped", len(name))
+		}
+	}
+}
+
 // A JSON patch path deeper than the walk limit does not crash the walker:
 // the operation's value goes whole.
 func TestJSONPatchDeepPath(t *testing.T) {

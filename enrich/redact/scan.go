@@ -745,7 +745,7 @@ func (r *Redactor) recordNames(t string) bool {
 		for ve < len(t) && (isKeyChar(t[ve]) || t[ve] == '/') {
 			ve++
 		}
-		if ve-vs < 3 || ve-vs > 128 {
+		if ve-vs < 3 {
 			continue
 		}
 		name := t[vs:ve]

@@ -1142,9 +1142,10 @@ func (w *walker) namedValue(n *node) bool {
 }
 
 // credName: the value name of the name member k of a record names a
-// credential (a "type" only when short: password, secret, otp).
+// credential (a "type" only when short: password, secret, otp), whatever
+// its length.
 func (r *Redactor) credName(k, name string) bool {
-	if len(name) < 3 || len(name) > 128 {
+	if len(name) < 3 {
 		return false
 	}
 	if strings.EqualFold(k, "type") && len(name) > 16 {
