@@ -231,6 +231,22 @@ func TestLongRecordName(t *testing.T) {
 	}
 }
 
+// An assignment in text whose key is long (--password-<300 bytes>=x, a
+// properties line) is read with its whole key: only its last 129 bytes
+// were, and a credential word before them shipped the value.
+func TestLongAssignmentKey(t *testing.T) {
+	r, _ := redact.New(redact.Config{})
+	for _, text := range []string{"--password-" + strings.Repeat("x", 300) + "=Hunter2Hunter2x", "db.password." + strings.Repeat("y", 300) + ": Hunter2Hunter2x"} {
+		body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": "run " + text + "\n"}})
+		e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
+			RequestObject: &runtime.Unknown{Raw: body}}
+		r.Event(e)
+		if strings.Contains(string(e.RequestObject.Raw), "Hunter2Hunter2x") {
+			t.Errorf("%.30s…: value shipped", text)
+		}
+	}
+}
+
 // A JSON patch path deeper than the walk limit does not crash the walker:
 // the operation's value goes whole.
 func TestJSONPatchDeepPath(t *testing.T) {

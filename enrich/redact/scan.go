@@ -513,7 +513,7 @@ func (r *Redactor) assignment(s string, p int, whole *wholeText) (from, to int, 
 		ke--
 	}
 	ks := ke
-	for ks > 0 && ke-ks <= 128 && isKeyChar(s[ks-1]) {
+	for ks > 0 && isKeyChar(s[ks-1]) { // (key runs end at separators: linear)
 		ks--
 	}
 	if ke-ks < 3 {
@@ -526,7 +526,7 @@ func (r *Redactor) assignment(s string, p int, whole *wholeText) (from, to int, 
 // the key starting a word.
 func (r *Redactor) tightAssignment(s string, p int, whole *wholeText) (from, to int, ok bool) {
 	ks := p
-	for ks > 0 && p-ks <= 128 && isKeyChar(s[ks-1]) {
+	for ks > 0 && isKeyChar(s[ks-1]) {
 		ks--
 	}
 	if p-ks < 3 || ks > 0 && !strings.ContainsRune(" \t\n\r\"',[{;(", rune(s[ks-1])) {
