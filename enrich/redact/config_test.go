@@ -232,11 +232,14 @@ func TestLongRecordName(t *testing.T) {
 }
 
 // An assignment in text whose key is long (--password-<300 bytes>=x, a
-// properties line) is read with its whole key: only its last 129 bytes
-// were, and a credential word before them shipped the value.
+// properties line, an XML element) is read with its whole key: only its
+// last 129 bytes (an XML tag: 64) were, and a credential word before them
+// shipped the value.
 func TestLongAssignmentKey(t *testing.T) {
 	r, _ := redact.New(redact.Config{})
-	for _, text := range []string{"--password-" + strings.Repeat("x", 300) + "=Hunter2Hunter2x", "db.password." + strings.Repeat("y", 300) + ": Hunter2Hunter2x"} {
+	long := strings.Repeat("x", 300)
+	for _, text := range []string{"--password-" + long + "=Hunter2Hunter2x", "db.password." + long + ": Hunter2Hunter2x",
+		"<db_password_" + long + ">Hunter2Hunter2x</db_password_" + long + ">"} {
 		body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": "run " + text + "\n"}})
 		e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "configmaps"},
 			RequestObject: &runtime.Unknown{Raw: body}}
@@ -244,6 +247,20 @@ func TestLongAssignmentKey(t *testing.T) {
 		if strings.Contains(string(e.RequestObject.Raw), "Hunter2Hunter2x") {
 			t.Errorf("%.30s…: value shipped", text)
 		}
+	}
+}
+
+// A flag naming a credential, whose value is the next argument, is one
+// whatever its length (over 64 bytes it was taken for none).
+func TestLongCredentialFlag(t *testing.T) {
+	r, _ := redact.New(redact.Config{})
+	body, _ := json.Marshal(map[string]any{"kind": "Pod", "spec": map[string]any{"containers": []any{map[string]any{"name": "c",
+		"args": []string{"--db-password-" + strings.Repeat("x", 100), "Hunter2Hunter2x"}}}}})
+	e := &auditv1.Event{AuditID: "x", Stage: auditv1.StageResponseComplete, ObjectRef: &auditv1.ObjectReference{Resource: "pods"},
+		RequestObject: &runtime.Unknown{Raw: body}}
+	r.Event(e)
+	if strings.Contains(string(e.RequestObject.Raw), "Hunter2Hunter2x") {
+		t.Error("the value after a long credential flag shipped")
 	}
 }
 

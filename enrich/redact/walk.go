@@ -766,7 +766,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 // credential: --password, -token, --api-key (not --password=x: that one
 // carries its value and is caught as an assignment).
 func (w *walker) credFlag(arg string) bool {
-	if len(arg) < 2 || arg[0] != '-' || strings.IndexByte(arg, '=') >= 0 || len(arg) > 64 {
+	if len(arg) < 2 || arg[0] != '-' || strings.IndexByte(arg, '=') >= 0 {
 		return false
 	}
 	v := w.r.classify(strings.TrimLeft(arg, "-"))
