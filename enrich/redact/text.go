@@ -170,7 +170,7 @@ func afterNetrcLogin(before string) bool {
 // xmlElement: the text of <tag>X</tag> when tag names a credential.
 func (r *Redactor) xmlElement(s string, i int) (from, to int, ok bool) {
 	j := i + 1
-	for j < len(s) && (isKeyChar(s[j]) || s[j] == ':') { // (tags end at '>' or a blank: linear)
+	for j < len(s) && (isKeyChar(s[j]) || s[j] == ':') { // (a tag ends at the first byte no tag holds: each read once)
 		j++
 	}
 	if j >= len(s) || s[j] != '>' || j == i+1 {
