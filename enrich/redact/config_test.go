@@ -323,6 +323,9 @@ func TestHostileStrings(t *testing.T) {
 		// "sig=" key asking the whole string for sv=, a Pwd= asking it for
 		// ';'. BenchmarkRedactHostile measures them.
 		"password", "pass", "sig=", "Pwd= ", "sk_live_", "<password>", "value: ",
+		// Also quadratic once: each chpasswd on a line read the whole line
+		// (a megabyte: 35 s); the commands in text (cmdtext.go).
+		"chpasswd ", "| password-stdin ", "mysql 'a b' ", "--password 'x y' ", "\"mysql ", "--token ", "u:p@tcp(",
 	} {
 		s := strings.Repeat(unit, n/len(unit))
 		body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": s}})

@@ -28,8 +28,9 @@
 //     <password>, kubeconfig exec env and any name/value record written as
 //     YAML or JSON text, INI, properties, env files, TOML, a Secret manifest
 //     as YAML), system configuration found by its shape (sysconf.go:
-//     cloud-init chpasswd lists, .pgpass lines, user:password fed to
-//     chpasswd by echo, printf or a here-string; psk= of wpa_supplicant as
+//     cloud-init chpasswd lists, .pgpass lines, Go MySQL DSNs, user:password
+//     fed to chpasswd by echo, printf or a here-string, a password fed so to
+//     a login's --password-stdin; psk= of wpa_supplicant as
 //     a credential key), PEM private keys, JWTs, URL passwords, vendor
 //     tokens.
 //   - Known token shapes: gitleaks' default rules (gitleaks.go), loaded as
@@ -50,7 +51,11 @@
 //     skopeo|buildah|az login -p, sshpass -p, htpasswd -b, aws configure
 //     set <credential key> <value>, openssl pass:, kubectl
 //     --from-literal, rabbitmqctl add_user. The summary and
-//     enrichment.what.command are built from the redacted URI.
+//     enrichment.what.command are built from the redacted URI. The same
+//     program rules read a command quoted in any text (cmdtext.go: an
+//     event's message, a probe's, a script in a ConfigMap), from the
+//     program's name to the end of its command, and the word after a
+//     credential flag anywhere in text (--password X).
 //   - Server text (text.go, serverSpans): status messages, validation
 //     causes, admission denials, event annotations written by webhooks,
 //     user.extra, "message" members of bodies (container termination

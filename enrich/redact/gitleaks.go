@@ -77,13 +77,19 @@ const (
 	tKind                       // kind: a Secret manifest as YAML
 	tServices                   // serv: Slack webhook paths
 	tWebhooks                   // webh: Discord webhook paths
-	tAll      = tPass | tMaster | tKind | tServices | tWebhooks
+	tProg                       // a program whose arguments hold credentials (cmdtext.go)
+	tAll      = tPass | tMaster | tKind | tServices | tWebhooks | tProg
 )
 
 var textWords = [...]struct {
 	w string
 	f uint8
-}{{"pass", tPass}, {"mast", tMaster}, {"kind", tKind}, {"serv", tServices}, {"webh", tWebhooks}}
+}{{"pass", tPass}, {"mast", tMaster}, {"kind", tKind}, {"serv", tServices}, {"webh", tWebhooks},
+	// The programs of kindOf (walk.go) and aws, by their first four bytes;
+	// logi: the login of docker, helm, az...; lite: kubectl --from-literal.
+	{"mysq", tProg}, {"mari", tProg}, {"redi", tProg}, {"valk", tProg}, {"keyd", tProg},
+	{"mong", tProg}, {"sshp", tProg}, {"logi", tProg}, {"htpa", tProg}, {"rabb", tProg},
+	{"curl", tProg}, {"lite", tProg}, {"aws ", tProg}}
 
 // ruleSet is the compiled rule set, read-only once built.
 type ruleSet struct {

@@ -11,12 +11,15 @@ func TestCredentialKey(t *testing.T) {
 	yes := []string{"password", "PASSWORD", "db.password", "DB_PASSWD", "db_pwd", "passphrase", "secret", "client-secret", "clientSecret",
 		"token", "access_token", "api_key", "apiKey", "X-API-KEY", "AWS_ACCESS_KEY_ID", "aws_secret_access_key", "SSH_PRIVATE_KEY", "privateKey",
 		"credentials", "VAULT_CREDENTIAL", "auth", "BASIC_AUTH", "bearer", "connectionString", "signing-key", "pin", "openshift.io/token-secret.value",
-		"DB_PASS", "SMTP_PASS", "RABBITMQ_DEFAULT_PASS", "redisPass", "ldap.bind-pass"}
+		"DB_PASS", "SMTP_PASS", "RABBITMQ_DEFAULT_PASS", "redisPass", "ldap.bind-pass",
+		// Abbreviations, as a key's last word.
+		"GITHUB_PAT", "adoPat", "pat", "DB_PW", "adminPw", "pw", "DB_CREDS", "awsCreds", "creds", "cred", "smtp.cred"}
 	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "PWD", "OLDPWD", "oauth",
 		"name", "key", "keys", "monkey", "authorization", "creationTimestamp", "kubernetes.io/legacy-token-last-used", "serviceAccountName",
 		"service.alpha.openshift.io/serving-cert-secret-name", "secrets", "cert-secrets", "tokenExpirationSeconds", "IMAGE_OAUTH_SERVER", "token-ttl",
 		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author", "TOKEN_SIDECAR_IMAGE", "SECRET_HOST", "PASSWORD_USERNAME", "publicKey", "sshAuthorizedKeys", "keyUsage", "passwordPolicy",
-		"bypass", "PROXY_BYPASS", "nginx.ingress.kubernetes.io/auth-bypass", "compass", "lowpass", "DB_PASS_FILE", "SMTP_PASS_USER"}
+		"bypass", "PROXY_BYPASS", "nginx.ingress.kubernetes.io/auth-bypass", "compass", "lowpass", "DB_PASS_FILE", "SMTP_PASS_USER",
+		"compat", "KUBE_COMPAT", "sacred", "npw", "PATH", "patch", "patterns", "CREDS_FILE", "DB_PW_FILE", "GITHUB_PAT_FILE", "COMPAT"}
 	for _, k := range yes {
 		if !credentialKey(k) {
 			t.Errorf("%q should be a credential key", k)

@@ -62,6 +62,8 @@ var notCredSuffixes = [...][]byte{
 	// TOKEN_IMAGE, SECRET_HOST, PASSWORD_USERNAME name other things.
 	[]byte("image"), []byte("images"), []byte("host"), []byte("hostname"), []byte("port"),
 	[]byte("username"), []byte("user"), []byte("email"),
+	// --password-stdin: the password comes on standard input.
+	[]byte("stdin"),
 }
 
 // credentialKey reports whether a key looks like it holds a credential:
@@ -69,6 +71,9 @@ var notCredSuffixes = [...][]byte{
 // client-secret, token, auth (docker config), BASIC_AUTH, DB_PWD... but not
 // secretName, secretRef, bearerTokenFile nor PWD (the working directory).
 func credentialKey(key string) bool {
+	if abbrevKey(key) {
+		return true
+	}
 	if !credStem(key) {
 		return false
 	}
@@ -102,6 +107,29 @@ func credentialKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// abbrevKey: a key whose last word is a credential's abbreviation —
+// GITHUB_PAT, adoPat (a personal access token), DB_PW, adminPw, DB_CREDS,
+// awsCred. The word must stand alone (the whole key, or after _ - . or a
+// lower-case letter when it is capitalised): compat, npw, sacred are none.
+func abbrevKey(k string) bool {
+	for _, w := range [...]string{"pat", "pw", "creds", "cred"} {
+		n := len(k) - len(w)
+		if n < 0 || !strings.EqualFold(k[n:], w) {
+			continue
+		}
+		if n == 0 {
+			return true
+		}
+		switch c := k[n-1]; {
+		case c == '_' || c == '-' || c == '.':
+			return true
+		case k[n] >= 'A' && k[n] <= 'Z' && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9'):
+			return true // camelCase: adoPat, dbPw, awsCreds (not PAT in ALLCAPS words)
+		}
+	}
+	return false
 }
 
 // notPass are words ending in "pass" that are no password: bypass,

@@ -75,6 +75,9 @@ func TestTextShapes(t *testing.T) {
 		{"pgpass decoys", "mac 00:1a:2b:3c:4d:5e at 12:30:45; root:x:0:0:root:/root:/bin/bash; fe80::1:2:3:4; image reg.io:5000/a/b:1.2:x:y", nil, []string{"00:1a:2b:3c:4d:5e", "root:x:0:0:root:/root:/bin/bash", "fe80::1:2:3:4", "reg.io:5000/a/b:1.2:x:y"}},
 		{"pgpass reference", "localhost:5432:app:app:$PGPASSWORD", nil, []string{"$PGPASSWORD"}},
 		{"wpa", "network={\n  ssid=\"corp\"\n  psk=\"W1f1PassphraseCorp\"\n  key_mgmt=WPA-PSK\n}\nnetwork={\n  psk=2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e\n}", []string{"W1f1PassphraseCorp", "2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e"}, []string{"ssid=\"corp\"", "key_mgmt=WPA-PSK"}},
+		{"go mysql dsn", "DSN: app:Gd5nQz8Lw2@tcp(db.shop.svc:3306)/orders?parseTime=true\nroot:R00t@Pw9x@unix(/run/mysqld/mysqld.sock)/", []string{"Gd5nQz8Lw2", "R00t@Pw9x"}, []string{"DSN: app:", "@tcp(db.shop.svc:3306)/orders?parseTime=true", "root:", "@unix(/run/mysqld/mysqld.sock)/"}},
+		{"go mysql dsn decoys", "app@tcp(db:3306)/orders user=app@tcp(x) mail bob@example.com", nil, []string{"app@tcp(db:3306)/orders", "user=app@tcp(x)", "bob@example.com"}},
+		{"keepalived", "authentication {\n    auth_type PASS\n    auth_pass K33palvPw\n}", []string{"K33palvPw"}, []string{"auth_type PASS"}},
 		{"hostapd", "interface=wlan0\nwpa_passphrase=H0stapdPassphr4se\nsae_password=Sa3Passw0rdX\nwpa_key_mgmt=WPA-PSK SAE\n", []string{"H0stapdPassphr4se", "Sa3Passw0rdX"}, []string{"interface=wlan0", "wpa_key_mgmt=WPA-PSK SAE"}},
 	}
 	for _, c := range cases {
@@ -180,6 +183,58 @@ func TestCLIShapes(t *testing.T) {
 	}
 }
 
+// TestCommandsInText: command lines quoted in text that is no argv — an
+// event's message, a termination message, a script in a ConfigMap — lose
+// their credential arguments; the rest of the text stays.
+func TestCommandsInText(t *testing.T) {
+	r, _ := New(Config{Mode: Mask})
+	cases := []struct {
+		name, in   string
+		gone, kept []string
+	}{
+		{"probe", "Liveness probe failed: mysqladmin -uroot -pQm7vR2kTx9 ping", []string{"Qm7vR2kTx9"}, []string{"mysqladmin -uroot -p", " ping"}},
+		{"exec quoted", `exec: "mysql -uroot -pQm7vR2kTx9": executable file not found`, []string{"Qm7vR2kTx9"}, []string{`": executable file not found`}},
+		{"quote opened before", `exec: "sh -c mysql -h db -pQm7vR2kTx9"`, []string{"Qm7vR2kTx9"}, []string{`exec: "sh -c mysql -h db -p`, `"`}},
+		{"redis", "until redis-cli -h cache -a Rk4pLz8Vw2; do sleep 1; done", []string{"Rk4pLz8Vw2"}, []string{"; do sleep 1; done"}},
+		{"redis quoted", `redis-cli -a "Rk4p Lz8Vw2" ping`, []string{"Rk4p", "Lz8Vw2"}, []string{"ping"}},
+		{"sshpass", "sshpass -p Ss8hPqLm4K ssh deploy@bastion 'ls -p /srv'", []string{"Ss8hPqLm4K"}, []string{"ssh deploy@bastion 'ls -p /srv'"}},
+		{"login", "docker login -u ci -p Dk9sWq3Zr7 registry.io && docker run -p 8080:80 nginx", []string{"Dk9sWq3Zr7"}, []string{"-u ci", "registry.io", "-p 8080:80 nginx"}},
+		{"mongo", "mongosh mongodb://h -u admin -p Mg4qLw8Zx2", []string{"Mg4qLw8Zx2"}, []string{"-u admin"}},
+		{"literal", "kubectl create secret generic x --from-literal=db=Lt5vQm2Rz8", []string{"Lt5vQm2Rz8"}, []string{"--from-literal=db="}},
+		{"aws", "then aws configure set aws_secret_access_key Aw3sQk9Lm2 and exit", []string{"Aw3sQk9Lm2"}, []string{"aws_secret_access_key", "and exit"}},
+		{"flag", "app --db-password Pg7sTr0ngPw --port 5432", []string{"Pg7sTr0ngPw"}, []string{"--port 5432"}},
+		{"flag quoted", `migrate --db-password "Pg7 sTr0ng Pw" --port 5432`, []string{"Pg7", "sTr0ng", " Pw"}, []string{"--port 5432"}},
+		{"flag in exec", `exec: "export-report --api-key Ak5wQz8Lr3 --out /data": stat`, []string{"Ak5wQz8Lr3"}, []string{`": stat`, "--out /data"}},
+		{"flag single dash", "tool -token Tk2mQz8Lw4", []string{"Tk2mQz8Lw4"}, nil},
+		{"stdin pipe", "echo 'Dk9sWq3Zr7' | docker login -u ci --password-stdin registry.io", []string{"Dk9sWq3Zr7"}, []string{"--password-stdin registry.io"}},
+		{"stdin here-string", "helm registry login oci.io -u ci --password-stdin <<< Hs4wQm8Lz2", []string{"Hs4wQm8Lz2"}, []string{"oci.io"}},
+		// Decoys.
+		{"port", "docker run -p 8080:80 -d nginx; ls -p /tmp", nil, []string{"-p 8080:80 -d nginx; ls -p /tmp"}},
+		{"mysql prompt", "mysql -u root -p shop < dump.sql", nil, []string{"-p shop < dump.sql"}},
+		{"file flags", "kube-apiserver --token-auth-file /etc/tokens.csv --service-account-key-file /etc/sa.pub", nil, []string{"/etc/tokens.csv", "/etc/sa.pub"}},
+		{"stdin flag", "see docs for --password-stdin usage; cat x | grep y", nil, []string{"--password-stdin usage; cat x | grep y"}},
+		{"names", "kube-system/coredns-5d78c9869d-x2x7k --secret-name tls-cert", nil, []string{"kube-system/coredns-5d78c9869d-x2x7k --secret-name tls-cert"}},
+		{"reference", "app --password $DB_PASSWORD --token ${TOKEN}", nil, []string{"$DB_PASSWORD", "${TOKEN}"}},
+	}
+	for _, c := range cases {
+		w := walker{r: r}
+		out, _ := w.scanText(c.in, false)
+		for _, g := range c.gone {
+			if strings.Contains(out, g) {
+				t.Errorf("%s: %q kept in %q", c.name, g, out)
+			}
+		}
+		for _, k := range c.kept {
+			if !strings.Contains(out, k) {
+				t.Errorf("%s: %q lost in %q", c.name, k, out)
+			}
+		}
+		if again, _ := w.scanText(out, false); again != out {
+			t.Errorf("%s: redacting twice differs: %q then %q", c.name, out, again)
+		}
+	}
+}
+
 // FuzzScanners: the new scanners (text shapes, server text, command lines,
 // encoded payloads, the rule set) never panic, keep their spans inside the
 // string, and redacting twice equals redacting once.
@@ -192,6 +247,8 @@ func FuzzScanners(f *testing.F) {
 		"/services/T04ABCD1EFG/B05HIJK2LMN/Zt4Rw6Qb2Lm89c1fAbCd", "apikey:Zt4Rw6Qb2Lm89c1f", "htpasswd -nb u p; openssl x -passin pass:y",
 		"chpasswd:\n  list: |\n    root:pw1\n", "chpasswd:\n  list:\n  - 'a:b'\n", "echo a:b | chpasswd", "chpasswd <<< \"a:b\"",
 		"h:5432:d:u:pw\n*:*:*:u:p\\:w", "psk=\"abcdefgh\"",
+		`exec: "mysql -uroot -pQm7v": not found`, `x "sh -c redis-cli -a 'a b' ping"`, "app --db-password \"a b\" -x",
+		"echo 'pw' | docker login --password-stdin r", "oras login r --password-stdin <<< 'pw'",
 	} {
 		f.Add(s)
 	}

@@ -10,8 +10,11 @@ import "strings"
 //     under "chpasswd:";
 //   - passwords piped into chpasswd in scripts: echo 'user:pass' | chpasswd,
 //     printf … | sudo chpasswd -e, chpasswd <<< "user:pass";
+//   - passwords piped into a login's --password-stdin: echo X | docker
+//     login -u u --password-stdin, helm registry login … <<< X;
 //   - PostgreSQL password files (.pgpass, PGPASSFILE contents):
-//     host:port:database:user:password lines, port digits or *.
+//     host:port:database:user:password lines, port digits or *;
+//   - Go MySQL DSNs: user:password@tcp(host:port)/db.
 //
 // Each starts with a cheap gate (a vectorised substring test or count) and
 // keeps no state between calls.
@@ -21,20 +24,75 @@ func sysSpans(s string, sp []span) []span {
 	if strings.Contains(s, "chpasswd") {
 		sp = chpasswdSpans(s, sp)
 	}
+	if strings.Contains(s, "password-stdin") {
+		sp = stdinSpans(s, sp)
+	}
 	if strings.Count(s, ":") >= 4 {
 		sp = pgpassSpans(s, sp)
+	}
+	if strings.IndexByte(s, '@') >= 0 {
+		sp = goDSNSpans(s, sp)
 	}
 	return sp
 }
 
-// lineAt returns the bounds of the line holding s[i] (without its newline).
-func lineAt(s string, i int) (start, end int) {
-	start = strings.LastIndexByte(s[:i], '\n') + 1
-	end = strings.IndexByte(s[i:], '\n')
-	if end < 0 {
-		return start, len(s)
+// goDSNSpans finds the password of Go's MySQL DSNs (go-sql-driver/mysql,
+// as an app's DSN or DATABASE_URL): user:password@tcp(host:port)/db, also
+// @unix(/path), @udp(…), @tcp6(…). The password runs from the user's ':'
+// to the '@' before the protocol; the user starts the word (looked for at
+// most 256 bytes back, so that a string of many reads in linear time).
+func goDSNSpans(s string, sp []span) []span {
+	for off := 0; off < len(s); {
+		at := strings.IndexByte(s[off:], '@')
+		if at < 0 {
+			break
+		}
+		at += off
+		off = at + 1
+		rest := s[off:]
+		if !strings.HasPrefix(rest, "tcp(") && !strings.HasPrefix(rest, "unix(") && !strings.HasPrefix(rest, "udp(") && !strings.HasPrefix(rest, "tcp6(") {
+			continue
+		}
+		ws := at
+		for ws > max(0, at-256) && !dsnBoundary(s[ws-1]) {
+			ws--
+		}
+		c := strings.IndexByte(s[ws:at], ':')
+		if c < 0 {
+			continue
+		}
+		if pw := s[ws+c+1 : at]; credValue(pw) {
+			sp = append(sp, span{ws + c + 1, at})
+		}
 	}
-	return start, i + end
+	return sp
+}
+
+// dsnBoundary: bytes that end the word before a DSN's user.
+func dsnBoundary(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '"', '\'', '`', '=', ',', ';', '(', '[', '{', '<', '>':
+		return true
+	}
+	return false
+}
+
+// cmdWindow bounds how far around a command word (chpasswd,
+// --password-stdin) the shapes look on its line, for the echo piped into
+// it or its here-string: such commands are short, and a long line of many
+// of them is then read in linear time (it was quadratic: a megabyte of
+// "chpasswd " took 35 s).
+const cmdWindow = 512
+
+// lineWindow returns the bounds of the line holding s[i] (without its
+// newline), within cmdWindow bytes either side of i.
+func lineWindow(s string, i int) (start, end int) {
+	lo, hi := max(0, i-cmdWindow), min(len(s), i+cmdWindow)
+	start = lo + strings.LastIndexByte(s[lo:i], '\n') + 1
+	if e := strings.IndexByte(s[i:hi], '\n'); e >= 0 {
+		return start, i + e
+	}
+	return start, hi
 }
 
 // indentOf counts the blanks that start line.
@@ -70,7 +128,7 @@ func chpasswdSpans(s string, sp []span) []span {
 
 // chpasswdYAML reads the block of the "chpasswd:" key at j for its list.
 func chpasswdYAML(s string, j int, sp []span) []span {
-	ls, le := lineAt(s, j)
+	ls, le := lineWindow(s, j)
 	base := indentOf(s[ls:le])
 	listIndent := -1 // indent of "list:", once found
 	block := false   // "list: |": the lines below are pairs
@@ -114,7 +172,7 @@ func chpasswdYAML(s string, j int, sp []span) []span {
 // chpasswdCommand finds the user:password fed to the chpasswd command at j:
 // the argument of echo or printf piped into it, or its here-string.
 func chpasswdCommand(s string, j int, sp []span) []span {
-	ls, le := lineAt(s, j)
+	ls, le := lineWindow(s, j)
 	if h := strings.Index(s[j:le], "<<<"); h >= 0 {
 		from := j + h + 3
 		for from < le && s[from] == ' ' {
@@ -122,17 +180,27 @@ func chpasswdCommand(s string, j int, sp []span) []span {
 		}
 		return pairArg(s, from, le, sp)
 	}
+	if from, end, ok := pipedArg(s, ls, j); ok {
+		return pairArg(s, from, end, sp)
+	}
+	return sp
+}
+
+// pipedArg finds, on the line from ls up to the command at j, the argument
+// of the echo or printf piped into that command: where it starts, and the
+// '|' it ends before.
+func pipedArg(s string, ls, j int) (from, end int, ok bool) {
 	before := s[ls:j]
 	p := strings.LastIndexByte(before, '|')
 	if p < 0 {
-		return sp
+		return 0, 0, false
 	}
 	cmd := before[:p]
 	k := max(strings.LastIndex(cmd, "echo "), strings.LastIndex(cmd, "printf "))
 	if k < 0 {
-		return sp
+		return 0, 0, false
 	}
-	from := ls + k + strings.IndexByte(cmd[k:], ' ') + 1
+	from = ls + k + strings.IndexByte(cmd[k:], ' ') + 1
 	for from < ls+p && s[from] == ' ' {
 		from++
 	}
@@ -144,7 +212,56 @@ func chpasswdCommand(s string, j int, sp []span) []span {
 			from++
 		}
 	}
-	return pairArg(s, from, ls+p, sp)
+	return from, ls + p, from < ls+p
+}
+
+// stdinSpans finds the password fed to a login's --password-stdin (docker,
+// podman, helm, oras... login): the argument of echo or printf piped into
+// the command, or its here-string.
+func stdinSpans(s string, sp []span) []span {
+	for off := 0; off < len(s); {
+		j := strings.Index(s[off:], "password-stdin")
+		if j < 0 {
+			break
+		}
+		j += off
+		off = j + len("password-stdin")
+		ls, le := lineWindow(s, j)
+		c := ls + strings.LastIndexAny(s[ls:j], "|;&") + 1 // the command's start
+		if h := strings.Index(s[j:le], "<<<"); h >= 0 {
+			from := j + h + 3
+			for from < le && s[from] == ' ' {
+				from++
+			}
+			sp = wholeArg(s, from, le, sp)
+		} else if c == ls || s[c-1] != '|' {
+			continue // not fed by a pipe
+		} else if from, end, ok := pipedArg(s, ls, c); ok {
+			sp = wholeArg(s, from, end, sp)
+		}
+	}
+	return sp
+}
+
+// wholeArg redacts the argument that starts at from (quoted or not) and
+// ends before end.
+func wholeArg(s string, from, end int, sp []span) []span {
+	if from >= end {
+		return sp
+	}
+	to := end
+	if q := s[from]; q == '\'' || q == '"' {
+		from++
+		if k := strings.IndexByte(s[from:end], q); k >= 0 {
+			to = from + k
+		}
+	} else if k := strings.IndexAny(s[from:end], " \t;&"); k >= 0 {
+		to = from + k
+	}
+	if pw := s[from:to]; !credValue(pw) {
+		return sp
+	}
+	return append(sp, span{from, to})
 }
 
 // pairArg redacts the password of the user:password argument that starts

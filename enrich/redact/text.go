@@ -48,6 +48,12 @@ func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 		if tf&tKind != 0 && strings.Contains(s, "kind: Secret") {
 			sp = yamlSecretData(s, sp)
 		}
+		// Command lines quoted in text (cmdtext.go).
+		n := len(sp)
+		if tf&tProg != 0 {
+			sp = r.commandSpans(s, sp)
+		}
+		sp = r.flagSpans(s, sp, sp[n:])
 	}
 	// XML elements: <password>X</password> (Maven settings.xml, NuGet).
 	if fl&cLT != 0 {
@@ -93,7 +99,7 @@ func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 // "login NAME"; the others anywhere, being specific.
 func directiveWord(w string) (anywhere, known bool) {
 	switch w {
-	case "requirepass", "masterauth", "insecure-password", "auth-pass", "authpass", "masterpassword":
+	case "requirepass", "masterauth", "insecure-password", "auth-pass", "auth_pass", "authpass", "masterpassword":
 		return true, true
 	case "password", "passwd", "pass":
 		return false, true

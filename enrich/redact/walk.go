@@ -636,16 +636,17 @@ func (w *walker) array(n *node, hint string) bool {
 // aws configure set aws_secret_access_key <secret>, openssl -passin
 // pass:<password>, kubectl create secret --from-literal=key=<value>.
 type progArgs struct {
-	prog    string // basename of argv[0]
-	n       int    // arguments seen
-	next    bool   // the next argument is a password
-	colon   bool   // the next argument is user:password
-	login   bool   // a login subcommand was seen
-	set     int    // 1: "set" seen; 2: then a credential key: its value next
-	literal bool   // the next argument is key=value of a Secret
-	hflags  string // htpasswd: its flags
-	pos     int    // positional arguments seen (htpasswd, rabbitmqctl)
-	sub     string // rabbitmqctl: its subcommand
+	prog    string   // basename of argv[0]
+	kind    progKind // its credential arguments
+	n       int      // arguments seen
+	next    bool     // the next argument is a password
+	colon   bool     // the next argument is user:password
+	login   bool     // a login subcommand was seen
+	set     int      // 1: "set" seen; 2: then a credential key: its value next
+	literal bool     // the next argument is key=value of a Secret
+	hflags  string   // htpasswd: its flags
+	pos     int      // positional arguments seen (htpasswd, rabbitmqctl)
+	sub     string   // rabbitmqctl: its subcommand
 }
 
 // arg takes the next argument; it returns whether all of it is a secret,
@@ -654,6 +655,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 	p.n++
 	if p.n == 1 {
 		p.prog = a[strings.LastIndexByte(a, '/')+1:]
+		p.kind = kindOf(p.prog)
 		return false, 0
 	}
 	next, colon, set, literal := p.next, p.colon, p.set, p.literal
@@ -685,21 +687,21 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 			p.set = 0
 		}
 	}
-	switch p.prog {
-	case "mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mariadb", "mariadb-dump", "mariadb-admin":
+	switch p.kind {
+	case progMySQL:
 		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && credValue(a[2:]) {
 			return false, 2
 		}
-	case "redis-cli", "valkey-cli", "keydb-cli":
+	case progRedis:
 		p.next = a == "-a"
-	case "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport":
+	case progMongo:
 		p.next = a == "-p"
-	case "sshpass":
+	case progSSHPass:
 		p.next = a == "-p"
 		if len(a) > 2 && a[0] == '-' && a[1] == 'p' && credValue(a[2:]) {
 			return false, 2
 		}
-	case "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "crane", "oras", "regctl", "az", "cf", "oc", "argocd", "vault", "tkn", "kn":
+	case progLogin:
 		if a == "login" {
 			p.login = true
 		}
@@ -707,7 +709,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 		if p.login && len(a) > 3 && strings.HasPrefix(a, "-p=") && credValue(a[3:]) {
 			return false, 3
 		}
-	case "htpasswd":
+	case progHtpasswd:
 		if strings.HasPrefix(a, "-") {
 			p.hflags += a[1:]
 			return false, 0
@@ -722,7 +724,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 				return true, 0
 			}
 		}
-	case "rabbitmqctl":
+	case progRabbit:
 		if strings.HasPrefix(a, "-") {
 			return false, 0
 		}
@@ -733,7 +735,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 		if (p.sub == "add_user" || p.sub == "change_password") && p.pos == 3 && credValue(a) {
 			return true, 0
 		}
-	case "curl":
+	case progCurl:
 		p.colon = a == "-u" || a == "--user" || a == "-U" || a == "--proxy-user"
 		if len(a) > 2 && (a[1] == 'u' || a[1] == 'U') && a[0] == '-' {
 			if c := strings.IndexByte(a, ':'); c > 2 && c < len(a)-1 && credValue(a[c+1:]) {
@@ -743,7 +745,7 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 	}
 	// kubectl / oc create secret: --from-literal=key=value, or the value
 	// as the next argument.
-	if p.prog == "kubectl" || p.prog == "oc" {
+	if p.kind == progKubectl || p.prog == "oc" {
 		if a == "--from-literal" {
 			p.literal = true
 		} else if strings.HasPrefix(a, "--from-literal=") {
@@ -760,6 +762,47 @@ func (p *progArgs) arg(a string) (whole bool, from int) {
 		return false, 5
 	}
 	return false, 0
+}
+
+// progKind names the programs whose credential arguments progArgs knows.
+type progKind uint8
+
+const (
+	progOther    progKind = iota
+	progMySQL             // mysql -p<password>
+	progRedis             // redis-cli -a <password>
+	progMongo             // mongosh -p <password>
+	progSSHPass           // sshpass -p <password>, -p<password>
+	progLogin             // docker|podman|helm|az|oc... login -p <password>
+	progHtpasswd          // htpasswd -b file user <password>
+	progRabbit            // rabbitmqctl add_user user <password>
+	progCurl              // curl -u user:<password>
+	progKubectl           // kubectl create secret --from-literal=k=<value>
+)
+
+// kindOf is the kind of the program named prog (a basename).
+func kindOf(prog string) progKind {
+	switch prog {
+	case "mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mariadb", "mariadb-dump", "mariadb-admin":
+		return progMySQL
+	case "redis-cli", "valkey-cli", "keydb-cli":
+		return progRedis
+	case "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport":
+		return progMongo
+	case "sshpass":
+		return progSSHPass
+	case "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "crane", "oras", "regctl", "az", "cf", "oc", "argocd", "vault", "tkn", "kn":
+		return progLogin
+	case "htpasswd":
+		return progHtpasswd
+	case "rabbitmqctl":
+		return progRabbit
+	case "curl":
+		return progCurl
+	case "kubectl":
+		return progKubectl
+	}
+	return progOther
 }
 
 // credFlag reports whether arg is a flag whose next argument is a
