@@ -311,8 +311,13 @@ func TestCloseGrace(t *testing.T) {
 func TestCloseDeliversInFlight(t *testing.T) {
 	b := startBroker(t, 1, []string{"audit"}, kfake.SleepOutOfOrder())
 	c := b.Cluster()
+	produced := make(chan struct{}, 1)
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
+		select {
+		case produced <- struct{}{}: // the write is in flight
+		default:
+		}
 		c.SleepControl(func() { time.Sleep(400 * time.Millisecond) }) // a slow broker
 		return nil, nil, false
 	})
@@ -328,17 +333,29 @@ func TestCloseDeliversInFlight(t *testing.T) {
 	cw.AddLine(time.Now(), "log", auditEvent("late", 0, 0))
 	done := make(chan pipeline.FlushResult, 1)
 	go func() { done <- p.Flush(context.Background(), cw.Bytes()) }()
-	time.Sleep(100 * time.Millisecond) // the write is in flight
+	select {
+	case <-produced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write never reached the broker")
+	}
+	// Close waits for the broker's answer, which comes 400 ms after the
+	// request arrived. (Not a check on the flush's result channel at
+	// once: Flush's caller receives the result just after Close may
+	// return, which made this test flaky under load.)
+	start := time.Now()
 	if err := p.Close(5 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Close returned after %v, before the in-flight flush", d)
 	}
 	select {
 	case res := <-done:
 		if res.Status != pipeline.OK || res.Shipped != 1 {
 			t.Fatalf("in-flight flush: %v %v", res.Status, res.Err)
 		}
-	default:
-		t.Fatal("Close returned before the in-flight flush")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the in-flight flush never returned")
 	}
 	if recs := consumeAll(t, b.Addrs(), []string{"audit"}, 1); len(recs) != 1 {
 		t.Fatalf("read back %d", len(recs))
