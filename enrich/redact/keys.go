@@ -112,7 +112,8 @@ func credentialKey(key string) bool {
 // abbrevKey: a key whose last word is a credential's abbreviation —
 // GITHUB_PAT, adoPat (a personal access token), DB_PW, adminPw, DB_CREDS,
 // awsCred. The word must stand alone (the whole key, or after _ - . or a
-// lower-case letter when it is capitalised): compat, npw, sacred are none.
+// lower-case letter when it is capitalised; / and : end a prefix, as in
+// example.com/pw): compat, npw, sacred are none.
 func abbrevKey(k string) bool {
 	for _, w := range [...]string{"pat", "pw", "creds", "cred"} {
 		n := len(k) - len(w)
@@ -123,7 +124,7 @@ func abbrevKey(k string) bool {
 			return true
 		}
 		switch c := k[n-1]; {
-		case c == '_' || c == '-' || c == '.':
+		case c == '_' || c == '-' || c == '.' || c == '/' || c == ':':
 			return true
 		case k[n] >= 'A' && k[n] <= 'Z' && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9'):
 			return true // camelCase: adoPat, dbPw, awsCreds (not PAT in ALLCAPS words)

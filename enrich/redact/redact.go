@@ -484,7 +484,7 @@ func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
 		v := w.r.classify(k)
 		whole := (v == keyCred || v == keyUser) && !strings.HasSuffix(strings.ToLower(k), "id")
 		for i, v := range vals {
-			if whole && len(v) >= 16 && strSecret(v) {
+			if whole && strSecret(v) && (len(v) >= 16 || !scopeWord(v)) {
 				vals[i] = w.r.inline(v)
 				w.at(root, ".extra")
 				w.push(k)
@@ -501,6 +501,18 @@ func (w *walker) userExtra(root string, extra map[string]authnv1.ExtraValue) {
 			}
 		}
 	}
+}
+
+// scopeWord: a short value that reads as a scope or a role (read,
+// user:full, repo.read), which a key naming a token may list in
+// user.extra; a credential has capitals, digits or other signs.
+func scopeWord(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c >= 'a' && c <= 'z' || c == ':' || c == '.' || c == '_' || c == '-' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // seg renders a key as a path segment: .key, or ["key.with/dots"].

@@ -114,6 +114,14 @@ func cases() []tcase {
 		add(tcase{name: "uri tokens", doc: ev{Resource: "pods", Verb: "watch", Level: "Metadata",
 			URI: "/api/v1/namespaces/prod/pods?access_token=" + s1 + "&watch=true&token=" + s2 + "&x=Bearer%20" + s3}.JSON(),
 			secrets: []string{s1, s2, s3}, keep: []string{"watch=true"}, paths: []string{"requestURI.query.access_token", "requestURI.query.token"}})
+		// Parameters that carry a credential in URLs without being named
+		// like one (a proxied app's login, a presigned URL); short values
+		// (?code=200) stay.
+		s4, s5, s6, s7 := r.str(24), r.str(32), r.str(20), r.str(12)
+		add(tcase{name: "uri proxy params", doc: ev{Resource: "services", Sub: "proxy", Verb: "get", Level: "Metadata",
+			URI: "/api/v1/namespaces/prod/services/app:8080/proxy/cb?code=" + s4 + "&state=abc&X-Amz-Signature=" + s5 + "&key=" + s6 + "&sessionid=" + s7 + "&status=code&key=short"}.JSON(),
+			secrets: []string{s4, s5, s6, s7}, keep: []string{"state=abc", "status=code", "key=short"},
+			paths: []string{"requestURI.query.code", "requestURI.query.X-Amz-Signature", "requestURI.query.key", "requestURI.query.sessionid"}})
 	}
 	{ // exec / attach command arguments.
 		s1, s2, s3, s4 := r.str(16), r.str(16), r.str(16), r.str(16)
@@ -227,10 +235,11 @@ func cases() []tcase {
 	{ // impersonatedUser.extra, as user.extra.
 		t1, t2 := jwt(r), jwt(r)
 		add(tcase{name: "impersonated extra", doc: ev{Resource: "pods", Level: "Metadata", Set: map[string]any{
-			"user":             map[string]any{"username": "admin", "extra": map[string]any{"example.com/id-token": []string{t1}}},
+			"user": map[string]any{"username": "admin", "extra": map[string]any{"example.com/id-token": []string{t1},
+				"proxy.example.com/pw": []string{"Zq8Hunt3r2"}, "proxy.example.com/creds": []string{"Qx7!mT"}}},
 			"impersonatedUser": map[string]any{"username": "bob", "groups": []string{"dev"}, "extra": map[string]any{"scopes.example.com/token": []string{"read", "Bearer " + t2}}},
-		}}.JSON(), secrets: []string{t1, t2}, keep: []string{`"bob"`, `"read"`},
-			paths: []string{`user.extra["example.com/id-token"][0]`, `impersonatedUser.extra["scopes.example.com/token"][1]`}})
+		}}.JSON(), secrets: []string{t1, t2, "Zq8Hunt3r2", "Qx7!mT"}, keep: []string{`"bob"`, `"read"`},
+			paths: []string{`user.extra["example.com/id-token"][0]`, `user.extra["proxy.example.com/creds"][0]`, `user.extra["proxy.example.com/pw"][0]`, `impersonatedUser.extra["scopes.example.com/token"][1]`}})
 	}
 	{ // requestURI: the path, parameter names and parameters without '=';
 		// userAgent.

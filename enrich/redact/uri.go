@@ -76,6 +76,8 @@ func (w *walker) uri(ev *auditv1.Event, q int) {
 			}
 		} else if v := w.r.classify(dname); (v == keyCred || v == keyUser) && !isRedacted(val) {
 			secret = true
+		} else if v != keyAllowed && queryCred(dname) && len(val) >= 8 && credValue(val) {
+			secret = true
 		}
 		if !secret && !inline {
 			if dname == "command" {
@@ -142,6 +144,20 @@ func (w *walker) uriPath(path string) (string, bool) {
 		w.record()
 	}
 	return out, ok
+}
+
+// queryCred: query parameters that carry a credential in URLs without
+// being named like one: signatures of presigned URLs (X-Amz-Signature,
+// X-Goog-Signature, CloudFront's Signature, Azure's sig), API keys
+// (Google's key=), OAuth authorization codes, session ids and CAS tickets.
+// The value must be long enough to be one (8 bytes: not ?code=200).
+func queryCred(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "sig", "signature", "key", "code", "session", "sessionid", "session_id", "jsessionid", "phpsessid", "ticket", "otp":
+		return true
+	}
+	return strings.HasSuffix(n, "-signature") || strings.HasSuffix(n, "_signature")
 }
 
 // safeParam: query parameters of the Kubernetes API whose values are
