@@ -375,9 +375,6 @@ func hasPrefixFold(s, kw string) bool {
 	return true
 }
 
-// maxRuleFindings bounds the matches one rule reports in one string.
-const maxRuleFindings = 64
-
 // find appends the spans of the secrets rule r finds in s.
 func (r *glRule) find(rs *ruleSet, s string, wfrom, wto int, sp []span) []span {
 	// Widen the window to token boundaries, so that it cuts no token
@@ -400,7 +397,9 @@ func (r *glRule) find(rs *ruleSet, s string, wfrom, wto int, sp []span) []span {
 	if !r.re.MatchString(s[wfrom:wto]) {
 		return sp // cheaper than looking for the groups
 	}
-	for _, m := range r.re.FindAllStringSubmatchIndex(s[wfrom:wto], maxRuleFindings) {
+	// Every match: a cap on them shipped the secrets after it (a list of
+	// 80 tokens of one vendor in a ConfigMap kept the last 16).
+	for _, m := range r.re.FindAllStringSubmatchIndex(s[wfrom:wto], -1) {
 		for k := range m {
 			if m[k] >= 0 {
 				m[k] += wfrom
@@ -445,15 +444,22 @@ func (r *glRule) find(rs *ruleSet, s string, wfrom, wto int, sp []span) []span {
 	return sp
 }
 
-// lineAround is the line (or lines) holding s[from:to].
+// lineAround is the line (or lines) holding s[from:to], within
+// lineContext bytes either side of it: the allowlists that read the line
+// look at what is around a match, and a long line of many matches is then
+// read in linear time.
 func lineAround(s string, from, to int) string {
-	a := strings.LastIndexByte(s[:from], '\n') + 1
-	b := strings.IndexByte(s[to:], '\n')
+	lo, hi := max(0, from-lineContext), min(len(s), to+lineContext)
+	a := lo + strings.LastIndexByte(s[lo:from], '\n') + 1
+	b := strings.IndexByte(s[to:hi], '\n')
 	if b < 0 {
-		return s[a:]
+		return s[a:hi]
 	}
 	return s[a : to+b]
 }
+
+// lineContext bounds lineAround.
+const lineContext = 1024
 
 func allowed(as []glAllow, secret, match, line string) bool {
 	for i := range as {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -179,6 +180,26 @@ func TestCLIShapes(t *testing.T) {
 					t.Errorf("%q: %q lost: %q", script, k, form)
 				}
 			}
+		}
+	}
+}
+
+// TestRuleFindingsUncapped: every match of a rule in one string goes, not
+// the first 64 (a ConfigMap listing 80 tokens of one vendor).
+func TestRuleFindingsUncapped(t *testing.T) {
+	r, _ := New(Config{Mode: Mask})
+	var b strings.Builder
+	var toks []string
+	for i := range 80 {
+		tok := fmt.Sprintf("shpat_%032x", 0xabcdef1234567+i*7919)
+		toks = append(toks, tok)
+		fmt.Fprintf(&b, "- %s\n", tok)
+	}
+	w := walker{r: r}
+	out, _ := w.scanText(b.String(), false)
+	for i, tok := range toks {
+		if strings.Contains(out, tok) {
+			t.Fatalf("token %d of %d kept", i, len(toks))
 		}
 	}
 }
