@@ -304,8 +304,7 @@ func (s *prescan) object(c sctx) bool {
 				if !seenName {
 					seenName = true
 					if next == '"' {
-						v := s.w.r.classifyKey(s.last)
-						secretName = v == keyCred || v == keyUser
+						secretName = s.w.r.envSecretName(s.last)
 					}
 				}
 			case "value":

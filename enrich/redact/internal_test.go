@@ -13,8 +13,10 @@ func TestCredentialKey(t *testing.T) {
 		"credentials", "VAULT_CREDENTIAL", "auth", "BASIC_AUTH", "bearer", "connectionString", "signing-key", "pin", "openshift.io/token-secret.value",
 		"DB_PASS", "SMTP_PASS", "RABBITMQ_DEFAULT_PASS", "redisPass", "ldap.bind-pass",
 		// Abbreviations, as a key's last word.
-		"GITHUB_PAT", "adoPat", "pat", "DB_PW", "adminPw", "pw", "DB_CREDS", "awsCreds", "creds", "cred", "smtp.cred"}
-	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "PWD", "OLDPWD", "oauth",
+		"GITHUB_PAT", "adoPat", "pat", "DB_PW", "adminPw", "pw", "DB_CREDS", "awsCreds", "creds", "cred", "smtp.cred",
+		// PWD too: the working directory's value is a path, which stays (credValue).
+		"pwd", "PWD", "OLDPWD"}
+	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "oauth",
 		"name", "key", "keys", "monkey", "authorization", "creationTimestamp", "kubernetes.io/legacy-token-last-used", "serviceAccountName",
 		"service.alpha.openshift.io/serving-cert-secret-name", "secrets", "cert-secrets", "tokenExpirationSeconds", "IMAGE_OAUTH_SERVER", "token-ttl",
 		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author", "TOKEN_SIDECAR_IMAGE", "SECRET_HOST", "PASSWORD_USERNAME", "publicKey", "sshAuthorizedKeys", "keyUsage", "passwordPolicy",

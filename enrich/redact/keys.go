@@ -68,8 +68,10 @@ var notCredSuffixes = [...][]byte{
 
 // credentialKey reports whether a key looks like it holds a credential:
 // PASSWORD, db_passwd, apiKey, AWS_SECRET_ACCESS_KEY, aws_access_key_id,
-// client-secret, token, auth (docker config), BASIC_AUTH, DB_PWD... but not
-// secretName, secretRef, bearerTokenFile nor PWD (the working directory).
+// client-secret, token, auth (docker config), BASIC_AUTH, DB_PWD, pwd... but
+// not secretName, secretRef, bearerTokenFile. PWD, the shell's working
+// directory, is one too: its value is a path, which is never redacted
+// (credValue), while {"pwd": "Zq8…"} in a body or a JSON text is a password.
 func credentialKey(key string) bool {
 	if abbrevKey(key) {
 		return true
@@ -93,7 +95,7 @@ func credentialKey(key string) bool {
 		switch string(n) {
 		case "auth", "pass", "pin":
 			return true
-		case "pwd", "oldpwd", "oauth":
+		case "oauth":
 			return false
 		}
 		hit = bytes.HasSuffix(n, []byte("auth")) || bytes.HasSuffix(n, []byte("pwd")) || passSuffix(n)

@@ -123,6 +123,15 @@ func cases() []tcase {
 			secrets: []string{s4, s5, s6, s7}, keep: []string{"state=abc", "status=code", "key=short"},
 			paths: []string{"requestURI.query.code", "requestURI.query.X-Amz-Signature", "requestURI.query.key", "requestURI.query.sessionid"}})
 	}
+	{ // pwd: a password in a body or JSON text; PWD, the working directory, keeps its path.
+		s1, s2 := r.str(16), r.str(16)
+		add(tcase{name: "pwd", doc: ev{Resource: "configmaps", Verb: "create", URI: "/api/v1/namespaces/prod/configmaps",
+			Req: `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"config.json":"{\"db\":{\"user\":\"app\",\"pwd\":\"` + s1 + `\"}}","app.env":"PWD=/srv/app\nHOME=/root"}}`}.JSON(),
+			secrets: []string{s1}, keep: []string{`PWD=/srv/app`, `\"user\":\"app\"`}})
+		add(tcase{name: "pwd in a spec", doc: ev{Resource: "pods", Verb: "create", URI: "/api/v1/namespaces/prod/pods",
+			Req: `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"x","env":[{"name":"PWD","value":"/workspace"},{"name":"OLDPWD","value":"/"}]}],"db":{"pwd":` + js(s2) + `}}}`}.JSON(),
+			secrets: []string{s2}, keep: []string{`"value":"/workspace"`, `"value":"/"`}, paths: []string{"requestObject.spec.db.pwd"}})
+	}
 	{ // exec / attach command arguments.
 		s1, s2, s3, s4 := r.str(16), r.str(16), r.str(16), r.str(16)
 		uri := "/api/v1/namespaces/prod/pods/db-0/exec?command=mysql&command=-uroot&command=--password%3D" + s1 + "&command=--token&command=" + s2 +

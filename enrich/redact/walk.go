@@ -832,6 +832,22 @@ func (w *walker) flagValue(arg string) int {
 	return eq + 1
 }
 
+// envSecretName: the value of the environment variable name goes whole;
+// not PWD and OLDPWD (workDir), though pwd names a password as a key.
+func (r *Redactor) envSecretName(name string) bool {
+	if workDir(name) {
+		return false
+	}
+	v := r.classifyKey(name)
+	return v == keyCred || v == keyUser
+}
+
+// workDir: PWD or OLDPWD, a variable's name (an env entry, a name/value
+// record): the shell's working directories, no password.
+func workDir(name string) bool {
+	return strings.EqualFold(name, "PWD") || strings.EqualFold(name, "OLDPWD")
+}
+
 // env: container environment entries; the value of a variable whose name
 // looks like a credential is redacted (also an entry without a name: a
 // JSON patch replacing .../env/3/value).
@@ -843,8 +859,7 @@ func (w *walker) env(n *node) bool {
 			nameNode := e.get("name")
 			secret := nameNode == nil
 			if nameNode != nil && nameNode.kind == kStr {
-				v := w.r.classifyKey(nameNode.str)
-				secret = v == keyCred || v == keyUser
+				secret = w.r.envSecretName(nameNode.str)
 			}
 			if secret {
 				for j, k := range e.keys {
@@ -1188,7 +1203,7 @@ func (w *walker) namedValue(n *node) bool {
 // credential (a "type" only when short: password, secret, otp), whatever
 // its length.
 func (r *Redactor) credName(k, name string) bool {
-	if len(name) < 3 {
+	if len(name) < 3 || workDir(name) {
 		return false
 	}
 	if strings.EqualFold(k, "type") && len(name) > 16 {
