@@ -61,10 +61,15 @@ func closeQuote(s string, from int, q byte) (int, bool) {
 }
 
 // textProg reports whether a word, its path stripped, names a program
-// whose credential arguments progArgs knows (aws: configure set).
+// whose credential arguments progArgs knows, or one whose "set <key>
+// <value>" sets credentials (aws configure set, npm|yarn|pnpm config set).
 func textProg(w string) bool {
 	w = w[strings.LastIndexByte(w, '/')+1:]
-	return kindOf(w) != progOther || w == "aws"
+	switch w {
+	case "aws", "npm", "yarn", "pnpm":
+		return true
+	}
+	return kindOf(w) != progOther
 }
 
 // commandSpans adds the spans of the credential arguments of the commands

@@ -85,11 +85,11 @@ var textWords = [...]struct {
 	w string
 	f uint8
 }{{"pass", tPass}, {"mast", tMaster}, {"kind", tKind}, {"serv", tServices}, {"webh", tWebhooks},
-	// The programs of kindOf (walk.go) and aws, by their first four bytes;
+	// The programs of textProg (cmdtext.go), by their first four bytes;
 	// logi: the login of docker, helm, az...; lite: kubectl --from-literal.
 	{"mysq", tProg}, {"mari", tProg}, {"redi", tProg}, {"valk", tProg}, {"keyd", tProg},
 	{"mong", tProg}, {"sshp", tProg}, {"logi", tProg}, {"htpa", tProg}, {"rabb", tProg},
-	{"curl", tProg}, {"lite", tProg}, {"aws ", tProg}}
+	{"curl", tProg}, {"lite", tProg}, {"aws ", tProg}, {"npm ", tProg}, {"yarn", tProg}}
 
 // ruleSet is the compiled rule set, read-only once built.
 type ruleSet struct {

@@ -223,6 +223,8 @@ func TestCommandsInText(t *testing.T) {
 		{"mongo", "mongosh mongodb://h -u admin -p Mg4qLw8Zx2", []string{"Mg4qLw8Zx2"}, []string{"-u admin"}},
 		{"literal", "kubectl create secret generic x --from-literal=db=Lt5vQm2Rz8", []string{"Lt5vQm2Rz8"}, []string{"--from-literal=db="}},
 		{"aws", "then aws configure set aws_secret_access_key Aw3sQk9Lm2 and exit", []string{"Aw3sQk9Lm2"}, []string{"aws_secret_access_key", "and exit"}},
+		{"npm", "RUN npm config set //registry.npmjs.org/:_authToken Np4mTk8Qz2 && yarn config set npmAuthToken Yr4nTk8Qz2 --home", []string{"Np4mTk8Qz2", "Yr4nTk8Qz2"}, []string{"//registry.npmjs.org/:_authToken", "npmAuthToken", "--home"}},
+		{"npm decoy", "npm config set registry https://npm.example.com", nil, []string{"https://npm.example.com"}},
 		{"flag", "app --db-password Pg7sTr0ngPw --port 5432", []string{"Pg7sTr0ngPw"}, []string{"--port 5432"}},
 		{"flag quoted", `migrate --db-password "Pg7 sTr0ng Pw" --port 5432`, []string{"Pg7", "sTr0ng", " Pw"}, []string{"--port 5432"}},
 		{"flag in exec", `exec: "export-report --api-key Ak5wQz8Lr3 --out /data": stat`, []string{"Ak5wQz8Lr3"}, []string{`": stat`, "--out /data"}},
