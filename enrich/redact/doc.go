@@ -61,7 +61,8 @@
 //     user.extra, "message" members of bodies (container termination
 //     messages): the value an "Invalid value:" echoes when the field names
 //     a credential, the object is a Secret, or the value looks like a
-//     token; a quoted value after a credential word and "value"; any word
+//     token; a value after a credential word and "value", quoted or not
+//     (a policy's denial: literal value X; use a secretKeyRef); any word
 //     that looks like a generated token (16+ characters, mixed case and
 //     digits, high entropy, not hex, not base64 of readable text).
 //     user.extra values under a key naming a credential go whole.

@@ -109,6 +109,9 @@ func TestServerText(t *testing.T) {
 		{`Invalid value: "hunter2": too short`, "spec.auth.password", []string{"hunter2"}, nil},
 		{`metadata.name: Invalid value: "Web_Frontend": a lowercase RFC 1123 subdomain; spec.replicas: Invalid value: -1`, "", nil, []string{"Web_Frontend", "-1"}},
 		{`env DB_PASSWORD has literal value "plainpw1"; use secretKeyRef`, "", []string{"plainpw1"}, []string{"secretKeyRef"}},
+		{`admission webhook "validate.example.com" denied the request: container app: env DB_PASSWORD has literal value Zq8Hunt3r2; use a secretKeyRef`, "", []string{"Zq8Hunt3r2"}, []string{"use a secretKeyRef", "container app"}},
+		{`[policy] api token value: Tk5wQz8Lr3 is not allowed`, "", []string{"Tk5wQz8Lr3"}, []string{"is not allowed"}},
+		{`the password value must be at least 12 characters; token value from a Secret is required; values are checked`, "", nil, []string{"value must be at least", "value from a Secret", "values are checked"}},
 		{`secrets "db-creds" is forbidden: User "bob" cannot get resource "secrets"`, "", nil, []string{"db-creds", "bob"}},
 		{`accessKeyID=AKIA************WXYZ secretAccessKey wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY`, "", []string{"wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"}, []string{"AKIA************WXYZ"}},
 		{`rv 9fceb02d0ae598e95dc970b74767f19372d61af8 uid 5b7e1f0a-8c2d-4e6f-9a1b-3c5d7e9f1a2b JTI=5b7e1f0a-8c2d-4e6f-9a1b-3c5d7e9f1a2b io.k8s.api.core.v1.PodSpec`, "", nil, []string{"9fceb02d0ae598e95dc970b74767f19372d61af8", "JTI=5b7e1f0a", "PodSpec"}},
@@ -275,12 +278,16 @@ func FuzzScanners(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	for _, mode := range []Mode{Mask} {
-		r, err := New(Config{Mode: mode})
+	var rs []*Redactor // mask and hash: both marks must read as redactions
+	for _, mode := range []Mode{Mask, Hash} {
+		r, err := New(Config{Mode: mode, HMACKey: "fuzz-key-0123456789abcdef0123456789"})
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Fuzz(func(t *testing.T, s string) {
+		rs = append(rs, r)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range rs {
 			for _, sp := range r.scanSpans(s, 0) {
 				if sp.from < 0 || sp.to > len(s) || sp.from > sp.to {
 					t.Fatalf("span %v out of %d", sp, len(s))
@@ -296,10 +303,10 @@ func FuzzScanners(f *testing.F) {
 				once, _ := fn(s)
 				twice, _ := fn(once)
 				if once != twice {
-					t.Fatalf("%s: redacting twice differs:\n%q\n%q\n%q", name, s, once, twice)
+					t.Fatalf("%v %s: redacting twice differs:\n%q\n%q\n%q", r.mode, name, s, once, twice)
 				}
 			}
 			r.decodedSecret([]byte(s), 0)
-		})
-	}
+		}
+	})
 }

@@ -531,7 +531,7 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 		if to-from >= 2 && s[from] == '"' {
 			from, to = from+1, to-1
 		}
-		if to <= from || isRedacted(s[from:to]) || strings.HasPrefix(s[from:], mark) {
+		if to <= from || isRedacted(s[from:to]) || markAt(s, from) {
 			continue
 		}
 		v := s[from:to]
@@ -566,6 +566,11 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 			sp = append(sp, span{j + 1, end})
 		}
 	}
+	// Unquoted values after a credential word and "value": a policy's
+	// denial (env DB_PASSWORD has literal value X; use a secretKeyRef).
+	if strings.Contains(s, "value") {
+		sp = r.valueWords(s, sp)
+	}
 	// Token-like words.
 	for i := 0; i < len(s); {
 		for i < len(s) && !isWordChar(s[i]) {
@@ -578,12 +583,35 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 		for j < len(s) && s[j] == '=' {
 			j++ // base64 padding
 		}
-		if j-i >= 16 && tokenLike(s[i:j]) {
+		if j-i >= 16 && !nextToMark(s, i, j) && tokenLike(s[i:j]) {
 			sp = append(sp, span{i, j})
 		}
 		i = j
 	}
 	return sp
+}
+
+// nextToMark: the word s[i:j] touches a redaction (mask or hash): it is
+// what a rule left of a longer word (services/T…/B…/[REDACTED]), which
+// was judged whole the first time; judging the rest alone would make
+// redacting twice differ from once.
+// markAt: a redaction (mask or hash) starts at s[i].
+func markAt(s string, i int) bool {
+	const hashLen = len(hashPrefix) + 64
+	return strings.HasPrefix(s[i:], mark) || i+hashLen <= len(s) && isRedacted(s[i:i+hashLen])
+}
+
+func nextToMark(s string, i, j int) bool {
+	if strings.HasPrefix(s[j:], mark) || strings.HasSuffix(s[:i], mark) {
+		return true
+	}
+	const hashLen = len(hashPrefix) + 64 // sha256:<64 hex>
+	if i >= hashLen && isRedacted(s[i-hashLen:i]) {
+		return true
+	}
+	// A word that ends in the "sha256" of a hash that follows it.
+	h := len(hashPrefix) - 1
+	return j-i >= h && j-h+hashLen <= len(s) && isRedacted(s[j-h:j-h+hashLen])
 }
 
 func isWordChar(c byte) bool {
@@ -619,6 +647,65 @@ func (r *Redactor) credField(f string) bool {
 }
 
 // credWordIn: some word of t names a credential.
+// valueWords adds the words that follow "value" (or value: / value=)
+// unquoted in server text when a credential word comes before it in the
+// same clause (80 bytes back, to a '.', ';' or newline).
+func (r *Redactor) valueWords(s string, sp []span) []span {
+	for off := 0; off < len(s); {
+		j := strings.Index(s[off:], "value")
+		if j < 0 {
+			break
+		}
+		j += off
+		off = j + len("value")
+		if j > 0 && isKeyChar(s[j-1]) || off < len(s) && isKeyChar(s[off]) {
+			continue // values, valueFrom, env.value
+		}
+		k := off
+		if k < len(s) && (s[k] == ':' || s[k] == '=') {
+			k++
+		}
+		if k == len(s) || s[k] != ' ' && s[k] != '\t' {
+			continue
+		}
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if k == len(s) || s[k] == '"' || s[k] == '\'' {
+			continue // quoted: the rule before
+		}
+		e := wordEnd(s, k)
+		for e > k && strings.IndexByte(";,)", s[e-1]) >= 0 {
+			e--
+		}
+		v := s[k:e]
+		if len(v) < 4 || !credValue(v) || proseWord(v) {
+			continue
+		}
+		before := strings.ToLower(s[max(0, j-80):j])
+		if c := strings.LastIndexAny(before, ".;\n"); c >= 0 {
+			before = before[c+1:]
+		}
+		if r.credWordIn(before) {
+			sp = append(sp, span{k, e})
+			off = e
+		}
+	}
+	return sp
+}
+
+// proseWord: a word that follows "value" in a sentence rather than being
+// one (value must…, value from a Secret).
+func proseWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "must", "cannot", "should", "would", "could", "from", "with", "that", "this", "these", "which", "will", "does",
+		"have", "been", "into", "were", "there", "field", "fields", "provided", "given", "instead", "specified",
+		"required", "empty", "missing", "length", "format", "when", "where", "while", "because", "only", "here":
+		return true
+	}
+	return false
+}
+
 func (r *Redactor) credWordIn(t string) bool {
 	for _, w := range strings.FieldsFunc(t, func(c rune) bool { return !(c < 0x80 && isKeyChar(byte(c))) }) {
 		if len(w) >= 3 && credentialKey(w) {
