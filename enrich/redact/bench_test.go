@@ -167,7 +167,7 @@ func BenchmarkRedactHostile(b *testing.B) {
 	}
 	for _, unit := range []string{"password", "sig=", "Pwd= ", "sk_live_", "<password>", "value: ", "password: ",
 		"chpasswd ", "| password-stdin ", "mysql 'a b' ", "--password 'x y' ", "\"mysql ", "--token ",
-		"shpat_0123456789abcdef0123456789abcdef "} {
+		"shpat_0123456789abcdef0123456789abcdef ", "ENV ", "\nENV PASSWORD x y"} {
 		for _, size := range []int{1 << 16, 1 << 20} {
 			s := strings.Repeat(unit, size/len(unit))
 			body, _ := json.Marshal(map[string]any{"kind": "ConfigMap", "data": map[string]string{"v": s}})

@@ -24,8 +24,9 @@
 //     <scheme> <credential>, Basic <base64 of user:password>, Bearer
 //     <token>, X-Api-Key: …, nginx proxy_set_header / more_set_headers),
 //     configuration files carried as strings (netrc password, redis.conf
-//     requirepass / masterauth, haproxy insecure-password, settings.xml
-//     <password>, kubeconfig exec env and any name/value record written as
+//     requirepass / masterauth, haproxy insecure-password, a Dockerfile's
+//     ENV KEY value, settings.xml <password>, kubeconfig exec env and any
+//     name/value record written as
 //     YAML or JSON text, INI, properties, env files, TOML, a Secret manifest
 //     as YAML), system configuration found by its shape (sysconf.go:
 //     cloud-init chpasswd lists, .pgpass lines, Go MySQL DSNs, user:password

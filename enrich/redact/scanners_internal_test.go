@@ -78,6 +78,7 @@ func TestTextShapes(t *testing.T) {
 		{"wpa", "network={\n  ssid=\"corp\"\n  psk=\"W1f1PassphraseCorp\"\n  key_mgmt=WPA-PSK\n}\nnetwork={\n  psk=2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e\n}", []string{"W1f1PassphraseCorp", "2b1d17284c5410ee5eaae7151290e9744af2182b0eb8af20dd4d4ba415b2dd8e"}, []string{"ssid=\"corp\"", "key_mgmt=WPA-PSK"}},
 		{"go mysql dsn", "DSN: app:Gd5nQz8Lw2@tcp(db.shop.svc:3306)/orders?parseTime=true\nroot:R00t@Pw9x@unix(/run/mysqld/mysqld.sock)/", []string{"Gd5nQz8Lw2", "R00t@Pw9x"}, []string{"DSN: app:", "@tcp(db.shop.svc:3306)/orders?parseTime=true", "root:", "@unix(/run/mysqld/mysqld.sock)/"}},
 		{"go mysql dsn decoys", "app@tcp(db:3306)/orders user=app@tcp(x) mail bob@example.com", nil, []string{"app@tcp(db:3306)/orders", "user=app@tcp(x)", "bob@example.com"}},
+		{"dockerfile env", "FROM alpine:3.20\nENV DB_HOST db.shop.svc\nENV DB_PASSWORD Dk4rF1le Pw\n  ENV API_TOKEN \"Tk9dF1le\"\nENV TOKEN_TTL=3600\nRUN echo ENV DB_PASSWORD here", []string{"Dk4rF1le", " Pw", "Tk9dF1le"}, []string{"ENV DB_HOST db.shop.svc", "ENV DB_PASSWORD ", "ENV TOKEN_TTL=3600", "RUN echo ENV DB_PASSWORD here"}},
 		{"keepalived", "authentication {\n    auth_type PASS\n    auth_pass K33palvPw\n}", []string{"K33palvPw"}, []string{"auth_type PASS"}},
 		{"hostapd", "interface=wlan0\nwpa_passphrase=H0stapdPassphr4se\nsae_password=Sa3Passw0rdX\nwpa_key_mgmt=WPA-PSK SAE\n", []string{"H0stapdPassphr4se", "Sa3Passw0rdX"}, []string{"interface=wlan0", "wpa_key_mgmt=WPA-PSK SAE"}},
 	}

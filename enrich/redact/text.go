@@ -48,6 +48,12 @@ func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 		if tf&tKind != 0 && strings.Contains(s, "kind: Secret") {
 			sp = yamlSecretData(s, sp)
 		}
+		// A Dockerfile's ENV KEY VALUE (the old form; ENV KEY=VALUE is an
+		// assignment): an OpenShift BuildConfig's inline Dockerfile, a
+		// build context kept in a ConfigMap.
+		if strings.Contains(s, "ENV ") {
+			sp = r.dockerfileEnv(s, sp)
+		}
 		// Command lines quoted in text (cmdtext.go).
 		n := len(sp)
 		if tf&tProg != 0 {
@@ -90,6 +96,59 @@ func (r *Redactor) textSpans(s string, fl, tf uint8, sp []span) []span {
 				}
 			}
 		}
+	}
+	return sp
+}
+
+// dockerfileEnv adds the values of the lines ENV KEY VALUE whose key
+// names a credential: the rest of the line (Docker reads it whole).
+func (r *Redactor) dockerfileEnv(s string, sp []span) []span {
+	for off := 0; off < len(s); {
+		j := strings.Index(s[off:], "ENV ")
+		if j < 0 {
+			break
+		}
+		j += off
+		off = j + len("ENV ")
+		ls := j
+		for ls > 0 && (s[ls-1] == ' ' || s[ls-1] == '\t') {
+			ls--
+		}
+		if ls > 0 && s[ls-1] != '\n' {
+			continue // not an instruction: ENV starts its line
+		}
+		le := strings.IndexByte(s[off:], '\n')
+		if le < 0 {
+			le = len(s)
+		} else {
+			le += off
+		}
+		k := off
+		for k < le && s[k] == ' ' {
+			k++
+		}
+		ke := k
+		for ke < le && s[ke] != ' ' && s[ke] != '\t' && s[ke] != '=' {
+			ke++
+		}
+		if ke == le || s[ke] == '=' || ke == k {
+			continue // ENV KEY=VALUE: an assignment
+		}
+		if v := r.classify(s[k:ke]); v != keyCred && v != keyUser {
+			continue
+		}
+		from, to := ke, strings.TrimRight(s[:le], " \t\r")
+		for from < len(to) && (s[from] == ' ' || s[from] == '\t') {
+			from++
+		}
+		end := len(to)
+		if end-from >= 2 && (s[from] == '"' || s[from] == '\'') && s[end-1] == s[from] {
+			from, end = from+1, end-1
+		}
+		if from < end && credValue(s[from:end]) {
+			sp = append(sp, span{from, end})
+		}
+		off = le
 	}
 	return sp
 }
