@@ -15,13 +15,13 @@ func TestCredentialKey(t *testing.T) {
 		// Abbreviations, as a key's last word.
 		"GITHUB_PAT", "adoPat", "pat", "DB_PW", "adminPw", "pw", "DB_CREDS", "awsCreds", "creds", "cred", "smtp.cred",
 		// PWD too: the working directory's value is a path, which stays (credValue).
-		"pwd", "PWD", "OLDPWD"}
+		"pwd", "PWD", "OLDPWD", "certificate-key", "certificateKey"}
 	no := []string{"secretName", "secretRef", "secretKeyRef", "bearerTokenFile", "tokenPath", "DB_PASSWORD_FILE", "oauth",
 		"name", "key", "keys", "monkey", "authorization", "creationTimestamp", "kubernetes.io/legacy-token-last-used", "serviceAccountName",
 		"service.alpha.openshift.io/serving-cert-secret-name", "secrets", "cert-secrets", "tokenExpirationSeconds", "IMAGE_OAUTH_SERVER", "token-ttl",
 		"automountServiceAccountToken" + "Path", "audience", "secretStoreRef", "author", "TOKEN_SIDECAR_IMAGE", "SECRET_HOST", "PASSWORD_USERNAME", "publicKey", "sshAuthorizedKeys", "keyUsage", "passwordPolicy",
 		"bypass", "PROXY_BYPASS", "nginx.ingress.kubernetes.io/auth-bypass", "compass", "lowpass", "DB_PASS_FILE", "SMTP_PASS_USER",
-		"compat", "KUBE_COMPAT", "sacred", "npw", "PATH", "patch", "patterns", "CREDS_FILE", "DB_PW_FILE", "GITHUB_PAT_FILE", "COMPAT"}
+		"compat", "KUBE_COMPAT", "sacred", "npw", "PATH", "patch", "patterns", "CREDS_FILE", "DB_PW_FILE", "GITHUB_PAT_FILE", "COMPAT", "certificateKeyFile"}
 	for _, k := range yes {
 		if !credentialKey(k) {
 			t.Errorf("%q should be a credential key", k)

@@ -33,6 +33,8 @@ var credWords = [...][]byte{
 	[]byte("clientkey"), []byte("bearer"), []byte("accountkey"), []byte("routingkey"),
 	[]byte("servicekey"), []byte("integrationkey"),
 	[]byte("requirepass"), []byte("sharedkey"), []byte("licensekey"),
+	// kubeadm's --certificate-key decrypts the control plane's uploaded certificates.
+	[]byte("certificatekey"),
 	// wpa_supplicant, NetworkManager and hostapd: psk=, wpa_psk=.
 	[]byte("psk"),
 }

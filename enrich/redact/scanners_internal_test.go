@@ -232,6 +232,8 @@ func TestCommandsInText(t *testing.T) {
 		{"flag", "app --db-password Pg7sTr0ngPw --port 5432", []string{"Pg7sTr0ngPw"}, []string{"--port 5432"}},
 		{"flag quoted", `migrate --db-password "Pg7 sTr0ng Pw" --port 5432`, []string{"Pg7", "sTr0ng", " Pw"}, []string{"--port 5432"}},
 		{"flag in exec", `exec: "export-report --api-key Ak5wQz8Lr3 --out /data": stat`, []string{"Ak5wQz8Lr3"}, []string{`": stat`, "--out /data"}},
+		{"kubeadm join", "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e --control-plane --certificate-key 9a5f0e3c7b1d2e4f6a8c0b2d4e6f8a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f",
+			[]string{"0123456789abcdef", "9a5f0e3c7b1d2e4f"}, []string{"10.0.0.1:6443", "--control-plane", "sha256:8c3e9f1a2b4d6c8e0a1f3b5d7c9e2a4f6b8d0c1e3a5f7b9d2c4e6a8f0b1d3c5e"}},
 		{"flag single dash", "tool -token Tk2mQz8Lw4", []string{"Tk2mQz8Lw4"}, nil},
 		{"stdin pipe", "echo 'Dk9sWq3Zr7' | docker login -u ci --password-stdin registry.io", []string{"Dk9sWq3Zr7"}, []string{"--password-stdin registry.io"}},
 		{"stdin here-string", "helm registry login oci.io -u ci --password-stdin <<< Hs4wQm8Lz2", []string{"Hs4wQm8Lz2"}, []string{"oci.io"}},

@@ -650,16 +650,16 @@ func (r *Redactor) serverSpans(s string, secretCtx bool, causeField string, sp [
 	return sp
 }
 
-// nextToMark: the word s[i:j] touches a redaction (mask or hash): it is
-// what a rule left of a longer word (services/T…/B…/[REDACTED]), which
-// was judged whole the first time; judging the rest alone would make
-// redacting twice differ from once.
 // markAt: a redaction (mask or hash) starts at s[i].
 func markAt(s string, i int) bool {
 	const hashLen = len(hashPrefix) + 64
 	return strings.HasPrefix(s[i:], mark) || i+hashLen <= len(s) && isRedacted(s[i:i+hashLen])
 }
 
+// nextToMark: the word s[i:j] touches a redaction (mask or hash): it is
+// what a rule left of a longer word (services/T…/B…/[REDACTED]), which
+// was judged whole the first time; judging the rest alone would make
+// redacting twice differ from once.
 func nextToMark(s string, i, j int) bool {
 	if strings.HasPrefix(s[j:], mark) || strings.HasSuffix(s[:i], mark) {
 		return true
