@@ -243,12 +243,9 @@ func stdinSpans(s string, sp []span) []span {
 	return sp
 }
 
-// wholeArg redacts the argument that starts at from (quoted or not) and
-// ends before end.
-func wholeArg(s string, from, end int, sp []span) []span {
-	if from >= end {
-		return sp
-	}
+// argAt returns the bounds of the shell argument that starts at from
+// (inside its quotes, if quoted) and ends before end.
+func argAt(s string, from, end int) (int, int) {
 	to := end
 	if q := s[from]; q == '\'' || q == '"' {
 		from++
@@ -258,6 +255,16 @@ func wholeArg(s string, from, end int, sp []span) []span {
 	} else if k := strings.IndexAny(s[from:end], " \t;&"); k >= 0 {
 		to = from + k
 	}
+	return from, to
+}
+
+// wholeArg redacts the argument that starts at from (quoted or not) and
+// ends before end.
+func wholeArg(s string, from, end int, sp []span) []span {
+	if from >= end {
+		return sp
+	}
+	from, to := argAt(s, from, end)
 	if pw := s[from:to]; !credValue(pw) {
 		return sp
 	}
@@ -270,15 +277,7 @@ func pairArg(s string, from, end int, sp []span) []span {
 	if from >= end {
 		return sp
 	}
-	to := end
-	if q := s[from]; q == '\'' || q == '"' {
-		from++
-		if k := strings.IndexByte(s[from:end], q); k >= 0 {
-			to = from + k
-		}
-	} else if k := strings.IndexAny(s[from:end], " \t;&"); k >= 0 {
-		to = from + k
-	}
+	from, to := argAt(s, from, end)
 	arg := s[from:to]
 	k := strings.IndexByte(arg, ':')
 	if k <= 0 || k == len(arg)-1 {
