@@ -665,7 +665,9 @@ func nextToMark(s string, i, j int) bool {
 		return true
 	}
 	const hashLen = len(hashPrefix) + 64 // sha256:<64 hex>
-	if i >= hashLen && isRedacted(s[i-hashLen:i]) {
+	// A word that starts with a hash's hex (sha256:<hex>AA: the hash
+	// replaced the start of a longer word).
+	if h := i - len(hashPrefix); h >= 0 && h+hashLen <= len(s) && isRedacted(s[h:h+hashLen]) {
 		return true
 	}
 	// A word that ends in the "sha256" of a hash that follows it.
